@@ -1,0 +1,122 @@
+"""Model specifications and the Keras 3 functional models they build.
+
+An LSTM model carries its state explicitly: inputs ``[x, h, c]``, outputs
+``[prediction, h, c]``, built from ``LSTM(return_state=True)`` with ``initial_state``.
+That is what works on every backend: on JAX, ``LSTM(stateful=True)`` keeps its state in
+untracked variables that ``stateless_call`` drops (see SPEC), so state must travel as data.
+"""
+
+from dataclasses import asdict, dataclass
+
+import keras
+import numpy as np
+
+MODEL_KINDS = ("lstm", "dense")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to rebuild a model; saved with a run."""
+
+    kind: str  # "lstm" (explicit state) or "dense" (no memory at all: the control)
+    steps: int  # time steps per sample
+    features: int  # floats per time step
+    outputs: int  # classes for a softmax head, values for a linear head
+    units: int = 32  # LSTM units (unused for "dense")
+    mask_value: float | None = None  # a Masking layer skips steps equal to this value; None: no mask
+    output_activation: str = "softmax"  # "softmax" for next-symbol classes, "linear" for numbers
+    unroll: bool = False  # unroll the time loop: same numbers, less loop overhead for short steps
+
+    def __post_init__(self):
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"unknown model kind {self.kind!r}; choose one of {', '.join(MODEL_KINDS)}")
+        for field in ("steps", "features", "outputs", "units"):
+            if getattr(self, field) < 1:
+                raise ValueError(f"{field} must be at least 1, got {getattr(self, field)}")
+
+    @property
+    def has_state(self) -> bool:
+        return self.kind == "lstm"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelSpec":
+        return cls(**data)
+
+    def build(self, batch_size: int | None = None) -> keras.Model:
+        """The Keras model; ``batch_size`` fixes the batch dimension (None: any batch size)."""
+        if self.kind == "dense":
+            return dense_model(self.steps, self.features, self.outputs, batch_size)
+        return lstm_model(self.steps, self.features, self.units, self.outputs, self.mask_value,
+                          self.output_activation, self.unroll, batch_size)
+
+    def zero_state(self, batch: int) -> tuple[np.ndarray, ...]:
+        """Zero ``(h, c)`` for ``batch`` samples, each ``(batch, units)``; ``()`` for a dense model."""
+        if not self.has_state:
+            return ()
+        zero = np.zeros((batch, self.units), np.float32)
+        return (zero, zero)
+
+
+def lstm_model(steps: int, features: int, units: int, outputs: int, mask_value: float | None = None,
+               output_activation: str = "softmax", unroll: bool = False,
+               batch_size: int | None = None) -> keras.Model:
+    """``[x (batch, steps, features), h (batch, units), c (batch, units)] -> [y, h, c]``."""
+    x = keras.Input((steps, features), batch_size=batch_size, name="x")
+    h_in = keras.Input((units,), batch_size=batch_size, name="h")
+    c_in = keras.Input((units,), batch_size=batch_size, name="c")
+    sequence = keras.layers.Masking(mask_value, name="masking")(x) if mask_value is not None else x
+    last, h, c = keras.layers.LSTM(units, return_state=True, unroll=unroll, name="lstm")(
+        sequence, initial_state=[h_in, c_in])
+    y = keras.layers.Dense(outputs, activation=output_activation, name="dense")(last)
+    return keras.Model([x, h_in, c_in], [y, h, c], name="lstm_explicit_state")
+
+
+def dense_model(steps: int, features: int, outputs: int, batch_size: int | None = None) -> keras.Model:
+    """``x (batch, steps, features) -> y``: no recurrence and no state, the memoryless control."""
+    x = keras.Input((steps, features), batch_size=batch_size, name="x")
+    y = keras.layers.Dense(outputs, activation="softmax", name="dense")(keras.layers.Flatten()(x))
+    return keras.Model(x, y, name="dense_only")
+
+
+def initial_weights(model: keras.Model, seed: int) -> list[np.ndarray]:
+    """Fresh initial values of ``model.trainable_variables`` for ``seed``, from each layer's own
+    Keras initialisers, each seeded with an integer derived from ``(seed, variable index)``.
+
+    This is what building the model after ``keras.utils.set_random_seed`` does, without building
+    a model per seed.
+    """
+    values = []
+    index = 0
+    for layer in model.layers:
+        config = layer.get_config()
+        for variable in layer.trainable_variables:
+            derived = int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
+            index += 1
+            initializer = _seeded(config[_INITIALIZER_KEYS.get(variable.name, f"{variable.name}_initializer")], derived)
+            shape = tuple(variable.shape)
+            if isinstance(layer, keras.layers.LSTM) and variable.name == "bias" and config["unit_forget_bias"]:
+                # As LSTMCell.build: the forget gate's bias starts at one (Jozefowicz et al., 2015).
+                units = shape[0] // 4
+                value = np.concatenate([np.asarray(initializer((units,))), np.ones(units, np.float32),
+                                        np.asarray(initializer((2 * units,)))])
+            else:
+                value = np.asarray(initializer(shape, dtype=variable.dtype))
+            values.append(value.astype(np.float32))
+    if len(values) != len(model.trainable_variables):
+        raise ValueError("initial_weights found variables outside the model's layers")
+    return values
+
+
+# Keras names the recurrent kernel's initializer "recurrent_initializer" (LSTMCell.get_config).
+_INITIALIZER_KEYS = {"recurrent_kernel": "recurrent_initializer"}
+
+
+def _seeded(config: dict, seed: int) -> keras.initializers.Initializer:
+    initializer = keras.initializers.deserialize(config)
+    init_config = initializer.get_config()
+    if "seed" in init_config:
+        initializer = type(initializer).from_config({**init_config, "seed": seed})
+    return initializer

@@ -1,0 +1,182 @@
+"""The engine against plain Keras, the reference: same weights, same order, same numbers."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import run_reference
+from lstmstate import encoding, framing
+from lstmstate.engine import TrainConfig, Trainer, epoch_order, seed_key
+from lstmstate.model import ModelSpec
+
+ALPHABET = np.arange(26)
+
+
+def one_char_data():
+    framed = framing.next_symbol(ALPHABET)
+    return encoding.Encoding("scalar", 26).encode(framed.inputs), framed.targets
+
+
+def plain_keras_model(units, batch_shape=None, stateful=False):
+    """The model as a Keras user writes it (Sequential, LSTM, Dense softmax)."""
+    inputs = keras.Input(batch_shape=batch_shape) if batch_shape else keras.Input((1, 1))
+    return keras.Sequential([inputs, keras.layers.LSTM(units, stateful=stateful),
+                             keras.layers.Dense(26, activation="softmax")])
+
+
+def test_stateless_training_matches_keras_fit():
+    x, y = one_char_data()
+    spec = ModelSpec("lstm", 1, 1, 26, units=8)
+    config = TrainConfig(epochs=3, batch_size=1, shuffle=True)
+    trainer = Trainer(spec, config, x, y)
+    seed = 3
+    start = trainer.initial_weights([seed])
+    population = trainer.train([seed], weights=start)
+
+    reference = plain_keras_model(8)
+    reference.set_weights([w[0] for w in start])
+    reference.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    targets = keras.utils.to_categorical(y, 26)
+    history = []
+    for epoch in range(config.epochs):
+        order = np.asarray(epoch_order(seed_key(seed), epoch, len(x)))
+        fit = reference.fit(x[order], targets[order], batch_size=1, epochs=1, shuffle=False, verbose=0)
+        history.append(fit.history["loss"][0])
+
+    for ours, theirs in zip(population.member_weights(0), reference.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(population.loss[0], history, rtol=1e-4)
+    # The weights really moved: the test could fail.
+    assert max(np.abs(a - b).max() for a, b in zip(population.member_weights(0), start)) > 1e-3
+    # evaluate agrees with Keras evaluate
+    loss, accuracy = reference.evaluate(x, targets, verbose=0)
+    evaluation = trainer.evaluate(population.weights)
+    np.testing.assert_allclose(evaluation.loss[0], loss, rtol=1e-4)
+    np.testing.assert_allclose(evaluation.accuracy[0], accuracy)
+
+
+def test_short_last_batch_matches_keras_fit():
+    x, y = one_char_data()  # 25 samples, batch 4: six full batches and one of one
+    spec = ModelSpec("lstm", 1, 1, 26, units=4)
+    config = TrainConfig(epochs=2, batch_size=4, shuffle=False)
+    trainer = Trainer(spec, config, x, y)
+    start = trainer.initial_weights([0])
+    population = trainer.train([0], weights=start)
+    reference = plain_keras_model(4)
+    reference.set_weights([w[0] for w in start])
+    reference.compile(optimizer="adam", loss="categorical_crossentropy")
+    reference.fit(x, keras.utils.to_categorical(y, 26), batch_size=4, epochs=2, shuffle=False, verbose=0)
+    for ours, theirs in zip(population.member_weights(0), reference.get_weights()):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+STATEFUL_REFERENCE = r"""
+import json, sys
+import numpy as np
+import keras
+data = np.load(sys.argv[1])
+x, y, epochs, units = data["x"], data["y"], int(data["epochs"]), int(data["units"])
+model = keras.Sequential([keras.Input(batch_shape=(1, 1, 1)), keras.layers.LSTM(units, stateful=True),
+                          keras.layers.Dense(26, activation="softmax")])
+model.set_weights([data[f"w{i}"] for i in range(5)])
+model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+targets = keras.utils.to_categorical(y, 26)
+for epoch in range(epochs):
+    model.fit(x, targets, batch_size=1, epochs=1, shuffle=False, verbose=0)
+    model.layers[0].reset_state()
+loss, accuracy = model.evaluate(x, targets, batch_size=1, verbose=0)
+np.savez(sys.argv[2], *model.get_weights(), accuracy=accuracy, loss=loss)
+"""
+
+
+def test_stateful_training_matches_keras_stateful_lstm(tmp_path, tensorflow_python):
+    x, y = one_char_data()
+    spec = ModelSpec("lstm", 1, 1, 26, units=8)
+    config = TrainConfig(epochs=4, batch_size=1, shuffle=False, policy="carry-within-epoch")
+    trainer = Trainer(spec, config, x, y)
+    start = trainer.initial_weights([5])
+    population = trainer.train([5], weights=start)
+    evaluation = trainer.evaluate(population.weights)
+
+    np.savez(tmp_path / "in.npz", x=x, y=y, epochs=config.epochs, units=8,
+             **{f"w{i}": w[0] for i, w in enumerate(start)})
+    run_reference(tensorflow_python, STATEFUL_REFERENCE, str(tmp_path / "in.npz"), str(tmp_path / "out.npz"))
+    reference = np.load(tmp_path / "out.npz")
+    for i, ours in enumerate(population.member_weights(0)):
+        np.testing.assert_allclose(ours, reference[f"arr_{i}"], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(evaluation.loss[0], reference["loss"], rtol=1e-3)
+
+
+def test_carried_state_changes_the_output_and_reset_does_not():
+    x, y = one_char_data()
+    spec = ModelSpec("lstm", 1, 1, 26, units=8)
+    same_twice = np.repeat(x[12:13], 2, axis=0)  # the symbol M fed twice (A is 0.0: no signal)
+    outputs = {}
+    for name in ("carry-always", "reset-every-batch"):
+        config = TrainConfig(epochs=1, batch_size=1, shuffle=False, policy=name)
+        trainer = Trainer(spec, config, same_twice, y[:2])
+        weights = trainer.initial_weights([0])
+        evaluation = trainer._evaluate([w for w in weights], same_twice, y[:2])
+        outputs[name] = np.asarray(evaluation[2])[0]  # (sample, classes)
+    assert not np.allclose(outputs["carry-always"][0], outputs["carry-always"][1], atol=1e-6)
+    np.testing.assert_array_equal(outputs["reset-every-batch"][0], outputs["reset-every-batch"][1])
+
+
+def test_seed_alone_equals_seed_among_eight():
+    x, y = one_char_data()
+    spec = ModelSpec("lstm", 1, 1, 26, units=8)
+    config = TrainConfig(epochs=5, batch_size=1, shuffle=True)
+    trainer = Trainer(spec, config, x, y)
+    among = trainer.train(range(8))
+    alone = trainer.train([5])
+    for together, single in zip(among.weights, alone.weights):
+        np.testing.assert_allclose(together[5], single[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(among.loss[5], alone.loss[0], rtol=1e-5)
+    # and the seeds really differ from one another
+    assert not np.allclose(among.weights[0][0], among.weights[0][1])
+
+
+def test_training_is_deterministic():
+    x, y = one_char_data()
+    trainer = Trainer(ModelSpec("lstm", 1, 1, 26, units=8), TrainConfig(epochs=3, batch_size=1, shuffle=True), x, y)
+    first, second = trainer.train([0, 1]), trainer.train([0, 1])
+    for a, b in zip(first.weights, second.weights):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_chunking_does_not_change_the_result():
+    x, y = one_char_data()
+    trainer = Trainer(ModelSpec("lstm", 1, 1, 26, units=8), TrainConfig(epochs=7, batch_size=1, shuffle=True), x, y)
+    seen = []
+    whole = trainer.train([2], chunks=1)
+    pieces = trainer.train([2], chunks=3, on_progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (7, 7) and len(seen) == 3
+    for a, b in zip(whole.weights, pieces.weights):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert whole.loss.shape == (1, 7)
+
+
+def test_masked_padding_leaves_the_state_at_zero():
+    framed = framing.prefixes(np.arange(5))
+    enc = encoding.Encoding("scalar", 26)
+    spec = ModelSpec("lstm", framed.steps, 1, 26, units=4, mask_value=enc.mask_value)
+    short = ModelSpec("lstm", 1, 1, 26, units=4)
+    trainer = Trainer(spec, TrainConfig(epochs=1, batch_size=1, shuffle=False), enc.encode(framed.inputs), framed.targets)
+    weights = trainer.initial_weights([0])
+    padded = trainer._evaluate(weights, enc.encode(framed.inputs), framed.targets)[2]
+    single = Trainer(short, TrainConfig(epochs=1, batch_size=1, shuffle=False),
+                     enc.encode(framed.inputs[:1, -1:]), framed.targets[:1])
+    alone = single._evaluate(weights, enc.encode(framed.inputs[:1, -1:]), framed.targets[:1])[2]
+    # "- - - A" with a mask predicts exactly what "A" alone predicts.
+    np.testing.assert_allclose(np.asarray(padded)[0, 0], np.asarray(alone)[0, 0], rtol=1e-5, atol=1e-6)
+
+
+def test_bad_configuration_is_a_value_error():
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0, batch_size=1, shuffle=False)
+    with pytest.raises(ValueError, match="shuffle"):
+        TrainConfig(epochs=1, batch_size=1, shuffle=True, policy="carry-always")
+    with pytest.raises(ValueError, match="policy"):
+        TrainConfig(epochs=1, batch_size=1, shuffle=False, policy="sometimes")
