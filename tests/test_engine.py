@@ -118,7 +118,7 @@ def test_carried_state_changes_the_output_and_reset_does_not():
         config = TrainConfig(epochs=1, batch_size=1, shuffle=False, policy=name)
         trainer = Trainer(spec, config, same_twice, y[:2])
         weights = trainer.initial_weights([0])
-        evaluation = trainer._evaluate([w for w in weights], same_twice, y[:2])
+        evaluation = trainer._evaluate([w for w in weights], same_twice, y[:2], trainer.layout)
         outputs[name] = np.asarray(evaluation[2])[0]  # (sample, classes)
     assert not np.allclose(outputs["carry-always"][0], outputs["carry-always"][1], atol=1e-6)
     np.testing.assert_array_equal(outputs["reset-every-batch"][0], outputs["reset-every-batch"][1])
@@ -165,10 +165,10 @@ def test_masked_padding_leaves_the_state_at_zero():
     short = ModelSpec("lstm", 1, 1, 26, units=4)
     trainer = Trainer(spec, TrainConfig(epochs=1, batch_size=1, shuffle=False), enc.encode(framed.inputs), framed.targets)
     weights = trainer.initial_weights([0])
-    padded = trainer._evaluate(weights, enc.encode(framed.inputs), framed.targets)[2]
+    padded = trainer._evaluate(weights, enc.encode(framed.inputs), framed.targets, trainer.layout)[2]
     single = Trainer(short, TrainConfig(epochs=1, batch_size=1, shuffle=False),
                      enc.encode(framed.inputs[:1, -1:]), framed.targets[:1])
-    alone = single._evaluate(weights, enc.encode(framed.inputs[:1, -1:]), framed.targets[:1])[2]
+    alone = single._evaluate(weights, enc.encode(framed.inputs[:1, -1:]), framed.targets[:1], single.layout)[2]
     # "- - - A" with a mask predicts exactly what "A" alone predicts.
     np.testing.assert_allclose(np.asarray(padded)[0, 0], np.asarray(alone)[0, 0], rtol=1e-5, atol=1e-6)
 

@@ -134,7 +134,7 @@ class Trainer:
         self.optimizer.build(self.model.trainable_variables)
         self._policy = policies.get(config.policy)
         self._chunks = {}
-        self._evaluate = jax.jit(jax.vmap(self._evaluate_one, in_axes=(0, None, None)))
+        self._evaluate = jax.jit(jax.vmap(self._evaluate_one, in_axes=(0, None, None, None)))
 
     # ---- one seed, pure -------------------------------------------------------------------
 
@@ -199,9 +199,9 @@ class Trainer:
         epochs = first_epoch + jnp.arange(epochs_in_chunk)
         return jax.lax.scan(lambda c, e: self._train_epoch(c, e, total_epochs, x, y), carry, epochs)
 
-    def _evaluate_one(self, trainable, x, y):
+    def _evaluate_one(self, trainable, x, y, layout):
         """As ``model.evaluate``: stateless, every sample from zero state; carried state, the
-        streams in order from a reset state."""
+        streams of ``layout`` ``(batch, row)`` in order from a reset state."""
         if not self.config.carries_state:
             prediction, _ = self._forward(trainable, x, self.spec.zero_state(len(x)), training=False)
             loss, correct = self._per_sample(prediction, y)
@@ -211,7 +211,6 @@ class Trainer:
             prediction, state = self._forward(trainable, x[indices], state, training=False)
             return state, prediction
 
-        layout = jnp.asarray(self.layout)
         _, predictions = jax.lax.scan(step, self.spec.zero_state(layout.shape[1]), layout)
         # (batch, row, out) -> stream order of the flattened layout; the loss is over those samples.
         prediction = predictions.reshape(-1, predictions.shape[-1])
@@ -270,11 +269,21 @@ class Trainer:
             self._chunks[epochs_in_chunk] = jax.jit(chunk)
         return self._chunks[epochs_in_chunk]
 
-    def evaluate(self, weights: list[np.ndarray]) -> Evaluation:
-        """Evaluate stacked weights (each ``(seed, …)``) on the training data."""
-        loss, accuracy, prediction = self._evaluate([jnp.asarray(w) for w in weights], self.x, self.y)
+    def evaluate(self, weights: list[np.ndarray], x: np.ndarray | None = None,
+                 y: np.ndarray | None = None) -> Evaluation:
+        """Evaluate stacked weights (each ``(seed, …)``) on the training data, or on ``x, y``
+        (for carried state: laid out in the same number of streams, each from a reset state)."""
+        if (x is None) != (y is None):
+            raise ValueError("evaluate needs both x and y, or neither")
+        x = self.x if x is None else np.asarray(x, np.float32)
+        y = self.y if y is None else np.asarray(y)
+        if self.config.carries_state:
+            layout = self.layout if x is self.x else batchify(len(x), self.config.batch_size)
+        else:
+            layout = np.arange(len(x), dtype=np.int32)[:, None]
+        loss, accuracy, prediction = self._evaluate([jnp.asarray(w) for w in weights], x, y, layout)
         prediction = np.asarray(prediction)
-        evaluated = self.layout.reshape(-1) if self.config.carries_state else np.arange(self.samples)
+        evaluated = layout.reshape(-1)
         if self.config.loss == "categorical_crossentropy":
             return Evaluation(np.asarray(loss), np.asarray(accuracy), prediction.argmax(-1), evaluated)
         return Evaluation(np.asarray(loss), np.full(len(loss), np.nan), prediction, evaluated)

@@ -1,0 +1,199 @@
+"""The command line: each command parses its arguments and calls the library once.
+
+Errors a user can cause (a bad name, a bad number, an unwritable folder) end in one line on
+stderr and exit code 2, never a traceback.
+"""
+
+import datetime
+import platform
+import sys
+from pathlib import Path
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lstmstate import experiments as registry
+from lstmstate import results, statistics, suite, verdicts
+from lstmstate.progress import progress_bar
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Understand and use LSTM state: the stateful-LSTM tutorial on Keras 3 + JAX, over many seeds.")
+console = Console()
+
+DEFAULT_SEEDS = 20  # enough for a 95% interval a few points wide; the issue asks for at least 20
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: reported in one line, exit code 2."""
+
+
+def _out_folder(out: Path | None) -> Path:
+    """The run folder, created and checked writable now, before any training time is spent."""
+    if out is None:
+        out = Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise UserError(f"cannot write to --out {out}: {error.strerror or error}; "
+                        "give a folder you can create and write") from None
+    return out
+
+
+def _run_header(seeds: list[int]) -> dict:
+    import jax
+    import keras
+
+    from lstmstate import __version__
+    return {
+        "format_version": results.FORMAT_VERSION,
+        "lstmstate_version": __version__,
+        "created": datetime.datetime.now().isoformat(timespec="seconds"),
+        "versions": {"python": platform.python_version(), "keras": keras.__version__, "jax": jax.__version__,
+                     "backend": keras.backend.backend()},
+        "machine": {"platform": platform.platform(), "processor": platform.machine(),
+                    "cpus": __import__("os").cpu_count()},
+        "seeds": seeds,
+        "experiments": {},
+        "verdicts": [],
+    }
+
+
+def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None, units: int | None = None,
+             quiet: bool = False) -> tuple[dict, list[suite.Outcome]]:
+    """Run experiments in order, writing results after each so that finished work is kept."""
+    seed_list = list(range(seeds))
+    payload = _run_header(seed_list)
+    outcomes = []
+    with progress_bar(console, quiet) as bar:
+        for name in names:
+            task = bar.add_task(name, total=1)
+            outcome = suite.run_experiment(
+                registry.get(name), seed_list, epochs=epochs, units=units,
+                on_progress=lambda done, total, task=task: bar.update(task, completed=done, total=total))
+            outcomes.append(outcome)
+            payload["experiments"][name] = suite.entry(outcome)
+            payload["verdicts"] = verdicts.judge(payload["experiments"])
+            suite.save(out, outcome)
+            results.write_json(out / "results.json", payload)
+    return payload, outcomes
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+@app.command("list")
+def list_experiments() -> None:
+    """List the experiments."""
+    table = Table("experiment", "seed's section", "seed's figure", "what it shows")
+    for experiment in registry.EXPERIMENTS.values():
+        table.add_row(experiment.name, experiment.section, _pct(experiment.published_accuracy), experiment.shows)
+    console.print(table)
+
+
+@app.command()
+def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate list`)"),
+        seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of seeds trained at once"),
+        epochs: int | None = typer.Option(None, min=1, help="override the published epochs"),
+        units: int | None = typer.Option(None, min=1, help="override the published LSTM units"),
+        out: Path | None = typer.Option(None, help="folder for results.json and weights"),
+        quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+    """Run one experiment: the seed-style output of the median seed, then the population."""
+    experiment = registry.get(name)
+    folder = _out_folder(out) if out is not None else None
+    if folder is None:
+        outcome = suite.run_experiment(experiment, list(range(seeds)), epochs=epochs, units=units)
+    else:
+        _, (outcome,) = _run_all([name], seeds, folder, epochs, units, quiet)
+    _print_transcript(outcome)
+    _print_population(outcome)
+    if folder is not None:
+        console.print(f"results written to {folder}/results.json")
+
+
+def _print_transcript(outcome: suite.Outcome) -> None:
+    index = outcome.median_index
+    print(f"{outcome.experiment.name}: {outcome.experiment.section} "
+          f"(median seed, seed {outcome.population.seeds[index]})")
+    print(f"Model Accuracy: {100 * outcome.accuracy[index]:.2f}%")
+    for line in suite.transcript_lines(outcome, index):
+        print(line)
+    median = outcome.generation.get("median_seed") if outcome.generation else None
+    if median:
+        for given, predicted in median["from_A"]:
+            print(f"{given} -> {predicted}")
+        print(f"New start: {outcome.generation['cold_start']}")
+        for given, predicted in median["cold"]:
+            print(f"{given} -> {predicted}")
+        print(f"Primed with {outcome.generation['prime']}, then {outcome.generation['cold_start']}:")
+        for given, predicted in median["primed"]:
+            print(f"{given} -> {predicted}")
+
+
+def _print_population(outcome: suite.Outcome) -> None:
+    values = outcome.accuracy
+    low, high = statistics.bootstrap_ci(values)
+    print(f"Population: {len(values)} seeds, mean {_pct(statistics.mean(values))} "
+          f"[95% interval {_pct(low)}, {_pct(high)}], {100 * statistics.perfect_share(values):.0f}% of seeds at 100%, "
+          f"range {_pct(values.min())}..{_pct(values.max())}; seed's figure {_pct(outcome.experiment.published_accuracy)}; "
+          f"{outcome.seconds:.1f} s")
+
+
+@app.command("suite")
+def run_suite(seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of seeds per experiment"),
+              out: Path | None = typer.Option(None, help="folder for results (default: a new runs/TIMESTAMP)"),
+              quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+    """Run every experiment over many seeds; print results and the verdict on each claim."""
+    folder = _out_folder(out)
+    payload, _ = _run_all(list(registry.EXPERIMENTS), seeds, folder, quiet=quiet)
+    print_tables(payload)
+    console.print(f"results written to {folder}/results.json")
+
+
+def print_tables(payload: dict) -> None:
+    """The results table and the verdicts table of a run."""
+    table = Table("experiment", "seed's figure", "mean [95% interval]", "at 100%", "epochs", "seconds",
+                  title="Accuracy over seeds")
+    for name, entry in payload["experiments"].items():
+        accuracy = entry["accuracy"]
+        low, high = accuracy["ci95"]
+        table.add_row(name, _pct(entry["published_accuracy"]),
+                      f"{_pct(accuracy['mean'])} [{_pct(low)}, {_pct(high)}]",
+                      f"{100 * entry['perfect_share']:.0f}%", str(entry["epochs"]), f"{entry['seconds']:.1f}")
+    console.print(table)
+    claims = Table("claim", "the seed says", "measured", "verdict", title="Claims", show_lines=True)
+    for verdict in payload["verdicts"]:
+        claims.add_row(verdict["claim"], verdict["seed_says"], verdict["measured"], verdict["verdict"])
+    console.print(claims)
+
+
+# ---- commands for saved runs: generate, export, inspect (state you can use) ----
+
+
+# ---- commands for the user's own data: train, compare ----
+
+
+# ---- commands for reports: report ----
+
+
+def main() -> None:
+    """Entry point: run the app, turning user errors into one line and exit code 2."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.exceptions.NoArgsIsHelp as error:
+        print(error.format_message() if hasattr(error, "format_message") else "", file=sys.stderr)
+        sys.exit(2)
+    except click.exceptions.ClickException as error:
+        print(f"error: {error.format_message()}", file=sys.stderr)
+        sys.exit(2)
+    except (UserError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

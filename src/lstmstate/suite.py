@@ -1,0 +1,148 @@
+"""Running experiments: train a population, evaluate it, and turn it into results and files.
+
+Data flows one way: experiment -> setup -> engine -> outcome -> results.json entry.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lstmstate import baseline, results, statistics
+from lstmstate.engine import Evaluation, Population, Trainer
+from lstmstate.experiments import ALPHABET, Experiment, Setup
+from lstmstate.generation import StepModel, generate
+
+COLD_START = "K"  # the seed's "New start: K"
+PRIME = "ABCDEFGHIJ"  # the letters before K: the context a stateful model needs there
+GENERATION_STEPS = 5  # the seed generates five letters from K
+
+
+@dataclass
+class Outcome:
+    """One experiment trained and evaluated for every seed."""
+
+    experiment: Experiment
+    setup: Setup
+    population: Population
+    evaluation: Evaluation
+    seconds: float  # training and evaluation, compilation included
+    generation: dict = field(default_factory=dict)  # stateful alphabet only: cold and primed starts
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        return self.evaluation.accuracy  # (seed,)
+
+    @property
+    def median_index(self) -> int:
+        return statistics.median_index(self.accuracy)
+
+
+def run_experiment(experiment: Experiment, seeds: Sequence[int], epochs: int | None = None,
+                   units: int | None = None,
+                   on_progress: Callable[[int, int], None] | None = None) -> Outcome:
+    """Train ``experiment`` for every seed and evaluate it as Keras ``evaluate`` would."""
+    start = time.perf_counter()
+    setup = experiment.setup(epochs=epochs, units=units)
+    trainer = Trainer(setup.spec, setup.config, setup.x, setup.y)
+    population = trainer.train(seeds, on_progress=on_progress)
+    evaluation = trainer.evaluate(population.weights)
+    outcome = Outcome(experiment, setup, population, evaluation, 0.0)
+    if experiment.stateful and setup.vocabulary == ALPHABET:
+        outcome.generation = _generation(outcome)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def _generation(outcome: Outcome) -> dict:
+    """Cold and primed starts at K for every seed, and the median seed's transcripts."""
+    setup = outcome.setup
+    cold, primed = [], []
+    for index in range(len(outcome.population.seeds)):
+        model = StepModel(setup.spec, outcome.population.member_weights(index))
+        cold.append(generate(model, setup.encoding, setup.vocabulary, COLD_START, 1)[0].predicted)
+        primed.append(generate(model, setup.encoding, setup.vocabulary, COLD_START, 1, PRIME)[0].predicted)
+    median = StepModel(setup.spec, outcome.population.member_weights(outcome.median_index))
+    from_a = generate(median, setup.encoding, setup.vocabulary, "A", len(ALPHABET) - 1)
+    cold_k = generate(median, setup.encoding, setup.vocabulary, COLD_START, GENERATION_STEPS)
+    primed_k = generate(median, setup.encoding, setup.vocabulary, COLD_START, GENERATION_STEPS, PRIME)
+    expected = ALPHABET.symbols[ALPHABET.symbols.index(COLD_START) + 1]
+    return {
+        "cold_start": COLD_START,
+        "prime": PRIME,
+        "cold_predictions": dict(Counter(cold).most_common()),
+        "primed_predictions": dict(Counter(primed).most_common()),
+        "cold_expected_share": float(np.mean([p == expected for p in cold])),
+        "primed_expected_share": float(np.mean([p == expected for p in primed])),
+        "median_seed": {
+            "from_A": [[s.given, s.predicted] for s in from_a],
+            "cold": [[s.given, s.predicted] for s in cold_k],
+            "primed": [[s.given, s.predicted] for s in primed_k],
+        },
+    }
+
+
+def entry(outcome: Outcome) -> dict:
+    """The results.json entry of an outcome."""
+    experiment, setup, population = outcome.experiment, outcome.setup, outcome.population
+    accuracy = outcome.accuracy
+    framed = setup.framed
+    payload = {
+        "section": experiment.section,
+        "shows": experiment.shows,
+        "published_accuracy": experiment.published_accuracy,
+        "epochs": setup.config.epochs,
+        "units": setup.spec.units,
+        "batch_size": setup.config.batch_size,
+        "shuffle": setup.config.shuffle,
+        "policy": setup.config.policy,
+        "model": setup.spec.kind,
+        "samples": framed.samples,
+        "seeds": list(population.seeds),
+        "seconds": round(outcome.seconds, 3),
+        "accuracy": results.accuracy_block(accuracy),
+        "perfect_share": statistics.perfect_share(accuracy),
+        "loss": {"per_seed": np.asarray(outcome.evaluation.loss, np.float64).round(6).tolist()},
+        "median_seed": int(population.seeds[outcome.median_index]),
+        "memoryless_ceiling": baseline.memoryless_ceiling(framed.last_ids(), framed.targets),
+        "curves": {"loss": results.curve_band(population.loss),
+                   "accuracy": results.curve_band(population.accuracy)},
+        "transcript": transcript_lines(outcome, outcome.median_index),
+    }
+    if outcome.generation:
+        payload["generation"] = outcome.generation
+    return payload
+
+
+def transcript_lines(outcome: Outcome, index: int, limit: int = 26) -> list[str]:
+    """The seed's printout for seed ``index``: ``['A'] -> B`` for each pattern (at most ``limit``),
+    in the order evaluated. Inputs are shown as the model sees them: the seed's zero padding
+    appears as ``A`` (its pitfall); reserved padding is left out."""
+    setup = outcome.setup
+    predictions = outcome.evaluation.predictions[index]
+    lines = []
+    for position, sample in enumerate(outcome.evaluation.evaluated[:limit]):
+        ids = setup.framed.inputs[sample].reshape(-1)
+        shown = [setup.vocabulary.symbols[i] for i in ids if i >= 0]
+        lines.append(f"{shown} -> {setup.vocabulary.symbols[predictions[position]]}")
+    return lines
+
+
+def save(folder: Path, outcome: Outcome) -> None:
+    """Write the outcome's setup, weights and curves under ``folder / NAME``."""
+    target = Path(folder) / outcome.experiment.name
+    results.write_json(target / "setup.json", {
+        "format_version": results.FORMAT_VERSION,
+        "experiment": outcome.experiment.name,
+        "model": outcome.setup.spec.to_dict(),
+        "train": outcome.setup.config.to_dict(),
+        "encoding": outcome.setup.encoding.name,
+        "vocabulary": list(outcome.setup.vocabulary.symbols),
+        "seeds": list(outcome.population.seeds),
+    })
+    results.write_arrays(target / "weights.npz",
+                         **{f"w{i}": w for i, w in enumerate(outcome.population.weights)})
+    results.write_arrays(target / "curves.npz", loss=outcome.population.loss, accuracy=outcome.population.accuracy)
