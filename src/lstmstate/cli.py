@@ -9,8 +9,12 @@ import platform
 import sys
 from pathlib import Path
 
-import click
 import typer
+
+try:  # typer >= 0.20 vendors its own click; its exceptions are not click's
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer on plain click
+    from click import exceptions as click_exceptions
 from rich.console import Console
 from rich.table import Table
 
@@ -181,17 +185,21 @@ def print_tables(payload: dict) -> None:
 # ---- commands for reports: report ----
 
 
+# click >= 8.2 raises this for a bare `lstmstate`; older versions print the help themselves.
+_NO_ARGS_IS_HELP = getattr(click_exceptions, "NoArgsIsHelpError", ())
+
+
 def main() -> None:
     """Entry point: run the app, turning user errors into one line and exit code 2."""
     command = typer.main.get_command(app)
     try:
         command.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.exit(130)
-    except click.exceptions.NoArgsIsHelp as error:
-        print(error.format_message() if hasattr(error, "format_message") else "", file=sys.stderr)
-        sys.exit(2)
-    except click.exceptions.ClickException as error:
+    except _NO_ARGS_IS_HELP as error:
+        print(error.format_message())  # the help text, asked for by giving no arguments
+        sys.exit(0)
+    except click_exceptions.ClickException as error:
         print(f"error: {error.format_message()}", file=sys.stderr)
         sys.exit(2)
     except (UserError, ValueError) as error:

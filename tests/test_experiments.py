@@ -1,0 +1,73 @@
+"""The registry against the seed's table in SPEC.md, and the framings behind it."""
+
+import numpy as np
+import pytest
+
+from lstmstate import experiments, framing
+
+# (data shape, units, epochs, batch, shuffle, carries state, published) from SPEC.md's table
+SEED_TABLE = {
+    "one-char": ((25, 1, 1), 32, 500, 1, True, False, 0.84),
+    "window-features": ((23, 1, 3), 32, 500, 1, True, False, 0.8696),
+    "window-timesteps": ((23, 3, 1), 32, 500, 1, True, False, 1.0),
+    "whole-batch": ((25, 1, 1), 16, 5000, 25, False, False, 1.0),
+    "stateful": ((25, 1, 1), 50, 300, 1, False, True, 1.0),
+    "variable-length": ((1000, 5, 1), 32, 500, 1, True, False, 0.989),
+}
+
+
+@pytest.mark.parametrize("name", SEED_TABLE)
+def test_seed_experiments_match_the_published_configuration(name):
+    shape, units, epochs, batch, shuffle, stateful, published = SEED_TABLE[name]
+    experiment = experiments.get(name)
+    setup = experiment.setup()
+    assert setup.x.shape == shape
+    assert setup.spec.units == units and setup.spec.outputs == 26
+    assert setup.config.epochs == epochs and setup.config.batch_size == batch
+    assert setup.config.shuffle == shuffle and setup.config.carries_state == stateful
+    assert experiment.published_accuracy == pytest.approx(published)
+    assert setup.encoding.name == "scalar" and setup.config.learning_rate == 0.001
+    # the seed's input encoding: id / 26
+    assert setup.x.max() <= 25 / 26 and setup.x.min() >= 0
+
+
+def test_every_registered_experiment_builds():
+    expected = {"one-char", "window-features", "window-timesteps", "whole-batch", "stateful", "variable-length",
+                "prefix-padded", "whole-batch-shuffled", "dense-only", "variable-length-masked",
+                "memory-stateless", "memory-stateful"}
+    assert set(experiments.EXPERIMENTS) == expected
+    for experiment in experiments.EXPERIMENTS.values():
+        setup = experiment.setup(epochs=1, units=2)
+        assert len(setup.x) == len(setup.y) and experiment.shows and experiment.section
+
+
+def test_variable_length_pads_with_a_then_with_a_reserved_id():
+    seed_way = experiments.get("variable-length").setup().framed
+    masked = experiments.get("variable-length-masked").setup()
+    assert not seed_way.masked and (seed_way.inputs[:, 0, 0] == 0).mean() > 0.5  # mostly padding, i.e. "A"
+    assert masked.framed.masked and masked.spec.mask_value == -1.0
+    # the same runs, only the padding differs
+    np.testing.assert_array_equal(np.where(masked.framed.inputs == framing.PAD, 0, masked.framed.inputs),
+                                  seed_way.inputs)
+
+
+def test_memory_experiments_need_context():
+    setup = experiments.get("memory-stateless").setup()
+    assert setup.vocabulary.symbols == tuple("ABCDEFXYZ")
+    stateful = experiments.get("memory-stateful").setup()
+    assert stateful.config.carries_state and not stateful.config.shuffle
+
+
+def test_unknown_experiment_lists_the_known_ones():
+    with pytest.raises(ValueError, match="one-char"):
+        experiments.get("two-char")
+
+
+def test_framings_worked_examples():
+    f = framing.window_timesteps(np.arange(26), 3)
+    assert f.inputs[0, :, 0].tolist() == [0, 1, 2] and f.targets[0] == 3 and f.samples == 23
+    p = framing.prefixes(np.arange(26), 25)
+    assert p.inputs.shape == (25, 25, 1) and p.inputs[0, -1, 0] == 0 and (p.inputs[0, :-1] == framing.PAD).all()
+    assert framing.batchify(6, 2).tolist() == [[0, 3], [1, 4], [2, 5]]
+    with pytest.warns(UserWarning, match="the last 1 sample"):
+        framing.batchify(7, 2)
