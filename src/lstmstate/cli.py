@@ -33,6 +33,10 @@ class UserError(Exception):
     """A mistake in what the user asked for: reported in one line, exit code 2."""
 
 
+class Interrupted(Exception):
+    """Ctrl-C during a run: what finished is already on disk; exit code 130."""
+
+
 def _out_folder(out: Path | None) -> Path:
     """The run folder, created and checked writable now, before any training time is spent."""
     if out is None:
@@ -73,18 +77,28 @@ def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None,
     seed_list = list(range(seeds))
     payload = _run_header(seed_list)
     outcomes = []
-    with progress_bar(console, quiet) as bar:
-        for name in names:
-            task = bar.add_task(name, total=1)
-            outcome = suite.run_experiment(
-                registry.get(name), seed_list, epochs=epochs, units=units,
-                on_progress=lambda done, total, task=task: bar.update(task, completed=done, total=total))
-            outcomes.append(outcome)
-            payload["experiments"][name] = suite.entry(outcome)
-            payload["verdicts"] = verdicts.judge(payload["experiments"])
-            suite.save(out, outcome)
-            results.write_json(out / "results.json", payload)
+    try:
+        with progress_bar(console, quiet) as bar:
+            for name in names:
+                _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units)
+    except KeyboardInterrupt:
+        # Each finished experiment was written as it finished; the one in progress is dropped.
+        kept = ", ".join(payload["experiments"]) or "nothing (no experiment had finished)"
+        raise Interrupted(f"interrupted: kept {kept} in {out}") from None
     return payload, outcomes
+
+
+def _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units) -> None:
+    """Run one experiment and write everything it produced."""
+    task = bar.add_task(name, total=1)
+    outcome = suite.run_experiment(
+        registry.get(name), seed_list, epochs=epochs, units=units,
+        on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    outcomes.append(outcome)
+    payload["experiments"][name] = suite.entry(outcome)
+    payload["verdicts"] = verdicts.judge(payload["experiments"])
+    suite.save(out, outcome)
+    results.write_json(out / "results.json", payload)
 
 
 def _pct(value: float | None) -> str:
@@ -151,10 +165,11 @@ def _print_population(outcome: suite.Outcome) -> None:
 @app.command("suite")
 def run_suite(seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of seeds per experiment"),
               out: Path | None = typer.Option(None, help="folder for results (default: a new runs/TIMESTAMP)"),
+              epochs: int | None = typer.Option(None, min=1, help="override every experiment's epochs (a quick look)"),
               quiet: bool = typer.Option(False, help="no progress bar")) -> None:
     """Run every experiment over many seeds; print results and the verdict on each claim."""
     folder = _out_folder(out)
-    payload, _ = _run_all(list(registry.EXPERIMENTS), seeds, folder, quiet=quiet)
+    payload, _ = _run_all(list(registry.EXPERIMENTS), seeds, folder, epochs=epochs, quiet=quiet)
     print_tables(payload)
     console.print(f"results written to {folder}/results.json")
 
@@ -202,6 +217,9 @@ def main() -> None:
     except click_exceptions.ClickException as error:
         print(f"error: {error.format_message()}", file=sys.stderr)
         sys.exit(2)
+    except Interrupted as error:
+        print(error, file=sys.stderr)
+        sys.exit(130)
     except (UserError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -1,0 +1,78 @@
+"""Interrupts, determinism and atomic writes: the run keeps what it finished."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lstmstate import results
+
+CLI = [sys.executable, "-c", "from lstmstate.cli import main; main()"]
+
+
+def _numbers(payload: dict) -> dict:
+    """Everything in results.json that training computes (not timings or dates)."""
+    return {name: {"accuracy": e["accuracy"], "loss": e["loss"], "curves": e["curves"],
+                   "transcript": e["transcript"], "generation": e.get("generation")}
+            for name, e in payload["experiments"].items()}
+
+
+def test_same_seeds_same_numbers(tmp_path):
+    from lstmstate import cli
+    first, _ = cli._run_all(["one-char", "stateful"], 2, tmp_path / "a", epochs=4, units=4, quiet=True)
+    second, _ = cli._run_all(["one-char", "stateful"], 2, tmp_path / "b", epochs=4, units=4, quiet=True)
+    assert _numbers(first) == _numbers(second)
+    saved = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert _numbers(saved) == _numbers(json.loads((tmp_path / "b" / "results.json").read_text()))
+
+
+def test_ctrl_c_keeps_finished_experiments(tmp_path):
+    out = tmp_path / "run"
+    process = subprocess.Popen([*CLI, "suite", "--seeds", "2", "--epochs", "150", "--out", str(out), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not (out / "results.json").exists():
+        if process.poll() is not None or time.time() > deadline:
+            process.kill()
+            pytest.fail(f"the suite ended before its first experiment was written: {process.communicate()}")
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted: kept one-char" in stderr and str(out) in stderr
+    assert "Traceback" not in stderr
+    payload = json.loads((out / "results.json").read_text())
+    assert "one-char" in payload["experiments"]
+    assert len(payload["experiments"]["one-char"]["accuracy"]["per_seed"]) == 2
+    assert (out / "one-char" / "weights.npz").is_file()
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    results.write_json(target, {"a": 1})
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError):
+        results.write_json(target, {"a": 2})
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in Path(tmp_path).iterdir()] == ["results.json"]
+
+
+def test_a_damaged_or_foreign_run_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="no results.json"):
+        results.read_results(tmp_path)
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(ValueError, match="damaged"):
+        results.read_results(tmp_path)
+    (tmp_path / "results.json").write_text(json.dumps({"format_version": 999, "experiments": {}}))
+    with pytest.raises(ValueError, match="format 999"):
+        results.read_results(tmp_path)
