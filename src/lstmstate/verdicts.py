@@ -64,7 +64,8 @@ def needs_memory(experiments: dict) -> dict | None:
         "seed_says": "the LSTM learns the one-char mapping (readers: a Dense layer alone does it)",
         "measured": f"LSTM one-char {_interval(lstm)}, Dense only {_interval(dense)}",
         "verdict": verdict,
-        "evidence": f"one-char minus dense-only: {difference}; id/26 to next letter is a function of one number",
+        "evidence": f"one-char minus dense-only: {difference}; same data, 500 epochs and Adam defaults, "
+                    "a Dense softmax reads the same single number id/26",
     }
 
 
