@@ -76,3 +76,30 @@ def test_a_damaged_or_foreign_run_folder_is_a_clear_error(tmp_path):
     (tmp_path / "results.json").write_text(json.dumps({"format_version": 999, "experiments": {}}))
     with pytest.raises(ValueError, match="format 999"):
         results.read_results(tmp_path)
+
+
+def test_a_diverged_seed_is_left_out_and_does_not_poison_the_others():
+    import numpy as np
+
+    from lstmstate import experiments, suite, verdicts
+    from lstmstate.engine import Trainer
+
+    experiment = experiments.get("one-char")
+    setup = experiment.setup(epochs=3, units=4)
+    trainer = Trainer(setup.spec, setup.config, setup.x, setup.y)
+    healthy = trainer.initial_weights([0, 1, 2])
+    poisoned = [w.copy() for w in healthy]
+    poisoned[3][1] = np.inf  # seed 1's Dense kernel: its loss is NaN from the first step
+    population = trainer.train([0, 1, 2], weights=poisoned)
+    evaluation = trainer.evaluate(population.weights)
+    alone = trainer.train([0, 1, 2], weights=healthy)
+    assert not np.isfinite(population.loss[1]).all()
+    for index in (0, 2):  # the other seeds train exactly as without the poisoned one
+        np.testing.assert_allclose(population.loss[index], alone.loss[index], rtol=1e-6)
+
+    outcome = suite.Outcome(experiment, setup, population, evaluation, 1.0)
+    entry = suite.entry(outcome)
+    assert entry["diverged"] == {"count": 1, "seeds": [1]}
+    assert len(entry["accuracy"]["per_seed"]) == 2
+    assert all(np.isfinite(entry["accuracy"]["per_seed"]))
+    assert verdicts.judge({"one-char": entry})  # statistics still work on the kept seeds

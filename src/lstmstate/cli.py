@@ -139,7 +139,7 @@ def _print_transcript(outcome: suite.Outcome) -> None:
     index = outcome.median_index
     print(f"{outcome.experiment.name}: {outcome.experiment.section} "
           f"(median seed, seed {outcome.population.seeds[index]})")
-    print(f"Model Accuracy: {100 * outcome.accuracy[index]:.2f}%")
+    print(f"Model Accuracy: {100 * outcome.evaluation.accuracy[index]:.2f}%")
     for line in suite.transcript_lines(outcome, index):
         print(line)
     median = outcome.generation.get("median_seed") if outcome.generation else None
@@ -156,6 +156,9 @@ def _print_transcript(outcome: suite.Outcome) -> None:
 
 def _print_population(outcome: suite.Outcome) -> None:
     values = outcome.accuracy
+    if outcome.diverged.any():
+        print(f"{int(outcome.diverged.sum())} of {len(outcome.diverged)} seeds diverged "
+              "(loss became NaN or infinite) and are left out of the statistics")
     low, high = statistics.bootstrap_ci(values)
     print(f"Population: {len(values)} seeds, mean {_pct(statistics.mean(values))} "
           f"[95% interval {_pct(low)}, {_pct(high)}], {100 * statistics.perfect_share(values):.0f}% of seeds at 100%, "
@@ -182,8 +185,14 @@ def print_tables(payload: dict) -> None:
     for name, entry in payload["experiments"].items():
         accuracy = entry["accuracy"]
         low, high = accuracy["ci95"]
+        diverged = entry.get("diverged", {}).get("count", 0)
+        note = f" ({diverged} diverged, left out)" if diverged else ""
+        if not accuracy["per_seed"]:
+            table.add_row(name, _pct(entry["published_accuracy"]), f"every seed diverged{note}", "-",
+                          str(entry["epochs"]), f"{entry['seconds']:.1f}")
+            continue
         table.add_row(name, _pct(entry["published_accuracy"]),
-                      f"{_pct(accuracy['mean'])} [{_pct(low)}, {_pct(high)}]",
+                      f"{_pct(accuracy['mean'])} [{_pct(low)}, {_pct(high)}]{note}",
                       f"{100 * entry['perfect_share']:.0f}%", str(entry["epochs"]), f"{entry['seconds']:.1f}")
     console.print(table)
     claims = Table("claim", "the seed says", "measured", "verdict", title="Claims", show_lines=True)

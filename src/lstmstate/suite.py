@@ -33,12 +33,23 @@ class Outcome:
     generation: dict = field(default_factory=dict)  # stateful alphabet only: cold and primed starts
 
     @property
+    def diverged(self) -> np.ndarray:
+        """(seed,) True where training or evaluation loss stopped being finite (NaN or inf)."""
+        training = np.isfinite(self.population.loss).all(axis=1)
+        return ~(training & np.isfinite(self.evaluation.loss))
+
+    @property
     def accuracy(self) -> np.ndarray:
-        return self.evaluation.accuracy  # (seed,)
+        """(kept seed,) final accuracy of the seeds that did not diverge."""
+        return self.evaluation.accuracy[~self.diverged]
 
     @property
     def median_index(self) -> int:
-        return statistics.median_index(self.accuracy)
+        """Index (among all seeds) of the median seed of those that did not diverge."""
+        kept = np.flatnonzero(~self.diverged)
+        if len(kept) == 0:
+            raise ValueError(f"every seed of {self.experiment.name} diverged (its loss became NaN or infinite)")
+        return int(kept[statistics.median_index(self.evaluation.accuracy[kept])])
 
 
 def run_experiment(experiment: Experiment, seeds: Sequence[int], epochs: int | None = None,
@@ -51,7 +62,7 @@ def run_experiment(experiment: Experiment, seeds: Sequence[int], epochs: int | N
     population = trainer.train(seeds, on_progress=on_progress)
     evaluation = trainer.evaluate(population.weights)
     outcome = Outcome(experiment, setup, population, evaluation, 0.0)
-    if experiment.stateful and setup.vocabulary == ALPHABET:
+    if experiment.stateful and setup.vocabulary == ALPHABET and not outcome.diverged.all():
         outcome.generation = _generation(outcome)
     outcome.seconds = time.perf_counter() - start
     return outcome
@@ -61,7 +72,7 @@ def _generation(outcome: Outcome) -> dict:
     """Cold and primed starts at K for every seed, and the median seed's transcripts."""
     setup = outcome.setup
     cold, primed = [], []
-    for index in range(len(outcome.population.seeds)):
+    for index in np.flatnonzero(~outcome.diverged):
         model = StepModel(setup.spec, outcome.population.member_weights(index))
         cold.append(generate(model, setup.encoding, setup.vocabulary, COLD_START, 1)[0].predicted)
         primed.append(generate(model, setup.encoding, setup.vocabulary, COLD_START, 1, PRIME)[0].predicted)
@@ -90,6 +101,14 @@ def entry(outcome: Outcome) -> dict:
     experiment, setup, population = outcome.experiment, outcome.setup, outcome.population
     accuracy = outcome.accuracy
     framed = setup.framed
+    kept = ~outcome.diverged
+    # Diverged seeds are left out of every statistic; they are listed so the count is visible.
+    diverged_seeds = [int(s) for s, d in zip(population.seeds, outcome.diverged) if d]
+    if not kept.any():
+        return {"section": experiment.section, "published_accuracy": experiment.published_accuracy,
+                "epochs": setup.config.epochs, "seeds": list(population.seeds), "seconds": round(outcome.seconds, 3),
+                "accuracy": {"mean": None, "ci95": [None, None], "per_seed": []}, "perfect_share": None,
+                "diverged": {"count": len(diverged_seeds), "seeds": diverged_seeds}}
     payload = {
         "section": experiment.section,
         "shows": experiment.shows,
@@ -105,11 +124,12 @@ def entry(outcome: Outcome) -> dict:
         "seconds": round(outcome.seconds, 3),
         "accuracy": results.accuracy_block(accuracy),
         "perfect_share": statistics.perfect_share(accuracy),
-        "loss": {"per_seed": np.asarray(outcome.evaluation.loss, np.float64).round(6).tolist()},
+        "loss": {"per_seed": np.asarray(outcome.evaluation.loss[kept], np.float64).round(6).tolist()},
+        "diverged": {"count": len(diverged_seeds), "seeds": diverged_seeds},
         "median_seed": int(population.seeds[outcome.median_index]),
         "memoryless_ceiling": baseline.memoryless_ceiling(framed.last_ids(), framed.targets),
-        "curves": {"loss": results.curve_band(population.loss),
-                   "accuracy": results.curve_band(population.accuracy)},
+        "curves": {"loss": results.curve_band(population.loss[kept]),
+                   "accuracy": results.curve_band(population.accuracy[kept])},
         "transcript": transcript_lines(outcome, outcome.median_index),
     }
     if outcome.generation:

@@ -188,7 +188,8 @@ JUDGES = (whole_batch_context, needs_memory, padding_harmless, stateful_perfect,
 
 
 def judge(experiments: dict) -> list[dict]:
-    """Every claim whose experiments are present, judged."""
+    """Every claim whose experiments are present (with at least one seed that did not diverge), judged."""
+    experiments = {name: e for name, e in experiments.items() if e["accuracy"]["per_seed"]}
     verdicts = [v for v in (judge_(experiments) for judge_ in JUDGES) if v is not None]
     verdicts += [published_figure(name, experiments[name]) for name in SEED_SIX
                  if name in experiments and experiments[name].get("published_accuracy") is not None]
