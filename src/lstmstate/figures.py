@@ -1,0 +1,217 @@
+"""Figures: pictures of finished results, each a function of numbers that returns a figure.
+
+Nothing here trains or computes a statistic: the numbers come from ``results.json`` (and, for
+state, from ``state_trace``); each function draws them and returns a matplotlib ``Figure``, which
+``save_png`` writes. Matplotlib runs on the Agg backend, so no display is needed.
+"""
+
+import io
+import string
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers and CI
+
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from lstmstate.results import write_atomically  # noqa: E402
+
+SEED_COLOR = "#4c72b0"  # one seed's accuracy, the mean curve
+PUBLISHED_COLOR = "#c44e52"  # the seed's single published run
+CEILING_COLOR = "#8c8c8c"  # what a memoryless model can reach
+RIGHT_COLOR = "#55a868"  # a generated letter that is the true next letter
+WRONG_COLOR = "#c44e52"
+DPI = 110  # sharp enough on screen, small enough to embed several in one HTML file
+
+
+def accuracy_per_seed(experiments: dict) -> Figure:
+    """Each experiment's accuracy on every seed as dots over a box, the mean with its 95%
+    interval, and the seed's published figure as a red cross.
+
+    ``experiments`` maps a name to its results.json entry (``accuracy.per_seed`` etc.).
+    """
+    names = list(experiments)
+    figure, axes = plt.subplots(figsize=(8.5, 0.55 * len(names) + 1.4), dpi=DPI, layout="constrained")
+    jitter = np.random.default_rng(0)  # fixed: the same results draw the same picture
+    for row, name in enumerate(names):
+        entry = experiments[name]
+        per_seed = 100 * np.asarray(entry["accuracy"]["per_seed"], np.float64)  # (seed,)
+        y = len(names) - 1 - row  # first experiment at the top, as in the tables
+        axes.boxplot(per_seed, positions=[y], vert=False, widths=0.6, showfliers=False, patch_artist=True,
+                     boxprops={"facecolor": "#e8eef7", "edgecolor": "#9aaccc"},
+                     medianprops={"color": "#9aaccc"}, whiskerprops={"color": "#9aaccc"},
+                     capprops={"color": "#9aaccc"})
+        axes.scatter(per_seed, y + jitter.uniform(-0.18, 0.18, len(per_seed)), s=14, color=SEED_COLOR,
+                     alpha=0.75, zorder=3, label="one seed" if row == 0 else None)
+        low, high = entry["accuracy"]["ci95"]
+        axes.errorbar(100 * entry["accuracy"]["mean"], y + 0.36, xerr=[[100 * (entry["accuracy"]["mean"] - low)],
+                      [100 * (high - entry["accuracy"]["mean"])]], fmt="o", color="black", ms=4, capsize=3,
+                      zorder=4, label="mean, 95% interval" if row == 0 else None)
+        ceiling = entry.get("memoryless_ceiling")
+        if ceiling is not None and ceiling < 1:
+            axes.plot([100 * ceiling] * 2, [y - 0.4, y + 0.4], color=CEILING_COLOR, lw=2, ls=":", zorder=2,
+                      label="memoryless ceiling" if "memoryless ceiling" not in _labels(axes) else None)
+        published = entry.get("published_accuracy")
+        if published is not None:
+            axes.scatter([100 * published], [y], marker="X", s=90, color=PUBLISHED_COLOR, edgecolor="white",
+                         zorder=5, label="seed's published run" if "seed's published run" not in _labels(axes) else None)
+    axes.set_yticks(range(len(names)), [f"{name}\n{len(experiments[name]['accuracy']['per_seed'])} seeds"
+                                        for name in reversed(names)], fontsize=8)
+    axes.set_xlim(-3, 103)
+    axes.set_ylim(-0.7, len(names) - 0.3)
+    axes.set_xlabel("accuracy on the training patterns (%)")
+    axes.grid(axis="x", alpha=0.3)
+    axes.set_title("Accuracy of every seed, against the seed's single published run", fontsize=10)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if len(names) > 3 else -0.25), ncol=4,
+                fontsize=8, frameon=False)
+    return figure
+
+
+def _labels(axes) -> list[str]:
+    return axes.get_legend_handles_labels()[1]
+
+
+def training_curves(experiments: dict, metric: str = "accuracy") -> Figure:
+    """One panel per experiment: the mean of ``metric`` ("accuracy" or "loss") per epoch over
+    seeds with its 95% band, from each entry's ``curves[metric]`` (``epoch``, ``mean``, ``low``,
+    ``high``; None where a value was not finite)."""
+    if metric not in ("accuracy", "loss"):
+        raise ValueError(f"metric must be 'accuracy' or 'loss', got {metric!r}")
+    names = list(experiments)
+    columns = min(3, len(names))
+    rows = -(-len(names) // columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.3 * rows + 0.5), dpi=DPI,
+                                squeeze=False, layout="constrained")
+    for panel, name in zip(grid.flat, names):
+        entry = experiments[name]
+        curve = entry["curves"][metric]
+        epoch = np.asarray(curve["epoch"], np.float64)  # (point,)
+        scale = 100 if metric == "accuracy" else 1
+        mean, low, high = (scale * _floats(curve[key]) for key in ("mean", "low", "high"))
+        panel.fill_between(epoch, low, high, color=SEED_COLOR, alpha=0.25, lw=0, label="95% band")
+        panel.plot(epoch, mean, color=SEED_COLOR, lw=1.5, label=f"mean of {len(entry['accuracy']['per_seed'])} seeds")
+        if metric == "accuracy":
+            panel.set_ylim(-3, 103)
+            if entry.get("published_accuracy") is not None:
+                panel.axhline(100 * entry["published_accuracy"], color=PUBLISHED_COLOR, ls="--", lw=1,
+                              label="seed's published run")
+        elif np.nanmin(mean) > 0 and np.nanmax(mean) / np.nanmin(mean) > 20:
+            panel.set_yscale("log")  # a loss falling over orders of magnitude is flat on a linear axis
+        panel.set_title(name, fontsize=9)
+        panel.tick_params(labelsize=7)
+        panel.grid(alpha=0.3)
+    for panel in grid.flat[len(names):]:
+        panel.set_visible(False)
+    for panel in grid[-1]:
+        panel.set_xlabel("epoch", fontsize=8)
+    for panel in grid[:, 0]:
+        panel.set_ylabel("accuracy (%)" if metric == "accuracy" else "loss", fontsize=8)
+    handles, labels = grid.flat[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    figure.suptitle(f"Training {metric} over epochs: mean over seeds, 95% band", fontsize=10)
+    return figure
+
+
+def _floats(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], np.float64)
+
+
+def state_heatmaps(hidden: np.ndarray, cell: np.ndarray, symbols: list[str], title: str) -> Figure:
+    """The hidden state ``h`` and cell state ``c`` (each ``(step, units)``) after each of
+    ``symbols`` as two heatmaps, units down and steps across.
+
+    Units are ordered by the step where their ``|h|`` peaks, so that units which switch on at
+    the same letter sit together and the picture reads left to right; both panels share that order.
+    """
+    hidden, cell = np.asarray(hidden), np.asarray(cell)
+    if hidden.shape != cell.shape or hidden.ndim != 2 or hidden.shape[0] != len(symbols):
+        raise ValueError(f"hidden and cell must both be (step, units) with one step per symbol, "
+                         f"got {hidden.shape}, {cell.shape} and {len(symbols)} symbols")
+    order = np.lexsort((-np.abs(hidden).max(axis=0), np.abs(hidden).argmax(axis=0)))  # (units,)
+    figure, grid = plt.subplots(1, 2, figsize=(max(8.0, 0.21 * len(symbols) * 2 + 2.5), 0.07 * hidden.shape[1] + 2.2),
+                                dpi=DPI, layout="constrained")
+    for panel, values, label in ((grid[0], hidden, "hidden state h"), (grid[1], cell, "cell state c")):
+        limit = float(np.abs(values).max()) or 1.0
+        image = panel.imshow(values[:, order].T, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
+                             interpolation="nearest")
+        panel.set_xticks(range(len(symbols)), symbols, fontsize=7)
+        panel.set_xlabel("after feeding this symbol (state carried from the left)", fontsize=8)
+        panel.set_ylabel("unit (ordered by where |h| peaks)", fontsize=8)
+        panel.tick_params(axis="y", labelsize=6)
+        panel.set_title(label, fontsize=9)
+        figure.colorbar(image, ax=panel, shrink=0.8)
+    figure.suptitle(title, fontsize=10)
+    return figure
+
+
+def generation_transcripts(generation: dict, symbols: str = string.ascii_uppercase) -> Figure:
+    """The median seed's generation as rows of tiles (from ``A``, cold at ``K``, primed then
+    ``K``), each tile the letter fed and the letter predicted, green when it is the true next
+    letter; beside it, what every seed predicts after ``K`` cold and primed.
+
+    ``generation`` is a results.json ``generation`` block.
+    """
+    median = generation["median_seed"]
+    prime, start = generation["prime"], generation["cold_start"]
+    rows = [(f"from {median['from_A'][0][0]}", [], median["from_A"]),
+            (f"cold at {start}", [], median["cold"]),
+            (f"primed {prime[0]}..{prime[-1]}, then {start}", list(prime), median["primed"])]
+    width = max(len(fed) + len(steps) for _, fed, steps in rows)
+    figure = plt.figure(figsize=(max(9.0, 0.36 * width + 3.5), 3.6), dpi=DPI, layout="constrained")
+    tiles, counts = figure.subplots(1, 2, width_ratios=[max(width, 12), 7])
+    for row, (label, fed, steps) in enumerate(rows):
+        y = len(rows) - 1 - row
+        for column, symbol in enumerate(fed):  # priming: fed, predictions ignored
+            tiles.add_patch(Rectangle((column - 0.45, y - 0.4), 0.9, 0.8, color="#eeeeee"))
+            tiles.text(column, y, symbol, ha="center", va="center", fontsize=7, color="#888888")
+        for column, (given, predicted) in enumerate(steps, start=len(fed)):
+            right = given in symbols[:-1] and predicted == symbols[symbols.index(given) + 1]
+            tiles.add_patch(Rectangle((column - 0.45, y - 0.4), 0.9, 0.8, color=RIGHT_COLOR if right else WRONG_COLOR,
+                                      alpha=0.85))
+            tiles.text(column, y + 0.2, given, ha="center", va="center", fontsize=6, color="white")
+            tiles.text(column, y - 0.1, predicted, ha="center", va="center", fontsize=9, color="white",
+                       fontweight="bold")
+    tiles.set_xlim(-0.6, width - 0.4)
+    tiles.set_ylim(-0.6, len(rows) - 0.4)
+    # Row labels as tick labels, so the layout makes room for them.
+    tiles.set_yticks(range(len(rows)), [label for label, _, _ in reversed(rows)], fontsize=8)
+    tiles.set_xticks([])
+    tiles.tick_params(length=0)
+    for spine in tiles.spines.values():
+        spine.set_visible(False)
+    tiles.set_title("median seed: letter fed (small) and letter predicted (bold); "
+                    "green = the true next letter, grey = priming", fontsize=8)
+    # Every seed's prediction after the start letter, cold and primed, on a shared set of letters.
+    letters = sorted(set(generation["cold_predictions"]) | set(generation["primed_predictions"]), key=symbols.find)
+    position = np.arange(len(letters))
+    cold = [generation["cold_predictions"].get(letter, 0) for letter in letters]
+    primed = [generation["primed_predictions"].get(letter, 0) for letter in letters]
+    counts.bar(position - 0.2, cold, 0.4, color=WRONG_COLOR, label=f"cold at {start}")
+    counts.bar(position + 0.2, primed, 0.4, color=RIGHT_COLOR, label=f"primed, then {start}")
+    counts.set_xticks(position, letters)
+    counts.set_ylabel("seeds", fontsize=8)
+    counts.set_xlabel(f"letter predicted after {start}", fontsize=8)
+    counts.yaxis.get_major_locator().set_params(integer=True)
+    counts.legend(fontsize=7, frameon=False)
+    counts.set_title("every seed", fontsize=8)
+    figure.suptitle(f"Generation with carried state: cold start at {start} versus priming with {prime}", fontsize=10)
+    return figure
+
+
+def to_png(figure: Figure) -> bytes:
+    """``figure`` as PNG bytes; the figure is closed."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    plt.close(figure)  # figures are made in loops; an open one holds its memory until closed
+    return buffer.getvalue()
+
+
+def save_png(figure: Figure, path: Path) -> bytes:
+    """Write ``figure`` to ``path`` as PNG, close it, and return the PNG's bytes (for embedding)."""
+    data = to_png(figure)
+    write_atomically(Path(path), data)
+    return data
