@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmstate import experiments as registry
-from lstmstate import results, statistics, suite, verdicts
+from lstmstate import report, results, statistics, suite, verdicts
 from lstmstate.progress import progress_bar
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -91,7 +91,7 @@ def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None,
 
 def _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units) -> None:
     """Run one experiment and write everything it produced."""
-    task = bar.add_task(name, total=1)
+    task = bar.add_task(name, total=1, seeds=len(seed_list))
     outcome = suite.run_experiment(
         registry.get(name), seed_list, epochs=epochs, units=units,
         on_progress=lambda done, total: bar.update(task, completed=done, total=total))
@@ -100,6 +100,7 @@ def _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units) -> Non
     payload["verdicts"] = verdicts.judge(payload["experiments"])
     suite.save(out, outcome)
     results.write_json(out / "results.json", payload)
+    report.write_report(out, payload)  # after every experiment, so a partial run has a report too
 
 
 def _pct(value: float | None) -> str:
@@ -126,13 +127,17 @@ def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate li
     experiment = registry.get(name)
     folder = _out_folder(out) if out is not None else None
     if folder is None:
-        outcome = suite.run_experiment(experiment, list(range(seeds)), epochs=epochs, units=units)
+        with progress_bar(console, quiet) as bar:
+            task = bar.add_task(name, total=1, seeds=seeds)
+            outcome = suite.run_experiment(experiment, list(range(seeds)), epochs=epochs, units=units,
+                                           on_progress=lambda done, total: bar.update(task, completed=done, total=total))
     else:
         _, (outcome,) = _run_all([name], seeds, folder, epochs, units, quiet)
     _print_transcript(outcome)
     _print_population(outcome)
     if folder is not None:
         console.print(f"results written to {folder}/results.json")
+        console.print(f"report written to {folder}/report.html and report.md")
 
 
 def _print_transcript(outcome: suite.Outcome) -> None:
@@ -176,6 +181,7 @@ def run_suite(seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of se
     payload, _ = _run_all(list(registry.EXPERIMENTS), seeds, folder, epochs=epochs, quiet=quiet)
     print_tables(payload)
     console.print(f"results written to {folder}/results.json")
+    console.print(f"report written to {folder}/report.html and report.md")
 
 
 def print_tables(payload: dict) -> None:
@@ -208,6 +214,16 @@ def print_tables(payload: dict) -> None:
 
 
 # ---- commands for reports: report ----
+
+
+@app.command("report")
+def write_report(run_dir: Path = typer.Argument(..., help="a run folder written by `run --out` or `suite`")) -> None:
+    """Regenerate report.html and report.md of a run folder from its saved results."""
+    try:
+        html_path, md_path = report.write_report(run_dir)
+    except OSError as error:
+        raise UserError(f"cannot write the report in {run_dir}: {error.strerror or error}") from None
+    console.print(f"report written to {html_path} and {md_path}")
 
 
 # click >= 8.2 raises this for a bare `lstmstate`; older versions print the help themselves.
