@@ -44,10 +44,15 @@ def write_report(folder: Path, payload: dict | None = None) -> tuple[Path, Path]
     """
     folder = Path(folder)
     payload = results.read_results(folder) if payload is None else payload
-    pictures = draw_pictures(folder, payload)
+    try:
+        pictures = draw_pictures(folder, payload)
+        html_text, md_text = render_html(payload, pictures), render_markdown(payload, pictures)
+    except (KeyError, TypeError, IndexError) as error:
+        # results.json parsed but lacks what its format promises: say so instead of a traceback.
+        raise ValueError(f"{folder}/results.json is damaged: {type(error).__name__} {error}") from None
     html_path, md_path = folder / "report.html", folder / "report.md"
-    results.write_atomically(html_path, render_html(payload, pictures).encode())
-    results.write_atomically(md_path, render_markdown(payload, pictures).encode())
+    results.write_atomically(html_path, html_text.encode())
+    results.write_atomically(md_path, md_text.encode())
     return html_path, md_path
 
 

@@ -1,0 +1,158 @@
+"""Figures, state traces, the report and the progress bar, on small hand-made results."""
+
+import base64
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from rich.console import Console
+
+from lstmstate import figures, report, results
+from lstmstate.encoding import Encoding
+from lstmstate.model import ModelSpec, initial_weights
+from lstmstate.progress import progress_bar
+from lstmstate.state_trace import state_trace
+
+
+def _curve(values):
+    values = [float(v) for v in values]
+    return {"epoch": list(range(1, len(values) + 1)), "mean": values,
+            "low": [v - 0.05 for v in values], "high": [v + 0.05 for v in values]}
+
+
+def _entry(per_seed, published, policy="reset-every-batch", generation=None):
+    per_seed = np.asarray(per_seed, np.float64)
+    entry = {
+        "section": "a section", "shows": "what it shows", "published_accuracy": published, "epochs": 4,
+        "units": 8, "batch_size": 1, "shuffle": policy == "reset-every-batch", "policy": policy, "model": "lstm",
+        "samples": 25, "seeds": list(range(len(per_seed))), "seconds": 1.5,
+        "accuracy": results.accuracy_block(per_seed), "perfect_share": float(np.mean(per_seed == 1)),
+        "loss": {"per_seed": [1.0] * len(per_seed)}, "median_seed": 1, "memoryless_ceiling": 0.6,
+        "curves": {"loss": _curve([3.2, 2.0, 1.1, 0.5]), "accuracy": _curve([0.1, 0.4, 0.7, 0.8])},
+        "transcript": ["['A'] -> B", "['B'] -> C"],
+    }
+    if generation:
+        entry["generation"] = generation
+    return entry
+
+
+GENERATION = {
+    "cold_start": "K", "prime": "ABCDEFGHIJ", "cold_predictions": {"B": 2, "C": 1}, "primed_predictions": {"L": 3},
+    "cold_expected_share": 0.0, "primed_expected_share": 1.0,
+    "median_seed": {"from_A": [["A", "B"], ["B", "C"], ["C", "D"]], "cold": [["K", "B"], ["B", "C"]],
+                    "primed": [["K", "L"], ["L", "M"]]},
+}
+
+
+@pytest.fixture
+def payload():
+    return {
+        "format_version": results.FORMAT_VERSION, "lstmstate_version": "0.1.0", "created": "2025-01-01T12:00:00",
+        "versions": {"python": "3.11", "keras": "3.15.1", "jax": "0.10.2", "backend": "jax"},
+        "machine": {"platform": "Linux", "processor": "x86_64", "cpus": 2}, "seeds": [0, 1, 2],
+        "experiments": {"one-char": _entry([0.8, 0.84, 0.88], 0.84),
+                        "stateful": _entry([1.0, 1.0, 0.96], 1.0, "carry-within-epoch", GENERATION)},
+        "verdicts": [{"claim": "cold start needs priming", "seed_says": "cold at K it predicts B",
+                      "measured": "cold K -> L in 0% of seeds", "verdict": "supported",
+                      "evidence": "a < b & c | d"}],
+    }
+
+
+def test_figures_return_figures_with_one_panel_per_experiment(payload):
+    experiments = payload["experiments"]
+    accuracy = figures.accuracy_per_seed(experiments)
+    assert isinstance(accuracy, Figure)
+    labels = [tick.get_text() for tick in accuracy.axes[0].get_yticklabels()]
+    assert labels[-1].startswith("one-char") and labels[0].startswith("stateful")  # first at the top
+    curves = figures.training_curves(experiments, "loss")
+    assert sum(axes.get_visible() for axes in curves.axes) == 2
+    with pytest.raises(ValueError, match="metric"):
+        figures.training_curves(experiments, "perplexity")
+    png = figures.to_png(figures.generation_transcripts(GENERATION))
+    assert png.startswith(b"\x89PNG")
+
+
+def test_state_heatmaps_check_shapes():
+    hidden = np.linspace(-1, 1, 12).reshape(3, 4)  # (step, units)
+    figure = figures.state_heatmaps(hidden, hidden / 2, ["A", "B", "C"], "three steps")
+    assert [t.get_text() for t in figure.axes[0].get_xticklabels()] == ["A", "B", "C"]
+    with pytest.raises(ValueError, match="one step per symbol"):
+        figures.state_heatmaps(hidden, hidden, ["A", "B"], "wrong")
+
+
+def test_state_trace_matches_the_whole_sequence_in_one_call():
+    # Stepping one symbol at a time with carried state must end where one LSTM call over the
+    # whole sequence ends: that is what "carried state" means.
+    spec = ModelSpec("lstm", steps=1, features=1, outputs=26, units=5)
+    weights = initial_weights(spec.build(), seed=3)
+    encoding = Encoding("scalar", 26)
+    ids = np.array([0, 1, 2, 3, 4, 5])
+    hidden, cell = state_trace(spec, weights, encoding, ids)
+    assert hidden.shape == cell.shape == (6, 5)
+    whole = ModelSpec("lstm", steps=6, features=1, outputs=26, units=5).build()
+    whole.set_weights(weights)  # same variables: an LSTM's weights do not depend on the sequence length
+    zero = np.zeros((1, 5), np.float32)
+    _, h, c = whole.predict([encoding.encode(ids.reshape(1, 6, 1)), zero, zero], verbose=0)
+    np.testing.assert_allclose(hidden[-1], h[0], atol=1e-5)
+    np.testing.assert_allclose(cell[-1], c[0], atol=1e-5)
+    assert not np.allclose(hidden[0], hidden[-1])
+    with pytest.raises(ValueError, match="at least one symbol"):
+        state_trace(spec, weights, encoding, [])
+
+
+def test_report_is_self_contained_and_reads_as_a_paper(tmp_path, payload):
+    results.write_json(tmp_path / "results.json", payload)
+    html_path, md_path = report.write_report(tmp_path)
+    page = html_path.read_text()
+    for heading in ("What was run", "Results", "Claims", "Pictures"):
+        assert heading in page
+    assert "keras 3.15.1" in page and "2 CPUs" in page
+    assert "84.0%" in page and "supported" in page
+    assert "a &lt; b &amp; c | d" in page  # text is escaped, not markup
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    # accuracy, two curve figures, the generation (no weights saved here, so no state heatmap)
+    assert len(images) == 4
+    assert all(base64.b64decode(data).startswith(b"\x89PNG") for data in images)
+    assert not re.search(r'(src|href)="(?!data:)', page)  # nothing to fetch: opens from disk offline
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+    assert len(captions) == 4 and all(len(c) > 40 for c in captions)
+    markdown = md_path.read_text()
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert linked and all((tmp_path / path).is_file() for path in linked)
+    assert "a < b & c \\| d" in markdown  # a pipe would break the table row
+
+
+def test_report_of_damaged_results_is_a_value_error(tmp_path, payload):
+    with pytest.raises(ValueError, match="no results.json"):
+        report.write_report(tmp_path)
+    del payload["experiments"]["one-char"]["accuracy"]["ci95"]
+    results.write_json(tmp_path / "results.json", payload)
+    with pytest.raises(ValueError, match="damaged"):
+        report.write_report(tmp_path)
+
+
+def _bar_output(quiet: bool, terminal: bool) -> str:
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=terminal, width=140)
+    with progress_bar(console, quiet) as bar:
+        task = bar.add_task("stateful", total=300, seeds=20)
+        bar.update(task, completed=150)
+    return stream.getvalue()
+
+
+def test_progress_shows_epochs_seeds_and_time_left_only_on_a_terminal():
+    shown = _bar_output(quiet=False, terminal=True)
+    assert "150/300" in shown and "epochs x 20 seeds" in shown and "time left" in shown
+    assert _bar_output(quiet=True, terminal=True) == ""
+    assert _bar_output(quiet=False, terminal=False) == ""
+
+
+def test_results_json_of_a_report_stays_unchanged(tmp_path, payload):
+    results.write_json(tmp_path / "results.json", payload)
+    before = (tmp_path / "results.json").read_bytes()
+    report.write_report(tmp_path)
+    assert (tmp_path / "results.json").read_bytes() == before
+    assert json.loads(before)["experiments"].keys() == payload["experiments"].keys()
