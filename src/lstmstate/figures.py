@@ -25,6 +25,8 @@ PUBLISHED_COLOR = "#c44e52"  # the seed's single published run
 CEILING_COLOR = "#8c8c8c"  # what a memoryless model can reach
 RIGHT_COLOR = "#55a868"  # a generated letter that is the true next letter
 WRONG_COLOR = "#c44e52"
+COLD_COLOR = "#dd8452"  # every seed started cold
+PRIMED_COLOR = "#4c72b0"  # every seed primed first
 DPI = 110  # sharp enough on screen, small enough to embed several in one HTML file
 
 
@@ -66,8 +68,7 @@ def accuracy_per_seed(experiments: dict) -> Figure:
     axes.set_xlabel("accuracy on the training patterns (%)")
     axes.grid(axis="x", alpha=0.3)
     axes.set_title("Accuracy of every seed, against the seed's single published run", fontsize=10)
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 if len(names) > 3 else -0.25), ncol=4,
-                fontsize=8, frameon=False)
+    figure.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     return figure
 
 
@@ -84,7 +85,8 @@ def training_curves(experiments: dict, metric: str = "accuracy") -> Figure:
     names = list(experiments)
     columns = min(3, len(names))
     rows = -(-len(names) // columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.3 * rows + 0.5), dpi=DPI,
+    # At least 7 inches wide, so that the title and the legend fit above and below a single panel.
+    figure, grid = plt.subplots(rows, columns, figsize=(max(7.0, 3.3 * columns), 2.3 * rows + 0.7), dpi=DPI,
                                 squeeze=False, layout="constrained")
     for panel, name in zip(grid.flat, names):
         entry = experiments[name]
@@ -102,6 +104,7 @@ def training_curves(experiments: dict, metric: str = "accuracy") -> Figure:
         elif np.nanmin(mean) > 0 and np.nanmax(mean) / np.nanmin(mean) > 20:
             panel.set_yscale("log")  # a loss falling over orders of magnitude is flat on a linear axis
         panel.set_title(name, fontsize=9)
+        panel.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole
         panel.tick_params(labelsize=7)
         panel.grid(alpha=0.3)
     for panel in grid.flat[len(names):]:
@@ -190,13 +193,20 @@ def generation_transcripts(generation: dict, symbols: str = string.ascii_upperca
     position = np.arange(len(letters))
     cold = [generation["cold_predictions"].get(letter, 0) for letter in letters]
     primed = [generation["primed_predictions"].get(letter, 0) for letter in letters]
-    counts.bar(position - 0.2, cold, 0.4, color=WRONG_COLOR, label=f"cold at {start}")
-    counts.bar(position + 0.2, primed, 0.4, color=RIGHT_COLOR, label=f"primed, then {start}")
-    counts.set_xticks(position, letters)
+    # Colours name the start here, not right or wrong: the true next letter is marked on its tick.
+    counts.bar(position - 0.2, cold, 0.4, color=COLD_COLOR, label=f"cold at {start}")
+    counts.bar(position + 0.2, primed, 0.4, color=PRIMED_COLOR, label=f"primed, then {start}")
+    expected = symbols[symbols.index(start) + 1] if start in symbols[:-1] else None
+    counts.set_xticks(position, [f"{letter}\n(true next)" if letter == expected else letter for letter in letters])
+    for tick, letter in zip(counts.get_xticklabels(), letters):
+        if letter == expected:
+            tick.set_color(RIGHT_COLOR)
+            tick.set_fontweight("bold")
     counts.set_ylabel("seeds", fontsize=8)
     counts.set_xlabel(f"letter predicted after {start}", fontsize=8)
     counts.yaxis.get_major_locator().set_params(integer=True)
-    counts.legend(fontsize=7, frameon=False)
+    counts.set_ylim(0, 1.3 * max(cold + primed + [1]))  # headroom for the legend above the bars
+    counts.legend(fontsize=7, frameon=False, loc="upper center", ncol=2)
     counts.set_title("every seed", fontsize=8)
     figure.suptitle(f"Generation with carried state: cold start at {start} versus priming with {prime}", fontsize=10)
     return figure

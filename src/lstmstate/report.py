@@ -117,18 +117,21 @@ def _accuracy_caption(experiments: dict) -> str:
 
 
 def _state_caption(name: str, entry: dict) -> str:
-    return ("Each column is the state after one more symbol, carried from the left: the pattern changes symbol by "
-            "symbol, so the state, not the input, tells the model where it is in the stream.")
+    return ("Each column is the state after one more symbol, carried from the left: look for units that change "
+            "steadily along the stream; they tell the model where it is, which the one input symbol cannot.")
 
 
 def _generation_caption(generation: dict) -> str:
     start, prime = generation["cold_start"], generation["prime"]
     cold = Counter(generation["cold_predictions"]).most_common(1)
     primed = Counter(generation["primed_predictions"]).most_common(1)
-    cold_text = f"most seeds predict {cold[0][0]}" if cold else "seeds disagree"
-    primed_text = f"most predict {primed[0][0]}" if primed else "seeds disagree"
-    return (f"Started cold at {start}, {cold_text} (as if after the stream's first letter); primed with {prime}, "
-            f"{primed_text}: the same input gives a different answer because the carried state differs.")
+    if not cold or not primed:
+        return f"What the model predicts after {start}, started cold and primed with {prime}."
+    text = (f"Started cold at {start}, most seeds predict {cold[0][0]}; primed with {prime}, most predict "
+            f"{primed[0][0]}")
+    if cold[0][0] != primed[0][0]:
+        return text + ": the same input, another answer, because only the carried state differs."
+    return text + ": here priming did not change the answer, so the state was not yet used."
 
 
 # ---- the text of the report, shared by HTML and Markdown ----
