@@ -156,3 +156,17 @@ def test_results_json_of_a_report_stays_unchanged(tmp_path, payload):
     report.write_report(tmp_path)
     assert (tmp_path / "results.json").read_bytes() == before
     assert json.loads(before)["experiments"].keys() == payload["experiments"].keys()
+
+
+def test_report_command_regenerates_and_rejects_a_bad_folder(tmp_path, payload):
+    import subprocess
+    import sys
+
+    cli = [sys.executable, "-c", "from lstmstate.cli import main; main()", "report"]
+    results.write_json(tmp_path / "results.json", payload)
+    done = subprocess.run([*cli, str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "report.html").is_file() and (tmp_path / "figures" / "accuracy.png").is_file()
+    bad = subprocess.run([*cli, str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip() == f"error: {tmp_path / 'nowhere'} is not a run folder: it has no results.json"
