@@ -170,3 +170,20 @@ def test_report_command_regenerates_and_rejects_a_bad_folder(tmp_path, payload):
     bad = subprocess.run([*cli, str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip() == f"error: {tmp_path / 'nowhere'} is not a run folder: it has no results.json"
+
+
+def test_report_lists_an_experiment_whose_seeds_all_diverged(tmp_path, payload):
+    # As suite.entry writes it when every loss became NaN: no accuracy, only the count.
+    payload["experiments"]["whole-batch"] = {
+        "section": "LSTM State Within A Batch", "published_accuracy": 1.0, "epochs": 4, "seeds": [0, 1, 2],
+        "seconds": 1.0, "accuracy": {"mean": None, "ci95": [None, None], "per_seed": []}, "perfect_share": None,
+        "diverged": {"count": 3, "seeds": [0, 1, 2]}}
+    payload["experiments"]["one-char"]["diverged"] = {"count": 1, "seeds": [2]}
+    payload["experiments"]["one-char"]["accuracy"] = results.accuracy_block([0.8, 0.84])
+    results.write_json(tmp_path / "results.json", payload)
+    html_path, _ = report.write_report(tmp_path)
+    page = html_path.read_text()
+    assert "every seed diverged" in page
+    assert "one-char (seed 1, accuracy 84.0%)" in page  # the median seed found among the kept seeds
+    assert "(+1 diverged)" in figures.accuracy_per_seed(
+        {"one-char": payload["experiments"]["one-char"]}).axes[0].get_yticklabels()[0].get_text()

@@ -61,8 +61,7 @@ def accuracy_per_seed(experiments: dict) -> Figure:
         if published is not None:
             axes.scatter([100 * published], [y], marker="X", s=90, color=PUBLISHED_COLOR, edgecolor="white",
                          zorder=5, label="seed's published run" if "seed's published run" not in _labels(axes) else None)
-    axes.set_yticks(range(len(names)), [f"{name}\n{len(experiments[name]['accuracy']['per_seed'])} seeds"
-                                        for name in reversed(names)], fontsize=8)
+    axes.set_yticks(range(len(names)), [_seed_label(name, experiments[name]) for name in reversed(names)], fontsize=8)
     axes.set_xlim(-3, 103)
     axes.set_ylim(-0.7, len(names) - 0.3)
     axes.set_xlabel("accuracy on the training patterns (%)")
@@ -70,6 +69,12 @@ def accuracy_per_seed(experiments: dict) -> Figure:
     axes.set_title("Accuracy of every seed, against the seed's single published run", fontsize=10)
     figure.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     return figure
+
+
+def _seed_label(name: str, entry: dict) -> str:
+    label = f"{name}\n{len(entry['accuracy']['per_seed'])} seeds"
+    diverged = entry.get("diverged", {}).get("count", 0)
+    return label + (f" (+{diverged} diverged)" if diverged else "")
 
 
 def _labels(axes) -> list[str]:

@@ -58,8 +58,8 @@ def write_report(folder: Path, payload: dict | None = None) -> tuple[Path, Path]
 
 def draw_pictures(folder: Path, payload: dict) -> list[Picture]:
     """Every figure the run's results allow, written as PNG under ``folder/figures``."""
-    experiments = {name: entry for name, entry in payload["experiments"].items()
-                   if "per_seed" in entry.get("accuracy", {})}
+    # An experiment whose every seed diverged has no accuracy to draw; the tables still list it.
+    experiments = {name: entry for name, entry in payload["experiments"].items() if _has_accuracy(entry)}
     pictures = []
     if not experiments:
         return pictures
@@ -95,6 +95,11 @@ def draw_pictures(folder: Path, payload: dict) -> list[Picture]:
             results.write_atomically(folder / path, png)
             pictures.append(Picture(path, f"Cold and primed generation of {name}", _generation_caption(generation), png))
     return pictures
+
+
+def _has_accuracy(entry: dict) -> bool:
+    accuracy = entry.get("accuracy", {})
+    return bool(accuracy.get("per_seed")) and accuracy.get("mean") is not None
 
 
 def _remember(key, draw) -> bytes | None:
@@ -143,6 +148,8 @@ def _pct(value) -> str:
 def _interval(entry: dict) -> str:
     accuracy = entry["accuracy"]
     low, high = accuracy["ci95"]
+    if accuracy["mean"] is None:
+        return "- (every seed diverged)"
     return f"{_pct(accuracy['mean'])} [{_pct(low)}, {_pct(high)}]"
 
 
@@ -160,14 +167,16 @@ def _configuration_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
 
 def _result_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
     header = ["experiment", "seed's figure", "mean [95% interval]", "seeds at 100%", "memoryless ceiling",
-              "median seed", "seconds"]
+              "median seed", "diverged", "seconds"]
     rows = []
     for name, entry in payload["experiments"].items():
-        if "per_seed" not in entry.get("accuracy", {}):
+        if "accuracy" not in entry:
             continue
+        share = entry.get("perfect_share")
         rows.append([name, _pct(entry.get("published_accuracy")), _interval(entry),
-                     f"{100 * entry.get('perfect_share', 0):.0f}%", _pct(entry.get("memoryless_ceiling")),
-                     str(entry.get("median_seed", "-")), f"{entry.get('seconds', 0):.1f}"])
+                     "-" if share is None else f"{100 * share:.0f}%", _pct(entry.get("memoryless_ceiling")),
+                     str(entry.get("median_seed", "-")), str(entry.get("diverged", {}).get("count", 0)),
+                     f"{entry.get('seconds', 0):.1f}"])
     return header, rows
 
 
@@ -264,7 +273,7 @@ def render_html(payload: dict, pictures: list[Picture]) -> str:
              "<h2>2. Results</h2>",
              "<p>Accuracy on the training patterns, as Keras <code>evaluate</code> reports it; the interval is a "
              "percentile bootstrap over seeds.</p>",
-             _html_table(*_result_rows(payload), numeric={1, 2, 3, 4, 5, 6}),
+             _html_table(*_result_rows(payload), numeric={1, 2, 3, 4, 5, 6, 7}),
              "<h2>3. Claims</h2>"]
     header, rows = _verdict_rows(payload)
     parts.append(_html_table(header, rows, verdict_column=3) if rows else "<p>No claim could be judged from the "
@@ -288,9 +297,12 @@ def render_html(payload: dict, pictures: list[Picture]) -> str:
 
 
 def _median_accuracy(entry: dict) -> float | None:
-    seeds, per_seed = entry.get("seeds", []), entry.get("accuracy", {}).get("per_seed", [])
-    if entry.get("median_seed") in seeds and len(per_seed) == len(seeds):
-        return per_seed[seeds.index(entry["median_seed"])]
+    # per_seed holds the seeds that did not diverge, in the order of ``seeds``.
+    diverged = set(entry.get("diverged", {}).get("seeds", []))
+    kept = [seed for seed in entry.get("seeds", []) if seed not in diverged]
+    per_seed = entry.get("accuracy", {}).get("per_seed", [])
+    if entry.get("median_seed") in kept and len(per_seed) == len(kept):
+        return per_seed[kept.index(entry["median_seed"])]
     return None
 
 
