@@ -204,6 +204,85 @@ def print_tables(payload: dict) -> None:
 # ---- commands for saved runs: generate, export, inspect (state you can use) ----
 
 
+def _load_saved(run_dir: Path, experiment: str | None):
+    from lstmstate import saved_run  # imported on use: the other commands do not need it
+    return saved_run.load(run_dir, experiment)
+
+
+def _seed_words(saved, index: int) -> str:
+    return f"{saved.name}, seed {saved.seeds[index]} (index {index} of {len(saved.seeds)})"
+
+
+@app.command()
+def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
+             experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
+             seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+             start: str = typer.Option(..., help="the symbol to start from, e.g. K"),
+             prime: str = typer.Option("", help="context fed first, e.g. ABCDEFGHIJ (default: a cold start)"),
+             steps: int = typer.Option(5, min=1, help="symbols to generate")) -> None:
+    """Generate from a saved seed: predictions fed back as inputs, the state carried (stateful) or the window slid (stateless)."""
+    saved = _load_saved(run_dir, experiment)
+    index = saved.seed_index(seed_index)
+    context = saved.symbols(prime)
+    transcript = saved.generate(start, steps, context, index)
+    if saved.stateful:
+        how = f"primed with {''.join(context)}, then {start}" if context else f"cold start at {start} (zero state)"
+        print(f"{_seed_words(saved, index)}: stateful stream, {how}")
+        for step in transcript:
+            print(f"{step.given} -> {step.predicted}")
+    else:
+        print(f"{_seed_words(saved, index)}: stateless, a window of {len(transcript[0].window)} symbol(s) slid over "
+              "its predictions (no state between windows)")
+        for step in transcript:
+            print(f"{list(step.window)} -> {step.predicted}")
+
+
+@app.command()
+def export(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
+           experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
+           seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+           to: Path = typer.Option(..., help="the file to write, ending in .keras")) -> None:
+    """Export a saved seed as an ordinary Keras model (.keras) that plain Keras loads and runs."""
+    saved = _load_saved(run_dir, experiment)
+    index = saved.seed_index(seed_index)
+    path = saved.export(to, index)
+    spec = saved.spec
+    kind = (f"LSTM({spec.units}, stateful=True) with keras.Input(batch_shape=(1, {spec.steps}, {spec.features}))"
+            if saved.stateful else f"a stateless Sequential on inputs ({spec.steps}, {spec.features})")
+    print(f"wrote {path}: {_seed_words(saved, index)} as {kind}")
+    symbols = saved.vocabulary.symbols
+    print(f"inputs: {saved.encoding.name} encoding of {len(symbols)} symbols, ids {symbols[0]}=0 … "
+          f"{symbols[-1]}={len(symbols) - 1}" + (f" (feature = id / {len(symbols)})" if saved.encoding.name == "scalar" else ""))
+    if saved.stateful:
+        print("load it with KERAS_BACKEND=tensorflow (or torch): on the JAX backend Keras silently resets a "
+              "stateful LSTM in predict; call model.layers[0].reset_state() before each new sequence")
+
+
+@app.command()
+def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
+            sequence: str = typer.Option(..., help="the symbols to feed, e.g. ABCDEFGHIJK"),
+            experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
+            seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+            png: Path | None = typer.Option(None, help="heatmap file (default: RUN_DIR/NAME/state-seedS.png)")) -> None:
+    """Show a saved seed's hidden and cell state after every symbol of a sequence; write a heatmap PNG."""
+    from lstmstate import state_heatmap, state_trace
+
+    saved = _load_saved(run_dir, experiment)
+    index = saved.seed_index(seed_index)
+    trace = saved.trace(saved.symbols(sequence), index)
+    print(f"{_seed_words(saved, index)}: state after each symbol, from a zero state "
+          f"(h and c: {trace.h.shape[0]} steps x {trace.h.shape[1]} units)")
+    for line in state_trace.compact_lines(trace):
+        print(line)
+    path = png if png is not None else saved.folder / f"state-seed{saved.seeds[index]}.png"
+    figure = state_heatmap.heatmap(trace, title=f"{saved.name}, seed {saved.seeds[index]}")
+    try:
+        state_heatmap.save_png(figure, path)
+    except OSError as error:
+        raise UserError(f"cannot write the heatmap {path}: {error.strerror or error}") from None
+    print(f"heatmap written to {path}")
+
+
 # ---- commands for the user's own data: train, compare ----
 
 
