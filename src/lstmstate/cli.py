@@ -7,6 +7,7 @@ stderr and exit code 2, never a traceback.
 import datetime
 import platform
 import sys
+import warnings
 from pathlib import Path
 
 import typer
@@ -73,7 +74,7 @@ def _run_header(seeds: list[int]) -> dict:
 
 
 def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None, units: int | None = None,
-             quiet: bool = False) -> tuple[dict, list[suite.Outcome]]:
+             quiet: bool = False, streams: int | None = None) -> tuple[dict, list[suite.Outcome]]:
     """Run experiments in order, writing results after each so that finished work is kept."""
     seed_list = list(range(seeds))
     payload = _run_header(seed_list)
@@ -81,7 +82,7 @@ def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None,
     try:
         with progress_bar(console, quiet) as bar:
             for name in names:
-                _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units)
+                _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units, streams)
     except KeyboardInterrupt:
         # Each finished experiment was written as it finished; the one in progress is dropped.
         kept = ", ".join(payload["experiments"]) or "nothing (no experiment had finished)"
@@ -89,11 +90,11 @@ def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None,
     return payload, outcomes
 
 
-def _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units) -> None:
+def _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units, streams=None) -> None:
     """Run one experiment and write everything it produced."""
     task = bar.add_task(name, total=1)
     outcome = suite.run_experiment(
-        registry.get(name), seed_list, epochs=epochs, units=units,
+        registry.get(name), seed_list, epochs=epochs, units=units, streams=streams,
         on_progress=lambda done, total: bar.update(task, completed=done, total=total))
     outcomes.append(outcome)
     payload["experiments"][name] = suite.entry(outcome)
@@ -121,14 +122,20 @@ def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate li
         epochs: int | None = typer.Option(None, min=1, help="override the published epochs"),
         units: int | None = typer.Option(None, min=1, help="override the published LSTM units"),
         out: Path | None = typer.Option(None, help="folder for results.json and weights"),
-        quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+        quiet: bool = typer.Option(False, help="no progress bar"),
+        streams: int | None = typer.Option(None, min=1, help="stateful experiments: train as B parallel streams")) -> None:
     """Run one experiment: the seed-style output of the median seed, then the population."""
     experiment = registry.get(name)
     folder = _out_folder(out) if out is not None else None
-    if folder is None:
-        outcome = suite.run_experiment(experiment, list(range(seeds)), epochs=epochs, units=units)
-    else:
-        _, (outcome,) = _run_all([name], seeds, folder, epochs, units, quiet)
+    # Training warnings (a sequence trimmed to fit the streams) are shown as one line each, as they happen.
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = lambda message, *_: print(f"warning: {message}", file=sys.stderr)
+        if folder is None:
+            outcome = suite.run_experiment(experiment, list(range(seeds)), epochs=epochs, units=units,
+                                           streams=streams)
+        else:
+            _, (outcome,) = _run_all([name], seeds, folder, epochs, units, quiet, streams)
     _print_transcript(outcome)
     _print_population(outcome)
     if folder is not None:
