@@ -45,9 +45,9 @@ def predict_stream(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray,
     if x.ndim != 3 or x.shape[1:] != (spec.steps, spec.features):
         raise ValueError(f"x must be (sample, {spec.steps}, {spec.features}), got {x.shape}")
     model = batch_one_model(spec, weights)
-    h, c = spec.zero_state(1) if state is None else state
+    h, c = (keras.ops.convert_to_tensor(s) for s in (spec.zero_state(1) if state is None else state))
     probabilities = []
-    for sample in x:
+    for sample in keras.ops.convert_to_tensor(x):
         y, h, c = model([sample[None], h, c], training=False)
         probabilities.append(np.asarray(y[0]))
     return np.stack(probabilities), (np.asarray(h), np.asarray(c))
