@@ -10,7 +10,7 @@ import pytest
 from conftest import run_reference
 from lstmstate import experiments, keras_export, results, saved_run, state_trace, stream, suite
 from lstmstate.cli import main
-from lstmstate.engine import TrainConfig, Trainer
+from lstmstate.engine import Trainer
 from lstmstate.generation import StepModel, generate
 
 STATEFUL_SEEDS = [0, 1, 2]
@@ -215,7 +215,7 @@ assert keras.backend.backend() == "tensorflow"
 data = np.load(sys.argv[1])
 out = {}
 stateful = keras.saving.load_model(sys.argv[2])
-lstm = stateful.layers[0]
+lstm = stateful.get_layer("lstm")
 assert lstm.stateful and stateful.inputs[0].shape == (1, 1, 1), (lstm.stateful, stateful.inputs[0].shape)
 lstm.reset_state()
 out["stream"] = stateful.predict(data["x"], batch_size=1, verbose=0)  # the state carries from sample to sample

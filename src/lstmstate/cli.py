@@ -262,7 +262,7 @@ def export(run_dir: Path = typer.Argument(..., help="a folder written by run/sui
           f"{symbols[-1]}={len(symbols) - 1}" + (f" (feature = id / {len(symbols)})" if saved.encoding.name == "scalar" else ""))
     if saved.stateful:
         print("load it with KERAS_BACKEND=tensorflow (or torch): on the JAX backend Keras silently resets a "
-              "stateful LSTM in predict; call model.layers[0].reset_state() before each new sequence")
+              "stateful LSTM in predict; call model.get_layer('lstm').reset_state() before each new sequence")
 
 
 @app.command()

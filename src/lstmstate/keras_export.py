@@ -11,7 +11,7 @@ model they would have written. The trainable weights are the same arrays in the 
     Dense(outputs, activation)                   Dense(outputs, activation)
 
 A stateful export keeps its state between calls at batch size 1, as the seed's model did in
-``predict``; ``model.layers[i].reset_state()`` starts a new sequence. That works on the
+``predict``; ``model.get_layer("lstm").reset_state()`` starts a new sequence. That works on the
 TensorFlow and torch backends only: on JAX, Keras 3's ``predict`` drops a stateful layer's
 state updates and every call starts from zeros, silently (see SPEC).
 """
