@@ -142,6 +142,13 @@ def test_loading_another_version_or_a_damaged_file_is_a_clear_error(stateful_run
 
     setup_path.write_text(json.dumps(setup))
     weights_path = folder / "stateful" / "weights.npz"
+    arrays = dict(np.load(weights_path))
+    arrays["w0"][1] = np.nan  # seed index 1 diverged; the others stay usable
+    np.savez(weights_path, **arrays)
+    with pytest.raises(ValueError, match=r"seed 1 \(index 1\) of 'stateful' diverged"):
+        saved_run.load(folder).generate("K", 1, index=1)
+    assert saved_run.load(folder).generate("K", 1, index=0)[0].predicted == "B"
+
     weights_path.write_bytes(weights_path.read_bytes()[:1000])
     with pytest.raises(ValueError, match="weights.npz is damaged"):
         saved_run.load(folder)

@@ -59,7 +59,12 @@ class SavedExperiment:
     def member_weights(self, index: int | None = None) -> list[np.ndarray]:
         """The weights of seed ``index`` (the median seed if None), unstacked."""
         index = self.seed_index(index)
-        return [w[index] for w in self.weights]
+        weights = [w[index] for w in self.weights]
+        # A seed whose training diverged is saved as it ended (NaN); it is kept out of statistics too.
+        if not all(np.isfinite(w).all() for w in weights):
+            raise ValueError(f"seed {self.seeds[index]} (index {index}) of {self.name!r} diverged in training: "
+                             "its weights are not finite; choose another --seed-index")
+        return weights
 
     def symbols(self, text: str) -> list[str]:
         """A command-line string as symbols: characters, or whitespace-separated tokens when some
@@ -197,8 +202,6 @@ def _read_weights(path: Path, spec: ModelSpec, seeds: int) -> tuple[np.ndarray, 
         if value.shape != (seeds, *shape):
             raise ValueError(f"{path} is damaged: {key} is {value.shape}, the model needs {(seeds, *shape)} "
                              f"({seeds} seeds)")
-        if not np.isfinite(value).all():
-            raise ValueError(f"{path} is damaged: {key} holds values that are not finite")
         weights.append(value.astype(np.float32))
     return tuple(weights)
 
