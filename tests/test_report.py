@@ -14,7 +14,8 @@ from lstmstate import figures, report, results
 from lstmstate.encoding import Encoding
 from lstmstate.model import ModelSpec, initial_weights
 from lstmstate.progress import progress_bar
-from lstmstate.state_trace import state_trace
+from lstmstate.state_trace import trace
+from lstmstate.vocabulary import Vocabulary
 
 
 def _curve(values):
@@ -90,7 +91,8 @@ def test_state_trace_matches_the_whole_sequence_in_one_call():
     weights = initial_weights(spec.build(), seed=3)
     encoding = Encoding("scalar", 26)
     ids = np.array([0, 1, 2, 3, 4, 5])
-    hidden, cell = state_trace(spec, weights, encoding, ids)
+    traced = trace(spec, weights, encoding, Vocabulary.alphabet(), list("ABCDEF"))
+    hidden, cell = traced.h, traced.c
     assert hidden.shape == cell.shape == (6, 5)
     whole = ModelSpec("lstm", steps=6, features=1, outputs=26, units=5).build()
     whole.set_weights(weights)  # same variables: an LSTM's weights do not depend on the sequence length
@@ -100,7 +102,7 @@ def test_state_trace_matches_the_whole_sequence_in_one_call():
     np.testing.assert_allclose(cell[-1], c[0], atol=1e-5)
     assert not np.allclose(hidden[0], hidden[-1])
     with pytest.raises(ValueError, match="at least one symbol"):
-        state_trace(spec, weights, encoding, [])
+        trace(spec, weights, encoding, Vocabulary.alphabet(), [])
 
 
 def test_report_is_self_contained_and_reads_as_a_paper(tmp_path, payload):

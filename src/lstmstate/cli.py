@@ -7,6 +7,7 @@ stderr and exit code 2, never a traceback.
 import datetime
 import platform
 import sys
+import warnings
 from pathlib import Path
 
 import typer
@@ -73,7 +74,7 @@ def _run_header(seeds: list[int]) -> dict:
 
 
 def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None, units: int | None = None,
-             quiet: bool = False) -> tuple[dict, list[suite.Outcome]]:
+             quiet: bool = False, streams: int | None = None) -> tuple[dict, list[suite.Outcome]]:
     """Run experiments in order, writing results after each so that finished work is kept."""
     seed_list = list(range(seeds))
     payload = _run_header(seed_list)
@@ -81,7 +82,7 @@ def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None,
     try:
         with progress_bar(console, quiet) as bar:
             for name in names:
-                _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units)
+                _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units, streams)
     except KeyboardInterrupt:
         # Each finished experiment was written as it finished; the one in progress is dropped.
         if payload["experiments"]:
@@ -94,11 +95,11 @@ def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None,
     return payload, outcomes
 
 
-def _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units) -> None:
+def _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units, streams=None) -> None:
     """Run one experiment and write everything it produced."""
     task = bar.add_task(name, total=1, seeds=len(seed_list))
     outcome = suite.run_experiment(
-        registry.get(name), seed_list, epochs=epochs, units=units,
+        registry.get(name), seed_list, epochs=epochs, units=units, streams=streams,
         on_progress=lambda done, total: bar.update(task, completed=done, total=total))
     outcomes.append(outcome)
     payload["experiments"][name] = suite.entry(outcome)
@@ -126,17 +127,23 @@ def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate li
         epochs: int | None = typer.Option(None, min=1, help="override the published epochs"),
         units: int | None = typer.Option(None, min=1, help="override the published LSTM units"),
         out: Path | None = typer.Option(None, help="folder for results.json and weights"),
-        quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+        quiet: bool = typer.Option(False, help="no progress bar"),
+        streams: int | None = typer.Option(None, min=1, help="stateful experiments: train as B parallel streams")) -> None:
     """Run one experiment: the seed-style output of the median seed, then the population."""
     experiment = registry.get(name)
     folder = _out_folder(out) if out is not None else None
-    if folder is None:
-        with progress_bar(console, quiet) as bar:
-            task = bar.add_task(name, total=1, seeds=seeds)
-            outcome = suite.run_experiment(experiment, list(range(seeds)), epochs=epochs, units=units,
-                                           on_progress=lambda done, total: bar.update(task, completed=done, total=total))
-    else:
-        _, (outcome,) = _run_all([name], seeds, folder, epochs, units, quiet)
+    # Training warnings (a sequence trimmed to fit the streams) are shown as one line each, as they happen.
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = lambda message, *_: print(f"warning: {message}", file=sys.stderr)
+        if folder is None:
+            with progress_bar(console, quiet) as bar:
+                task = bar.add_task(name, total=1, seeds=seeds)
+                outcome = suite.run_experiment(
+                    experiment, list(range(seeds)), epochs=epochs, units=units, streams=streams,
+                    on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+        else:
+            _, (outcome,) = _run_all([name], seeds, folder, epochs, units, quiet, streams)
     _print_transcript(outcome)
     _print_population(outcome)
     if folder is not None:
@@ -212,6 +219,86 @@ def print_tables(payload: dict) -> None:
 
 
 # ---- commands for saved runs: generate, export, inspect (state you can use) ----
+
+
+def _load_saved(run_dir: Path, experiment: str | None):
+    from lstmstate import saved_run  # imported on use: the other commands do not need it
+    return saved_run.load(run_dir, experiment)
+
+
+def _seed_words(saved, index: int) -> str:
+    return f"{saved.name}, seed {saved.seeds[index]} (index {index} of {len(saved.seeds)})"
+
+
+@app.command()
+def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
+             experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
+             seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+             start: str = typer.Option(..., help="the symbol to start from, e.g. K"),
+             prime: str = typer.Option("", help="context fed first, e.g. ABCDEFGHIJ (default: a cold start)"),
+             steps: int = typer.Option(5, min=1, help="symbols to generate")) -> None:
+    """Generate from a saved seed: predictions fed back as inputs, the state carried (stateful) or the window slid (stateless)."""
+    saved = _load_saved(run_dir, experiment)
+    index = saved.seed_index(seed_index)
+    context = saved.symbols(prime)
+    transcript = saved.generate(start, steps, context, index)
+    if saved.stateful:
+        how = f"primed with {''.join(context)}, then {start}" if context else f"cold start at {start} (zero state)"
+        print(f"{_seed_words(saved, index)}: stateful stream, {how}")
+        for step in transcript:
+            print(f"{step.given} -> {step.predicted}")
+    else:
+        print(f"{_seed_words(saved, index)}: stateless, a window of {len(transcript[0].window)} symbol(s) slid over "
+              "its predictions (no state between windows)")
+        for step in transcript:
+            print(f"{list(step.window)} -> {step.predicted}")
+
+
+@app.command()
+def export(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
+           experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
+           seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+           to: Path = typer.Option(..., help="the file to write, ending in .keras")) -> None:
+    """Export a saved seed as an ordinary Keras model (.keras) that plain Keras loads and runs."""
+    saved = _load_saved(run_dir, experiment)
+    index = saved.seed_index(seed_index)
+    path = saved.export(to, index)
+    spec = saved.spec
+    kind = (f"LSTM({spec.units}, stateful=True) with keras.Input(batch_shape=(1, {spec.steps}, {spec.features}))"
+            if saved.stateful else f"a stateless Sequential on inputs ({spec.steps}, {spec.features})")
+    print(f"wrote {path}: {_seed_words(saved, index)} as {kind}")
+    symbols = saved.vocabulary.symbols
+    print(f"inputs: {saved.encoding.name} encoding of {len(symbols)} symbols, ids {symbols[0]}=0 … "
+          f"{symbols[-1]}={len(symbols) - 1}" + (f" (feature = id / {len(symbols)})" if saved.encoding.name == "scalar" else ""))
+    if saved.stateful:
+        print("load it with KERAS_BACKEND=tensorflow (or torch): on the JAX backend Keras silently resets a "
+              "stateful LSTM in predict; call model.get_layer('lstm').reset_state() before each new sequence")
+
+
+@app.command()
+def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
+            sequence: str = typer.Option(..., help="the symbols to feed, e.g. ABCDEFGHIJK"),
+            experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
+            seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+            png: Path | None = typer.Option(None, help="heatmap file (default: RUN_DIR/NAME/state-seedS.png)")) -> None:
+    """Show a saved seed's hidden and cell state after every symbol of a sequence; write a heatmap PNG."""
+    from lstmstate import figures, state_trace
+
+    saved = _load_saved(run_dir, experiment)
+    index = saved.seed_index(seed_index)
+    trace = saved.trace(saved.symbols(sequence), index)
+    print(f"{_seed_words(saved, index)}: state after each symbol, from a zero state "
+          f"(h and c: {trace.h.shape[0]} steps x {trace.h.shape[1]} units)")
+    for line in state_trace.compact_lines(trace):
+        print(line)
+    path = png if png is not None else saved.folder / f"state-seed{saved.seeds[index]}.png"
+    labels = [f"{symbol}\n→{predicted}" for symbol, predicted in zip(trace.symbols, trace.predicted)]
+    figure = figures.state_heatmaps(trace.h, trace.c, labels, f"{saved.name}, seed {saved.seeds[index]}")
+    try:
+        results.write_atomically(Path(path), figures.to_png(figure))
+    except OSError as error:
+        raise UserError(f"cannot write the heatmap {path}: {error.strerror or error}") from None
+    print(f"heatmap written to {path}")
 
 
 # ---- commands for the user's own data: train, compare ----

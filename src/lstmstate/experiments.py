@@ -56,8 +56,12 @@ class Experiment:
     masked: bool = False  # reserved padding id plus a Masking layer
     encoding: str = "scalar"  # the seed's id / vocabulary size
 
-    def setup(self, epochs: int | None = None, units: int | None = None) -> Setup:
-        """The concrete setup, with ``epochs`` or ``units`` overridden if given."""
+    def setup(self, epochs: int | None = None, units: int | None = None, streams: int | None = None) -> Setup:
+        """The concrete setup, with ``epochs`` or ``units`` overridden if given; ``streams`` trains
+        a stateful experiment as that many parallel streams (``framing.batchify``) instead of one."""
+        if streams is not None and not self.stateful:
+            raise ValueError(f"streams apply to stateful experiments only; {self.name!r} resets its state "
+                             "every batch, so its batch size is not a number of streams")
         framed, vocabulary = self.data()
         encoding = Encoding(self.encoding, vocabulary.size)
         spec = ModelSpec(
@@ -67,7 +71,8 @@ class Experiment:
             # Unrolling changes no number (same ops), and short loops run faster unrolled.
             unroll=framed.steps <= 8 and not self.masked)
         config = TrainConfig(epochs=epochs if epochs is not None else self.epochs,
-                             batch_size=self.batch_size, shuffle=self.shuffle, policy=self.policy)
+                             batch_size=streams if streams is not None else self.batch_size,
+                             shuffle=self.shuffle, policy=self.policy)
         return Setup(framed, vocabulary, encoding, spec, config)
 
     @property

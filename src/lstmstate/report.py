@@ -109,11 +109,13 @@ def _remember(key, draw) -> bytes | None:
 
 
 def _state_png(folder: Path, name: str, entry: dict) -> bytes | None:
-    trace = state_trace.saved_state_trace(folder, name, entry)
-    if trace is None:
+    traced = state_trace.saved_state_trace(folder, name, entry)
+    if traced is None:
         return None
-    return figures.to_png(figures.state_heatmaps(trace.hidden, trace.cell, trace.symbols,
-                                       f"{name}: state of seed {trace.seed} (the median seed) over its training stream, from zero state"))
+    trace, seed = traced
+    return figures.to_png(figures.state_heatmaps(
+        trace.h, trace.c, list(trace.symbols),
+        f"{name}: state of seed {seed} (the median seed) over its training stream, from zero state"))
 
 
 def _accuracy_caption(experiments: dict) -> str:

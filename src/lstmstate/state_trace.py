@@ -1,71 +1,100 @@
-"""State traces: the hidden and cell state of one seed's LSTM after each symbol of a stream.
+"""A state trace: the hidden and cell state of one seed's LSTM after every step of an input sequence.
 
-A trace is what a teacher draws to show memory: ``h`` and ``c``, each ``(step, units)``, where
-row ``t`` is the state after feeding the ``t``-th symbol, starting from zero state.
+The sequence is fed one symbol per time step from a zero state, carrying the state, so step
+``t`` holds what the LSTM has after reading symbols ``0..t``::
+
+    symbols    A     B     C    …
+    h        h_0   h_1   h_2    (step, units)
+    c        c_0   c_1   c_2    (step, units)
+    predicted  B     C     D    the next symbol if the sequence ended here
+
+For a stateful model this is its stream; for a stateless window model it is the recurrence it
+runs inside each window, extended over the whole sequence (running ``steps`` steps at once from
+zero equals stepping ``steps`` times with the state carried).
 """
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from lstmstate.encoding import Encoding
 from lstmstate.generation import StepModel
 from lstmstate.model import ModelSpec
+from lstmstate.vocabulary import Vocabulary
+
+SPARK = "▁▂▃▄▅▆▇█"  # eight levels for a compact row of values in a terminal
 
 
 @dataclass(frozen=True)
 class StateTrace:
-    """One seed's state over a stream of symbols."""
+    """What one seed's LSTM holds after each step of a sequence."""
 
-    hidden: np.ndarray  # (step, units) h after each symbol
-    cell: np.ndarray  # (step, units) c after each symbol
-    symbols: list[str]  # (step,) the symbol fed at each step
-    seed: int  # which seed of the population
+    symbols: tuple[str, ...]  # the symbol read at each step
+    h: np.ndarray  # (step, units) hidden state after each step
+    c: np.ndarray  # (step, units) cell state after each step
+    predicted: tuple[str, ...]  # the most probable next symbol after each step
 
 
-def state_trace(spec: ModelSpec, weights: list[np.ndarray], encoding: Encoding, ids) -> tuple[np.ndarray, np.ndarray]:
-    """Feed ``ids`` (step,) one at a time from zero state, carrying the state, as a stateful
-    model trained with ``carry-within-epoch`` sees its epoch's stream.
-
-    Returns ``(h (step, units), c (step, units))``.
-    """
-    ids = np.asarray(ids, np.int32).reshape(-1)
-    if len(ids) == 0:
+def trace(spec: ModelSpec, weights: list[np.ndarray], encoding: Encoding, vocabulary: Vocabulary,
+          symbols: list[str]) -> StateTrace:
+    """Feed ``symbols`` one per step from a zero state and record ``h`` and ``c`` after each."""
+    if not spec.has_state:
+        raise ValueError(f"a {spec.kind} model has no LSTM state to trace")
+    if spec.features != encoding.features(1):
+        raise ValueError(f"the model reads {spec.features // encoding.features(1)} symbols per step; "
+                         "a state trace needs a model of one symbol per step")
+    if not symbols:
         raise ValueError("a state trace needs at least one symbol")
-    model = StepModel(spec, weights)
-    state = model.zero_state()
-    hidden, cell = [], []
-    for symbol_id in ids:
-        _, state = model(encoding.encode(np.array([[[symbol_id]]]))[0, 0], state)
-        hidden.append(np.asarray(state[0][0]))  # (units,)
-        cell.append(np.asarray(state[1][0]))
-    return np.stack(hidden), np.stack(cell)
+    ids = vocabulary.encode(symbols)
+    # The same weights stepped one time step at a time: the step count is not part of the weights.
+    step_model = StepModel(replace(spec, steps=1, unroll=False), weights)
+    state = step_model.zero_state()
+    hs, cs, predicted = [], [], []
+    for i in ids:
+        probabilities, state = step_model(encoding.encode(np.array([[[i]]]))[0, 0], state)
+        hs.append(np.asarray(state[0][0]))
+        cs.append(np.asarray(state[1][0]))
+        predicted.append(vocabulary.symbols[int(np.argmax(probabilities))])
+    return StateTrace(tuple(symbols), np.stack(hs), np.stack(cs), tuple(predicted))
 
 
-def saved_state_trace(folder: Path, name: str, entry: dict) -> StateTrace | None:
-    """The median seed's trace over the experiment's own training stream, from a run folder's
-    ``NAME/setup.json`` and ``NAME/weights.npz``; None when the experiment carries no state from
-    one sample to the next (its state over a stream would mean nothing) or its files are missing."""
+def spark(values: np.ndarray, scale: float) -> str:
+    """``values`` in ``[-scale, scale]`` as a row of eight-level blocks (low: most negative).
+
+    >>> spark(np.array([-1.0, 0.0, 1.0]), 1.0)
+    '▁▅█'
+    """
+    levels = np.clip(np.round((np.asarray(values) / max(scale, 1e-12) + 1) / 2 * (len(SPARK) - 1)),
+                     0, len(SPARK) - 1)
+    return "".join(SPARK[int(level)] for level in levels)
+
+
+def compact_lines(state_trace: StateTrace) -> list[str]:
+    """One line per step: the symbol, the prediction, the size of h and c, and h as blocks."""
+    scale = float(np.abs(state_trace.h).max())
+    width = max(len(s) for s in state_trace.symbols + state_trace.predicted)
+    lines = [f"{'in':>{width}} -> {'next':<{width}}  |h|    |c|    h per unit (▁ = -{scale:.2f} … █ = +{scale:.2f})"]
+    for symbol, predicted, h, c in zip(state_trace.symbols, state_trace.predicted, state_trace.h, state_trace.c):
+        lines.append(f"{symbol:>{width}} -> {predicted:<{width}}  {np.linalg.norm(h):5.2f}  "
+                     f"{np.linalg.norm(c):5.2f}  {spark(h, scale)}")
+    return lines
+
+
+def saved_state_trace(folder, name: str, entry: dict) -> tuple[StateTrace, int] | None:
+    """The median seed's trace over the experiment's own training stream, and that seed, from a
+    run folder; None when the experiment carries no state from one sample to the next (its state
+    over a stream would mean nothing) or it cannot be loaded."""
     from lstmstate import experiments as registry
+    from lstmstate import saved_run
 
-    target = Path(folder) / name
     if entry.get("policy", "reset-every-batch") == "reset-every-batch" or name not in registry.EXPERIMENTS:
         return None
-    if not (target / "setup.json").is_file() or not (target / "weights.npz").is_file():
+    try:
+        saved = saved_run.load(folder, name)
+        index = saved.seed_index(None)
+        # The registry rebuilds the data exactly (it is deterministic), so the trace follows the
+        # stream the model was trained on, in training order (stateful experiments do not shuffle).
+        framed, vocabulary = registry.get(name).data()
+        return saved.trace(vocabulary.decode(framed.last_ids()), index), int(saved.seeds[index])
+    except ValueError:
         return None
-    setup = json.loads((target / "setup.json").read_text())
-    spec = ModelSpec.from_dict(setup["model"])
-    if not spec.has_state or spec.steps != 1:
-        return None
-    seeds = list(setup["seeds"])
-    index = seeds.index(entry["median_seed"]) if entry.get("median_seed") in seeds else 0
-    with np.load(target / "weights.npz") as arrays:
-        weights = [arrays[f"w{i}"][index] for i in range(len(arrays.files))]  # each (seed, ...) -> one seed
-    # The registry rebuilds the data exactly (it is deterministic), so the trace follows the
-    # stream the model was trained on, in training order (stateful experiments do not shuffle).
-    framed, vocabulary = registry.get(name).data()
-    ids = framed.last_ids()
-    hidden, cell = state_trace(spec, weights, Encoding(setup["encoding"], len(setup["vocabulary"])), ids)
-    return StateTrace(hidden, cell, [vocabulary.symbols[i] for i in ids], int(seeds[index]))

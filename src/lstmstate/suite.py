@@ -54,10 +54,12 @@ class Outcome:
 
 def run_experiment(experiment: Experiment, seeds: Sequence[int], epochs: int | None = None,
                    units: int | None = None,
-                   on_progress: Callable[[int, int], None] | None = None) -> Outcome:
-    """Train ``experiment`` for every seed and evaluate it as Keras ``evaluate`` would."""
+                   on_progress: Callable[[int, int], None] | None = None,
+                   streams: int | None = None) -> Outcome:
+    """Train ``experiment`` for every seed and evaluate it as Keras ``evaluate`` would;
+    ``streams`` trains a stateful experiment as that many parallel streams."""
     start = time.perf_counter()
-    setup = experiment.setup(epochs=epochs, units=units)
+    setup = experiment.setup(epochs=epochs, units=units, streams=streams)
     trainer = Trainer(setup.spec, setup.config, setup.x, setup.y)
     population = trainer.train(seeds, on_progress=on_progress)
     evaluation = trainer.evaluate(population.weights)

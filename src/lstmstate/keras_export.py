@@ -1,0 +1,75 @@
+"""Keras export: one trained seed as an ordinary Keras ``Sequential`` model in a ``.keras`` file.
+
+The engine's models carry state explicitly (inputs ``[x, h, c]``); a Keras user expects the
+model they would have written. The trainable weights are the same arrays in the same order
+(LSTM kernel, recurrent kernel, bias, Dense kernel, bias), so they are copied as they are::
+
+    stateful experiment                          stateless experiment
+    keras.Input(batch_shape=(1, steps, feat))    keras.Input((steps, feat))
+    [Masking(mask_value)]                        [Masking(mask_value)]
+    LSTM(units, stateful=True)                   LSTM(units)
+    Dense(outputs, activation)                   Dense(outputs, activation)
+
+A stateful export keeps its state between calls at batch size 1, as the seed's model did in
+``predict``; ``model.get_layer("lstm").reset_state()`` starts a new sequence. That works on the
+TensorFlow and torch backends only: on JAX, Keras 3's ``predict`` drops a stateful layer's
+state updates and every call starts from zeros, silently (see SPEC).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from lstmstate.model import ModelSpec
+
+
+def keras_model(spec: ModelSpec, weights: list[np.ndarray], stateful: bool, name: str = "lstmstate") -> keras.Sequential:
+    """The plain-Keras ``Sequential`` of ``spec`` with one seed's ``weights``; ``stateful`` gives
+    ``LSTM(stateful=True)`` at batch size 1."""
+    if stateful and not spec.has_state:
+        raise ValueError(f"a {spec.kind} model has no state: it cannot be exported as stateful")
+    if stateful:
+        layers = [keras.Input(batch_shape=(1, spec.steps, spec.features), name="x")]
+    else:
+        layers = [keras.Input((spec.steps, spec.features), name="x")]
+    if spec.kind == "dense":
+        layers += [keras.layers.Flatten(name="flatten")]
+    else:
+        if spec.mask_value is not None:
+            layers += [keras.layers.Masking(spec.mask_value, name="masking")]
+        layers += [keras.layers.LSTM(spec.units, stateful=stateful, name="lstm")]
+    layers += [keras.layers.Dense(spec.outputs, activation=spec.output_activation, name="dense")]
+    model = keras.Sequential(layers, name=name)
+    if len(model.trainable_variables) != len(weights):
+        raise ValueError(f"the exported model has {len(model.trainable_variables)} weight arrays, got {len(weights)}")
+    for variable, value in zip(model.trainable_variables, weights):
+        if tuple(variable.shape) != tuple(np.shape(value)):
+            raise ValueError(f"weight {variable.path} is {tuple(variable.shape)}, got {np.shape(value)}")
+        variable.assign(np.asarray(value, np.float32))
+    return model
+
+
+def save(model: keras.Model, path: Path) -> Path:
+    """Write ``model`` to ``path`` (which must end in ``.keras``) through a temporary file, so a
+    failed export never leaves a half-written file."""
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"the export file must end in .keras (Keras's own format), got {path}")
+    if path.parent and not path.parent.is_dir():
+        raise ValueError(f"cannot write {path}: folder {path.parent} does not exist")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
+    except OSError as error:
+        raise ValueError(f"cannot write {path}: {error.strerror or error}") from None
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ValueError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return path

@@ -1,0 +1,80 @@
+"""The sliding window: how a stateless model generates, predicting from its last N symbols.
+
+A stateless model (state reset every sample, or no LSTM at all) keeps nothing between calls:
+everything it knows is in its window of ``steps × slots`` symbols. To generate, it predicts
+from the window, then the window slides one symbol on and takes the prediction in::
+
+    window of 3, primed with "HIJ", start K
+    ┌ I J K ┐ -> L
+      ┌ J K L ┐ -> M
+        ┌ K L M ┐ -> N
+
+A window that is not yet full is left-padded: with the reserved padding id where the model
+masks it, otherwise with id 0, as Keras's ``pad_sequences`` (and so the seed's
+variable-length experiment) does. Only the last ``N`` symbols of the prime matter.
+"""
+
+import functools
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lstmstate.encoding import Encoding
+from lstmstate.framing import PAD
+from lstmstate.model import ModelSpec
+from lstmstate.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class WindowStep:
+    """One generated step of a window model."""
+
+    window: tuple[str, ...]  # the symbols the model sees, oldest first ("" for masked padding)
+    predicted: str  # the most probable next symbol
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_forward(spec: ModelSpec):
+    """``(weights, x (1, steps, features)) -> probabilities (1, outputs)`` from a zero state."""
+    model = spec.build()
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    def forward(weights, x):
+        if spec.has_state:
+            (y, _, _), _ = model.stateless_call(weights, non_trainable, [x, *spec.zero_state(1)])
+        else:
+            y, _ = model.stateless_call(weights, non_trainable, x)
+        return y
+
+    return jax.jit(forward)
+
+
+def window_size(spec: ModelSpec, encoding: Encoding) -> int:
+    """Symbols a model reads per sample: time steps × ids per step."""
+    return spec.steps * (spec.features // encoding.features(1))
+
+
+def generate_by_window(spec: ModelSpec, weights: list[np.ndarray], encoding: Encoding, vocabulary: Vocabulary,
+                       start: str, steps: int, prime: list[str] = ()) -> list[WindowStep]:
+    """Feed the window ending at ``start`` (after ``prime``), then slide it over each prediction,
+    ``steps`` times."""
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    size = window_size(spec, encoding)
+    slots = size // spec.steps
+    pad = PAD if spec.mask_value is not None else 0
+    forward = _compiled_forward(spec)
+    weights = [jnp.asarray(w) for w in weights]
+    history = [pad] * size + [int(i) for i in vocabulary.encode([*prime, start])]
+    transcript = []
+    for _ in range(steps):
+        window = history[-size:]
+        x = encoding.encode(np.asarray(window, np.int32).reshape(1, spec.steps, slots))
+        predicted = int(np.argmax(np.asarray(forward(weights, jnp.asarray(x)))[0]))
+        # Zero padding is shown as the symbol it is (the seed's pitfall: 0 is also A); masked padding as "".
+        shown = tuple(vocabulary.symbols[i] if i != PAD else "" for i in window)
+        transcript.append(WindowStep(shown, vocabulary.symbols[predicted]))
+        history.append(predicted)
+    return transcript

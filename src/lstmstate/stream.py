@@ -1,0 +1,53 @@
+"""A stream: one sequence predicted sample by sample at batch size 1, its state carried, by a
+model rebuilt at batch size 1 from weights trained with any number of parallel streams.
+
+Training with ``B`` streams (``framing.batchify``) runs ``B`` copies of the same weights side
+by side, each row with its own state; nothing in the weights depends on ``B``. Keras's own
+``LSTM(stateful=True)`` fixes the batch size in its state variables and refuses any other
+(keras/src/layers/rnn/rnn.py), so predicting one sequence needs a second model with the weights
+copied in. Here the state is explicit, so that second model is ``spec.build(batch_size=1)``
+with the trained weights assigned::
+
+    trained, B = 2 streams              predicting, batch size 1
+    batch t: [ a_t  m_t ] -> 2 states   [ a_0 ] [ a_1 ] [ a_2 ] …  one state, carried
+"""
+
+import keras
+import numpy as np
+
+from lstmstate.model import ModelSpec
+
+
+def batch_one_model(spec: ModelSpec, weights: list[np.ndarray]) -> keras.Model:
+    """The Keras model of ``spec`` at batch size 1 with ``weights`` (one seed's, unstacked)."""
+    model = spec.build(batch_size=1)
+    if len(weights) != len(model.trainable_variables):
+        raise ValueError(f"the model has {len(model.trainable_variables)} weight arrays, got {len(weights)}")
+    for variable, value in zip(model.trainable_variables, weights):
+        if tuple(variable.shape) != tuple(np.shape(value)):
+            raise ValueError(f"weight {variable.path} is {tuple(variable.shape)}, got {np.shape(value)}")
+        variable.assign(np.asarray(value, np.float32))
+    return model
+
+
+def predict_stream(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray,
+                   state: tuple[np.ndarray, np.ndarray] | None = None
+                   ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Predict the samples of one stream in order, at batch size 1, carrying the state.
+
+    ``x`` is ``(sample, step, feature)``; starts from ``state`` (each ``(1, units)``, zero if None).
+    Returns the probabilities ``(sample, outputs)`` and the state after the last sample. This is
+    what the engine's evaluation computes for each of its streams, from a reset state.
+    """
+    if not spec.has_state:
+        raise ValueError(f"a {spec.kind} model has no state to carry along a stream")
+    x = np.asarray(x, np.float32)
+    if x.ndim != 3 or x.shape[1:] != (spec.steps, spec.features):
+        raise ValueError(f"x must be (sample, {spec.steps}, {spec.features}), got {x.shape}")
+    model = batch_one_model(spec, weights)
+    h, c = (keras.ops.convert_to_tensor(s) for s in (spec.zero_state(1) if state is None else state))
+    probabilities = []
+    for sample in keras.ops.convert_to_tensor(x):
+        y, h, c = model([sample[None], h, c], training=False)
+        probabilities.append(np.asarray(y[0]))
+    return np.stack(probabilities), (np.asarray(h), np.asarray(c))
