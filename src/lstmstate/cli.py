@@ -314,19 +314,20 @@ def compare_framings(
         result = comparison.compare(dataset_, plan, on_start)
     best = result.best
     metric = "accuracy" if best.metric == "accuracy" else f"RMSE of {best.data.target}"
-    table = Table("rank", "framing", f"held-out {metric}, mean [95% interval]", "range", "batch", "seconds",
+    table = Table("#", "framing", "mean", "95% interval", "range over seeds", "batch", "seconds",
                   title=f"Framings ranked by held-out {metric} ({len(best.scores)} seeds each)")
     for rank, outcome in enumerate(result.ranked, 1):
         summary = outcome.summary()
         low, high = summary["ci95"]
-        table.add_row(str(rank), outcome.name,
-                      f"{_score(best.metric, summary['mean'])} [{_score(best.metric, low)}, {_score(best.metric, high)}]",
+        table.add_row(str(rank), outcome.name, _score(best.metric, summary["mean"]),
+                      f"{_score(best.metric, low)}..{_score(best.metric, high)}",
                       f"{_score(best.metric, min(outcome.scores))}..{_score(best.metric, max(outcome.scores))}",
                       str(outcome.config.batch_size), f"{outcome.seconds:.1f}")
-    table.add_row("-", f"baseline: {best.baseline['name']}", _score(best.metric, best.baseline["score"]), "", "", "")
+    console.print(table, width=max(console.width, 100))
+    line = f"baseline, {best.baseline['name']}: {_score(best.metric, best.baseline['score'])}"
     if best.ceiling is not None:
-        table.add_row("-", "memoryless ceiling (held-out)", _pct(best.ceiling), "", "", "")
-    console.print(table)
+        line += f"; memoryless ceiling on the held-out part: {_pct(best.ceiling)}"
+    print(line)
     for name, why in result.skipped:
         print(f"not run: {name} ({why})")
     print(result.recommendation())
