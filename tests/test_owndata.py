@@ -128,7 +128,7 @@ def test_numbers_are_scaled_on_the_training_part_only(series_file):
 
 @pytest.mark.parametrize("policy", ["reset-every-batch", "carry-within-epoch"])
 def test_chunked_prediction_matches_engine_evaluate(monkeypatch, policy):
-    ids = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 3] * 6, np.int32)
+    ids = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 3] * 6 + [0], np.int32)  # 60 samples: 20 per stream
     framed = framing.next_symbol(ids)
     x = np.eye(4, dtype=np.float32)[framed.inputs[:, :, 0]]
     carried = policy != "reset-every-batch"
@@ -230,8 +230,8 @@ def _bad_inputs(tmp_path):
         "unknown column": (["--data", tmp_path / "ok.csv", "--columns", "a,z", "--target", "a"], "unknown column 'z'"),
         "window out of range": (["--data", tmp_path / "pattern.txt", "--window", 0], "--window must be at least 1"),
         "window too large": (["--data", tmp_path / "pattern.txt", "--window", 40], "--window 40 is out of range"),
-        "batch size out of range": (["--data", tmp_path / "pattern.txt", "--framing", "stateful-streams",
-                                     "--batch-size", 500], "--batch-size 500 is out of range"),
+        "batch size out of range": (["--data", tmp_path / "pattern.txt", "--batch-size", 500],
+                                    "--batch-size 500 is out of range"),
         "batch size zero": (["--data", tmp_path / "pattern.txt", "--batch-size", 0], "--batch-size must be at least 1"),
     }
 

@@ -323,7 +323,7 @@ def compare_framings(
                       f"{_score(best.metric, low)}..{_score(best.metric, high)}",
                       f"{_score(best.metric, min(outcome.scores))}..{_score(best.metric, max(outcome.scores))}",
                       str(outcome.config.batch_size), f"{outcome.seconds:.1f}")
-    console.print(table, width=max(console.width, 100))
+    console.print(table)
     line = f"baseline, {best.baseline['name']}: {_score(best.metric, best.baseline['score'])}"
     if best.ceiling is not None:
         line += f"; memoryless ceiling on the held-out part: {_pct(best.ceiling)}"

@@ -68,16 +68,6 @@ def check_framing(name: str) -> None:
         raise ValueError(f"unknown framing {name!r}; choose one of {', '.join(FRAMINGS)}")
 
 
-def needed_items(framing_name: str, window: int, batch_size: int) -> int:
-    """Items the training part needs for this framing: a window and its target, or one pair per
-    stream (and two for random runs)."""
-    if framing_name in WINDOWED:
-        return window + 1 if framing_name != "variable-length" else max(window + 1, 3)
-    if framing_name == "stateful-streams":
-        return batch_size + 1
-    return 2
-
-
 def batch_size_for(framing_name: str, batch_size: int | None, train_samples: int) -> int:
     """The batch size of a framing, checked against the training samples it has to fill."""
     if framing_name == "stateful":
@@ -102,7 +92,9 @@ def check_window(window: int, framing_name: str, split: Split) -> None:
         raise ValueError(f"--window must be at least 1, got {window}")
     if window >= split.train_items:
         raise ValueError(f"--window {window} is out of range: the training part has {split.train_items} items, "
-                         f"so the window can be 1..{split.train_items - 1}")
+                         f"too short for it; the window can be 1..{split.train_items - 1}")
+    if framing_name == "variable-length" and split.train_items < 3:
+        raise ValueError(f"the training part has {split.train_items} items, too short for random runs (it needs 3)")
 
 
 def choose_encoding(requested: str, data: Symbols | Numbers, framing_name: str, window: int) -> str:

@@ -92,8 +92,7 @@ class Outcome:
 
 def check(data: Symbols | Numbers, plan: Plan) -> Split:
     """The split for ``plan``, with every out-of-range choice raised before anything is built."""
-    batch = plan.batch_size or 1
-    split = holdout.split(data.items, plan.holdout, samples.needed_items(plan.framing, plan.window, batch))
+    split = holdout.split(data.items, plan.holdout)  # the framing's own needs are checked next, by name
     samples.check_window(plan.window, plan.framing, split)
     samples.batch_size_for(plan.framing, plan.batch_size, samples.train_samples(plan.framing, plan.window, split))
     return split
