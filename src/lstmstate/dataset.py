@@ -33,7 +33,7 @@ class Symbols:
     vocabulary: Vocabulary  # id -> symbol, sorted so ids do not depend on the order of the text
     ids: np.ndarray  # (item,) int32 symbol ids, in the order of the file
 
-    kind = "symbols"
+    kind = "symbols"  # a class constant, not a field: what the rest of the pipeline branches on
 
     @property
     def items(self) -> int:
@@ -53,7 +53,7 @@ class Numbers:
     target: str  # the column whose next value is predicted (one of ``columns``)
     values: np.ndarray  # (item, column) float64, in file order
 
-    kind = "numbers"
+    kind = "numbers"  # a class constant, not a field: what the rest of the pipeline branches on
 
     @property
     def items(self) -> int:

@@ -201,6 +201,7 @@ def _featurizer(data, encoding: str, table: np.ndarray | None):
             return x.reshape(positions.shape[0], positions.shape[1], -1)
         return lookup
     coder = Encoding(encoding, data.vocabulary.size)
+    # The encoding maps PAD to its own mask value, which is the mask_value passed in.
     return lambda ids, mask_value=None: coder.encode(ids)
 
 
