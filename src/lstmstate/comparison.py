@@ -48,7 +48,7 @@ class Comparison:
             difference, (low, high) = margin
             span = f"{scale * difference:.3g} {units}, 95% interval [{scale * low:.3g}, {scale * high:.3g}]"
             if low > 0:
-                sure = f"it beats the runner-up {runner} by {span}: sure over these seeds"
+                sure = f"it beats the runner-up {runner} by {span}: clear over these {len(best.scores)} seeds"
             else:
                 sure = (f"but it is not distinguishable from the runner-up {runner} ({span} includes no difference): "
                         "either will do, or run more seeds to tell them apart")
