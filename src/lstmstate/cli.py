@@ -303,6 +303,134 @@ def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/su
 
 # ---- commands for the user's own data: train, compare ----
 
+DATA_HELP = "a UTF-8 text file (symbols) or a CSV file with a header row (numbers)"
+
+
+def _read_plan(data: Path, tokens: str | None, columns: str | None, target: str | None, **plan):
+    """The user's data and plan, every check done before a folder is made or a seed trained."""
+    from lstmstate import dataset, userrun
+
+    return dataset.read(data, tokens, columns, target), userrun.Plan(**plan)
+
+
+def _score(metric: str, value: float) -> str:
+    return _pct(value) if metric == "accuracy" else f"{value:.4g}"
+
+
+def _print_outcome(outcome) -> None:
+    from lstmstate import userrun
+
+    summary = outcome.summary()
+    low, high = summary["ci95"]
+    metric = "accuracy" if outcome.metric == "accuracy" else f"RMSE of {outcome.data.target} (original units)"
+    print(f"framing: {outcome.name}, {outcome.encoding} inputs, {outcome.spec.units} units, "
+          f"{outcome.config.epochs} epochs, batch size {outcome.config.batch_size}, "
+          f"{len(outcome.scores)} seeds ({outcome.seconds:.1f} s)")
+    print(f"held-out {metric}: {_score(outcome.metric, summary['mean'])} "
+          f"[95% interval {_score(outcome.metric, low)}, {_score(outcome.metric, high)}] over {len(outcome.scores)} seeds, "
+          f"range {_score(outcome.metric, min(outcome.scores))}..{_score(outcome.metric, max(outcome.scores))}")
+    line = f"baseline, {outcome.baseline['name']}: {_score(outcome.metric, outcome.baseline['score'])}"
+    if outcome.ceiling is not None:
+        line += f"; memoryless ceiling on the held-out part: {_pct(outcome.ceiling)}"
+    print(line)
+    print(f"verdict: {userrun.against_baseline(outcome)}")
+
+
+@app.command("train")
+def train_on_data(
+        data: Path = typer.Option(..., help=DATA_HELP),
+        framing: str = typer.Option("window-timesteps", help="one-step, window-features, window-timesteps, "
+                                    "variable-length, stateful or stateful-streams"),
+        tokens: str | None = typer.Option(None, help="text: char (default), word or line"),
+        columns: str | None = typer.Option(None, help="CSV: comma-separated numeric columns (default: all)"),
+        target: str | None = typer.Option(None, help="CSV: the column whose next value is predicted"),
+        window: int = typer.Option(3, help="items per sample for window framings"),
+        units: int = typer.Option(32, help="LSTM units"),
+        epochs: int = typer.Option(50, help="passes over the training part"),
+        batch_size: int | None = typer.Option(None, help="samples per batch; streams for stateful-streams"),
+        seeds: int = typer.Option(10, help="seeds trained at once"),
+        holdout: float = typer.Option(0.2, help="the last fraction of the sequence, held out"),
+        encoding: str = typer.Option("auto", help="symbols: auto, one-hot or scalar"),
+        out: Path | None = typer.Option(None, help="folder for results.json and the saved run"),
+        quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+    """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline."""
+    from lstmstate import userrun
+
+    dataset_, plan = _read_plan(data, tokens, columns, target, framing=framing, window=window, units=units,
+                                epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout, encoding=encoding)
+    split = userrun.check(dataset_, plan)
+    folder = _out_folder(out) if out is not None else None
+    print(f"data: {data}, {dataset_.describe()}; {split.describe()}")
+    with progress_bar(console, quiet) as bar:
+        task = bar.add_task(framing, total=epochs)
+        outcome = userrun.train(dataset_, plan, on_progress=lambda done, total: bar.update(task, completed=done))
+    _print_outcome(outcome)
+    if folder is not None:
+        userrun.save(folder, outcome)
+        results.write_json(folder / "results.json", userrun.payload([outcome]))
+        console.print(f"results written to {folder}/results.json")
+
+
+@app.command("compare")
+def compare_framings(
+        data: Path = typer.Option(..., help=DATA_HELP),
+        tokens: str | None = typer.Option(None, help="text: char (default), word or line"),
+        columns: str | None = typer.Option(None, help="CSV: comma-separated numeric columns (default: all)"),
+        target: str | None = typer.Option(None, help="CSV: the column whose next value is predicted"),
+        window: int = typer.Option(3, help="items per sample for window framings"),
+        units: int = typer.Option(32, help="LSTM units"),
+        epochs: int = typer.Option(50, help="passes over the training part"),
+        batch_size: int | None = typer.Option(None, help="samples per batch; streams for stateful-streams"),
+        seeds: int = typer.Option(10, help="seeds trained at once, per framing"),
+        holdout: float = typer.Option(0.2, help="the last fraction of the sequence, held out"),
+        encoding: str = typer.Option("auto", help="symbols: auto, one-hot or scalar"),
+        out: Path | None = typer.Option(None, help="folder for results.json and every framing's saved run"),
+        quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+    """Train every applicable framing on your data; rank them by held-out score and say which to use."""
+    from lstmstate import comparison, userrun
+
+    dataset_, plan = _read_plan(data, tokens, columns, target, window=window, units=units, epochs=epochs,
+                                batch_size=batch_size, seeds=seeds, holdout=holdout, encoding=encoding)
+    comparison.check(dataset_, plan)
+    folder = _out_folder(out) if out is not None else None
+    print(f"data: {data}, {dataset_.describe()}; {userrun.check(dataset_, plan).describe()}")
+    with progress_bar(console, quiet) as bar:
+        def on_start(name):
+            task = bar.add_task(name, total=epochs)
+            return lambda done, total: bar.update(task, completed=done)
+        result = comparison.compare(dataset_, plan, on_start)
+    best = result.best
+    metric = "accuracy" if best.metric == "accuracy" else f"RMSE of {best.data.target}"
+    table = Table("#", "framing", "mean", "95% interval", "range over seeds", "batch", "seconds",
+                  title=f"Framings ranked by held-out {metric} ({len(best.scores)} seeds each)")
+    for rank, outcome in enumerate(result.ranked, 1):
+        summary = outcome.summary()
+        low, high = summary["ci95"]
+        table.add_row(str(rank), outcome.name, _score(best.metric, summary["mean"]),
+                      f"{_score(best.metric, low)}..{_score(best.metric, high)}",
+                      f"{_score(best.metric, min(outcome.scores))}..{_score(best.metric, max(outcome.scores))}",
+                      str(outcome.config.batch_size), f"{outcome.seconds:.1f}")
+    console.print(table)
+    line = f"baseline, {best.baseline['name']}: {_score(best.metric, best.baseline['score'])}"
+    if best.ceiling is not None:
+        line += f"; memoryless ceiling on the held-out part: {_pct(best.ceiling)}"
+    print(line)
+    for name, why in result.skipped:
+        print(f"not run: {name} ({why})")
+    print(result.recommendation())
+    if folder is not None:
+        for outcome in result.ranked:
+            userrun.save(folder, outcome)
+        payload = userrun.payload(list(result.ranked), best)
+        margin = result.margin()
+        payload["ranking"] = [o.name for o in result.ranked]
+        payload["recommendation"] = {"framing": best.name, "text": result.recommendation(),
+                                     "margin_over_runner_up": None if margin is None else
+                                     {"difference": margin[0], "ci95": list(margin[1])}}
+        results.write_json(folder / "results.json", payload)
+        console.print(f"results written to {folder}/results.json")
+
+
 
 # ---- commands for reports: report ----
 

@@ -1,0 +1,93 @@
+"""A comparison of framings: every applicable framing trained on the same data and scored on the
+same held-out targets, ranked, with a recommendation and how sure it is.
+
+How sure is the interval of the difference between the best framing and the runner-up
+(``statistics.difference``, seeds resampled independently): when it excludes zero the ranking of
+the top two holds over seeds; when it includes zero, these seeds cannot tell them apart.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from lstmstate import samples, statistics, userrun
+from lstmstate.dataset import Numbers, Symbols
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Framings ranked by held-out score, best first."""
+
+    ranked: tuple[userrun.Outcome, ...]  # best first: highest accuracy or lowest RMSE
+    skipped: tuple[tuple[str, str], ...]  # (framing, why it was not run)
+
+    @property
+    def best(self) -> userrun.Outcome:
+        return self.ranked[0]
+
+    def margin(self) -> tuple[float, tuple[float, float]] | None:
+        """How much better the best is than the runner-up, with its 95% interval, in the metric's
+        units and signed so that positive means better; None with a single framing."""
+        if len(self.ranked) < 2:
+            return None
+        best, runner = self.ranked[0], self.ranked[1]
+        difference, (low, high) = statistics.difference(best.scores, runner.scores)
+        if best.higher_is_better:
+            return difference, (low, high)
+        return -difference, (-high, -low)
+
+    def recommendation(self) -> str:
+        """Which framing to use, and how sure that is, in one or two sentences."""
+        best = self.best
+        margin = self.margin()
+        units = "points" if best.metric == userrun.ACCURACY else "(RMSE, original units)"
+        scale = 100 if best.metric == userrun.ACCURACY else 1
+        if margin is None:
+            sure = "it is the only framing that applies"
+        else:
+            runner = self.ranked[1].name
+            difference, (low, high) = margin
+            span = f"{scale * difference:.3g} {units}, 95% interval [{scale * low:.3g}, {scale * high:.3g}]"
+            if low > 0:
+                sure = f"it beats the runner-up {runner} by {span}: clear over these {len(best.scores)} seeds"
+            else:
+                sure = (f"but it is not distinguishable from the runner-up {runner} ({span} includes no difference): "
+                        "either will do, or run more seeds to tell them apart")
+        return f"Use {best.name}: {sure}. Against the baseline, {userrun.against_baseline(best)}."
+
+
+def applicable(plan: userrun.Plan) -> tuple[list[str], list[tuple[str, str]]]:
+    """The framings to run, and those left out with why (with a window of 1 the window framings
+    are one-step again)."""
+    chosen, skipped = [], []
+    for name in samples.FRAMINGS:
+        if name in samples.WINDOWED and plan.window == 1:
+            skipped.append((name, "with --window 1 it is the one-step framing"))
+        else:
+            chosen.append(name)
+    return chosen, skipped
+
+
+def plan_for(plan: userrun.Plan, framing: str) -> userrun.Plan:
+    """``plan`` for one framing: the stateful framing is one stream whatever --batch-size says."""
+    return replace(plan, framing=framing, batch_size=None if framing == "stateful" else plan.batch_size)
+
+
+def check(data: Symbols | Numbers, plan: userrun.Plan) -> None:
+    """Every framing's checks, before any is trained: a bad window or batch size is an error now."""
+    for name in applicable(plan)[0]:
+        userrun.check(data, plan_for(plan, name))
+
+
+def compare(data: Symbols | Numbers, plan: userrun.Plan,
+            on_start: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Comparison:
+    """Train every applicable framing with ``plan``'s settings; ``on_start(framing)`` may return a
+    progress callback for that framing."""
+    check(data, plan)
+    names, skipped = applicable(plan)
+    outcomes = []
+    for name in names:
+        progress = on_start(name) if on_start is not None else None
+        outcomes.append(userrun.train(data, plan_for(plan, name), on_progress=progress))
+    higher = outcomes[0].higher_is_better
+    ranked = sorted(outcomes, key=lambda o: statistics.mean(o.scores), reverse=higher)
+    return Comparison(tuple(ranked), tuple(skipped))

@@ -1,0 +1,83 @@
+"""Predictions of a trained population on many samples, in chunks, so memory stays bounded.
+
+``Trainer.evaluate`` returns every sample's full output for every seed: for ten million
+characters and a vocabulary of 80 that is gigabytes. Here each chunk is reduced at once to what
+scoring needs (the predicted id, or the predicted value), and only the samples asked for are kept.
+
+A layout is sample indices shaped ``(batch, row)``, as the engine's. Stateless: every row starts
+from zero state. Carried state: row ``r`` of each batch continues row ``r`` of the batch before
+(``framing.batchify``), and the state is carried from chunk to chunk::
+
+    layout (batch, stream)     chunk 0: batches 0..K-1   -> state -> chunk 1: batches K..2K-1 -> ...
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lstmstate.model import ModelSpec
+
+CHUNK_SAMPLES = 1 << 15  # samples per compiled call: big enough to amortise the call, small enough for memory
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(spec: ModelSpec, classify: bool):
+    """One compiled ``(weights, state, x, layout) -> (state, outputs)`` for all seeds at once."""
+    model = spec.build()
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    def one_seed(weights, state, x, layout):
+        def step(state, indices):
+            (y, h, c), _ = model.stateless_call(weights, non_trainable, [x[indices], *state])
+            out = jnp.argmax(y, axis=-1).astype(jnp.int32) if classify else y[:, 0]
+            return (h, c), out  # out: (row,)
+
+        return jax.lax.scan(step, state, layout)  # outputs (batch, row)
+
+    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, None, None)))
+
+
+def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: np.ndarray,
+            carried: bool, classify: bool, first_kept: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Every seed's prediction for the samples of ``layout`` whose index is ``>= first_kept``.
+
+    ``weights`` are stacked, each ``(seed, …)``; ``x`` is ``(sample, step, feature)``. Returns
+    ``(kept, predictions)``: the kept sample indices ``(kept,)`` in layout order, and the
+    predicted ids (``classify``) or first output values, ``(seed, kept)``.
+    """
+    layout = np.asarray(layout, np.int32)
+    seeds = len(weights[0])
+    run = _compiled(spec, classify)
+    weights = [jnp.asarray(w) for w in weights]
+    x = jnp.asarray(x, jnp.float32)
+    if carried:
+        rows = layout.shape[1]
+        per_call = max(1, CHUNK_SAMPLES // rows)  # batches per call
+        chunks = [layout[i:i + per_call] for i in range(0, len(layout), per_call)]
+    else:
+        # Stateless: every sample is its own row; a call is one batch of many rows.
+        flat = layout.reshape(-1)
+        rows = min(len(flat), CHUNK_SAMPLES)
+        per_call = 1
+        chunks = [flat[i:i + rows][None, :] for i in range(0, len(flat), rows)]
+    zero = tuple(jnp.zeros((seeds, rows, spec.units), jnp.float32) for _ in range(2))
+    state = zero
+    kept_indices, kept_outputs = [], []
+    for chunk in chunks:
+        real = chunk.shape
+        # Pad the last chunk to the compiled shape; padded outputs are dropped below.
+        padded = np.zeros((per_call, rows), np.int32)
+        padded[:real[0], :real[1]] = chunk
+        new_state, outputs = run(weights, state if carried else zero, x, jnp.asarray(padded))
+        state = new_state
+        outputs = np.asarray(outputs)[:, :real[0], :real[1]].reshape(seeds, -1)  # (seed, batch*row)
+        indices = chunk.reshape(-1)
+        keep = indices >= first_kept
+        if keep.any():
+            kept_indices.append(indices[keep])
+            kept_outputs.append(outputs[:, keep])
+    if not kept_indices:
+        return np.zeros(0, np.int32), np.zeros((seeds, 0), np.int32 if classify else np.float32)
+    return np.concatenate(kept_indices), np.concatenate(kept_outputs, axis=1)

@@ -1,0 +1,213 @@
+"""Samples of the user's data in each framing: the training inputs and targets the engine reads,
+and the inputs whose predictions are scored on the held-out part.
+
+Symbols are framed as their ids; numbers are framed as their *positions* and then looked up in
+the scaled table, so the same ``framing`` functions serve both, and a step of numbers holds
+every column (several features per step)::
+
+    positions 0 1 2 3 4, window 2:  [0 1] -> 2   -> x = scaled[[0, 1]]  (step=2, feature=columns)
+                                    [1 2] -> 3      y = scaled target at 3
+
+Stateless framings score the held-out targets from their own samples. The carried-state
+framings score a pass over the whole sequence in the training layout of streams, so the held-out
+part is read warm, after the training part, as a stateful model is used; its inputs are built
+once and the training inputs are a view of them (the stream framing costs one float per item
+and feature, never a window per item).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstmstate import framing
+from lstmstate.dataset import Numbers, Symbols
+from lstmstate.encoding import Encoding
+from lstmstate.holdout import Split
+from lstmstate.scaling import Scaling
+
+FRAMINGS = ("one-step", "window-features", "window-timesteps", "variable-length", "stateful", "stateful-streams")
+CARRIED = ("stateful", "stateful-streams")  # framings that carry state from batch to batch
+WINDOWED = ("window-features", "window-timesteps", "variable-length")  # framings that read --window items
+DEFAULT_BATCH = {"stateful": 1, "stateful-streams": 16}  # others: STATELESS_BATCH
+STATELESS_BATCH = 32  # Keras fit's default batch size
+RUNS_DATA_SEED = 7  # the random runs of variable-length, drawn as the seed draws its own (numpy seed 7)
+ONE_HOT_BUDGET = 256 * 2 ** 20  # bytes of one-hot inputs beyond which "auto" encodes symbols as scalars
+
+
+@dataclass(frozen=True)
+class Samples:
+    """One framing of one dataset, ready for the engine and for held-out scoring."""
+
+    framing: str  # one of FRAMINGS
+    x_train: np.ndarray  # (sample, step, feature) float32
+    y_train: np.ndarray  # (sample,) int32 ids, or (sample, 1) float32 scaled next target values
+    x_scored: np.ndarray  # (sample, step, feature) float32: the inputs passed through for scoring
+    layout: np.ndarray  # (batch, row) indices into x_scored, in the order the model reads them
+    first_held_out: int  # samples of x_scored from this index on have held-out targets
+    held_out_targets: np.ndarray  # (held-out,) ids, or target values in original units
+    batch_size: int  # training batch size (the number of streams for stateful-streams)
+    encoding: str  # "one-hot", "scalar" (symbols) or "standardized" (numbers)
+    mask_value: float | None  # the value of padded steps, None when nothing is padded
+    scaling: Scaling | None  # numbers: the training part's scaling; symbols: None
+
+    @property
+    def carried(self) -> bool:
+        return self.framing in CARRIED
+
+    @property
+    def steps(self) -> int:
+        return self.x_train.shape[1]
+
+    @property
+    def features(self) -> int:
+        return self.x_train.shape[2]
+
+
+def check_framing(name: str) -> None:
+    if name not in FRAMINGS:
+        raise ValueError(f"unknown framing {name!r}; choose one of {', '.join(FRAMINGS)}")
+
+
+def batch_size_for(framing_name: str, batch_size: int | None, train_samples: int) -> int:
+    """The batch size of a framing, checked against the training samples it has to fill."""
+    if framing_name == "stateful":
+        if batch_size not in (None, 1):
+            raise ValueError(f"the stateful framing is one stream, batch size 1 (got --batch-size {batch_size}); "
+                             "use stateful-streams for several streams")
+        return 1
+    chosen = batch_size if batch_size is not None else DEFAULT_BATCH.get(framing_name, STATELESS_BATCH)
+    if batch_size is None:
+        chosen = min(chosen, train_samples)  # a default never asks for more than the data has
+    if chosen < 1 or chosen > train_samples:
+        what = "streams" if framing_name == "stateful-streams" else "samples per batch"
+        raise ValueError(f"--batch-size {chosen} is out of range for {framing_name}: the training part has "
+                         f"{train_samples} samples, so give 1..{train_samples} {what}")
+    return chosen
+
+
+def check_window(window: int, framing_name: str, split: Split) -> None:
+    if framing_name not in WINDOWED:
+        return
+    if window < 1:
+        raise ValueError(f"--window must be at least 1, got {window}")
+    if window >= split.train_items:
+        raise ValueError(f"--window {window} is out of range: the training part has {split.train_items} items, "
+                         f"too short for it; the window can be 1..{split.train_items - 1}")
+    if framing_name == "variable-length" and split.train_items < 3:
+        raise ValueError(f"the training part has {split.train_items} items, too short for random runs (it needs 3)")
+
+
+def choose_encoding(requested: str, data: Symbols | Numbers, framing_name: str, window: int) -> str:
+    """The encoding of the inputs: numbers are standardized; symbols one-hot unless that would not
+    fit ``ONE_HOT_BUDGET`` (``auto``), or as the user asked."""
+    if data.kind == "numbers":
+        return "standardized"
+    if requested not in ("auto", "one-hot", "scalar"):
+        raise ValueError(f"unknown --encoding {requested!r}; choose one of auto, one-hot, scalar")
+    if requested != "auto":
+        return requested
+    width = window if framing_name in WINDOWED else 1
+    one_hot_bytes = 4 * data.items * width * data.vocabulary.size
+    return "one-hot" if one_hot_bytes <= ONE_HOT_BUDGET else "scalar"
+
+
+def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int, batch_size: int | None,
+          encoding: str = "auto") -> Samples:
+    """The samples of ``data`` in ``framing_name``; every out-of-range choice is a ``ValueError``."""
+    check_framing(framing_name)
+    check_window(window, framing_name, split)
+    batch = batch_size_for(framing_name, batch_size, train_samples(framing_name, window, split))
+    encoding = choose_encoding(encoding, data, framing_name, window)
+    if data.kind == "numbers":
+        scaling = Scaling.fit(data.columns, data.values[:split.train_items])
+        table = scaling.apply(data.values)  # (item, column) float32
+        sequence = np.arange(data.items, dtype=np.int32)  # frame positions, look them up below
+        held_out_targets = data.target_values[split.train_items:]
+    else:
+        scaling, table = None, None
+        sequence = data.ids
+        held_out_targets = data.ids[split.train_items:]
+    featurize = _featurizer(data, encoding, table)
+    targets = _targeter(data, table)
+
+    if framing_name in CARRIED:
+        # One pass over the whole sequence: training is its first part, scoring reads it all.
+        framed = framing.next_symbol(sequence)  # sample i: item i -> item i+1
+        x_all = featurize(framed.inputs)
+        y_all = targets(framed.targets)
+        del framed
+        trained = split.train_items - 1
+        # Drop the first samples, not the last, so every stream is full and no held-out target is lost.
+        start = trained % batch
+        x_train, y_train = x_all[start:trained], y_all[start:trained]
+        scored_start = (len(x_all)) % batch
+        layout = scored_start + framing.batchify(len(x_all) - scored_start, batch)
+        return Samples(framing_name, x_train, y_train, x_all, layout, trained, held_out_targets,
+                       batch, encoding, None, scaling)
+
+    training_part = sequence[:split.train_items]
+    context = 1 if framing_name == "one-step" else window
+    scored_part = sequence[split.train_items - context:]  # held-out targets with the items before them
+    if framing_name == "one-step":
+        train, scored = framing.next_symbol(training_part), framing.next_symbol(scored_part)
+    elif framing_name == "window-features":
+        train, scored = framing.window_features(training_part, window), framing.window_features(scored_part, window)
+    elif framing_name == "window-timesteps":
+        train, scored = framing.window_timesteps(training_part, window), framing.window_timesteps(scored_part, window)
+    else:  # variable-length
+        rng = np.random.default_rng(RUNS_DATA_SEED)
+        train = framing.random_runs(training_part, split.train_items - 1, window, rng, reserved_padding=True)
+        scored = _random_lengths(framing.window_timesteps(scored_part, window), rng)
+    mask_value = None
+    if framing_name == "variable-length":
+        mask_value = _mask_value(encoding, table)
+    x_train, y_train = featurize(train.inputs, mask_value), targets(train.targets)
+    x_scored = featurize(scored.inputs, mask_value)
+    layout = np.arange(scored.samples, dtype=np.int32)[:, None]
+    return Samples(framing_name, x_train, y_train, x_scored, layout, 0, held_out_targets,
+                   batch, encoding, mask_value, scaling)
+
+
+def train_samples(framing_name: str, window: int, split: Split) -> int:
+    if framing_name in ("window-features", "window-timesteps"):
+        return split.train_items - window
+    return split.train_items - 1
+
+
+def _random_lengths(framed: framing.Framed, rng: np.random.Generator) -> framing.Framed:
+    """Each window cut to a random 1..window last items, the rest padded: the held-out samples of
+    variable-length (one per held-out target, so every framing is scored on the same targets)."""
+    inputs = framed.inputs.copy()
+    window = inputs.shape[1]
+    lengths = rng.integers(1, window + 1, size=len(inputs))
+    inputs[np.arange(window)[None, :] < (window - lengths)[:, None]] = framing.PAD
+    return framing.Framed(inputs, framed.targets)
+
+
+def _mask_value(encoding: str, table: np.ndarray | None) -> float:
+    if table is None:
+        return Encoding(encoding, 2).mask_value
+    # Standardized numbers can take any value; a padded step must be one no real step has.
+    return float(np.floor(table.min()) - 1.0)
+
+
+def _featurizer(data, encoding: str, table: np.ndarray | None):
+    """``ids (sample, step, slot) -> x (sample, step, feature)`` float32."""
+    if data.kind == "numbers":
+        def lookup(positions, mask_value=None):
+            x = table[np.maximum(positions, 0)]  # (sample, step, slot, column)
+            if mask_value is not None:
+                x[positions == framing.PAD] = mask_value
+            return x.reshape(positions.shape[0], positions.shape[1], -1)
+        return lookup
+    coder = Encoding(encoding, data.vocabulary.size)
+    # The encoding maps PAD to its own mask value, which is the mask_value passed in.
+    return lambda ids, mask_value=None: coder.encode(ids)
+
+
+def _targeter(data, table: np.ndarray | None):
+    """``target ids or positions (sample,) -> y`` as the engine reads it."""
+    if data.kind == "numbers":
+        column = data.target_index
+        return lambda positions: table[positions, column][:, None]  # (sample, 1) scaled
+    return lambda ids: ids

@@ -1,0 +1,221 @@
+"""A user run: the user's own data in one framing, trained over many seeds at once and scored on
+its held-out part beside a trivial baseline, then saved as a run folder the other commands load.
+
+Data flows one way: file -> ``dataset`` -> ``holdout.split`` -> ``samples.frame`` -> engine ->
+``prediction`` on the held-out part -> scores and baseline -> results.json. A run folder::
+
+    DIR/
+    ├── results.json        holdout (metric, mean, ci95, per_seed), baseline, data, experiments
+    └── FRAMING/
+        ├── setup.json      model, train, encoding, vocabulary, seeds (as suite.save), plus data and scaling
+        ├── weights.npz     w0 … wN, each (seed, …)
+        └── curves.npz      training loss and accuracy, (seed, epoch)
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lstmstate import holdout, prediction, results, samples, statistics
+from lstmstate.dataset import Numbers, Symbols
+from lstmstate.engine import Population, TrainConfig, Trainer
+from lstmstate.holdout import Split
+from lstmstate.model import ModelSpec
+from lstmstate.scaling import Scaling
+
+ACCURACY, RMSE = "accuracy", "rmse"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the user asked for; everything else follows from the data."""
+
+    framing: str = "window-timesteps"  # one of samples.FRAMINGS
+    window: int = 3  # items per sample for window framings; the longest run for variable-length
+    units: int = 32  # LSTM units
+    epochs: int = 50  # passes over the training part
+    batch_size: int | None = None  # None: the framing's default (stateful 1, stateful-streams 16, else 32)
+    seeds: int = 10  # seeds trained at once; the scores are over all of them
+    holdout: float = 0.2  # the last fraction of the sequence, never trained on
+    encoding: str = "auto"  # symbols: "one-hot", "scalar", or "auto" (one-hot while it fits memory)
+
+    def __post_init__(self):
+        samples.check_framing(self.framing)
+        for name in ("units", "epochs", "seeds"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}")
+        if self.window < 1:
+            raise ValueError(f"--window must be at least 1, got {self.window}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"--batch-size must be at least 1, got {self.batch_size}")
+
+
+@dataclass
+class Outcome:
+    """One framing trained on the user's data and scored on the held-out part."""
+
+    data: Symbols | Numbers  # what was read
+    plan: Plan  # what was asked for
+    split: Split  # where the held-out part starts
+    spec: ModelSpec  # the model trained
+    config: TrainConfig  # how it was trained
+    encoding: str  # "one-hot", "scalar" or "standardized"
+    scaling: Scaling | None  # numbers only
+    population: Population  # every seed's weights and curves
+    metric: str  # "accuracy" (higher is better) or "rmse" (lower is better, original units)
+    scores: np.ndarray  # (seed,) the held-out metric of each seed
+    baseline: dict  # {"name", "score"} of the trivial model on the same held-out part
+    ceiling: float | None  # symbols: the memoryless ceiling on the held-out part
+    seconds: float  # framing, training and scoring
+
+    @property
+    def name(self) -> str:
+        return self.plan.framing
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric == ACCURACY
+
+    @property
+    def median_index(self) -> int:
+        return statistics.median_index(self.scores)
+
+    def summary(self) -> dict:
+        """The ``holdout`` block of results.json."""
+        low, high = statistics.bootstrap_ci(self.scores)
+        return {"metric": self.metric, "mean": statistics.mean(self.scores), "ci95": [low, high],
+                "per_seed": np.asarray(self.scores, np.float64).round(6).tolist()}
+
+
+def check(data: Symbols | Numbers, plan: Plan) -> Split:
+    """The split for ``plan``, with every out-of-range choice raised before anything is built."""
+    split = holdout.split(data.items, plan.holdout)  # the framing's own needs are checked next, by name
+    samples.check_window(plan.window, plan.framing, split)
+    samples.batch_size_for(plan.framing, plan.batch_size, samples.train_samples(plan.framing, plan.window, split))
+    return split
+
+
+def train(data: Symbols | Numbers, plan: Plan,
+          on_progress: Callable[[int, int], None] | None = None) -> Outcome:
+    """Train ``plan.seeds`` seeds on the training part and score them on the held-out part."""
+    start = time.perf_counter()
+    split = check(data, plan)
+    framed = samples.frame(data, split, plan.framing, plan.window, plan.batch_size, plan.encoding)
+    numbers = data.kind == "numbers"
+    spec = ModelSpec(
+        kind="lstm", steps=framed.steps, features=framed.features,
+        outputs=1 if numbers else data.vocabulary.size, units=plan.units, mask_value=framed.mask_value,
+        output_activation="linear" if numbers else "softmax",
+        # Unrolling changes no number and runs short loops faster (as experiments.Experiment.setup).
+        unroll=framed.steps <= 8 and framed.mask_value is None)
+    config = TrainConfig(
+        epochs=plan.epochs, batch_size=framed.batch_size,
+        # Stateless samples are shuffled as fit does; a stream must stay in order to carry its state.
+        shuffle=not framed.carried,
+        # Carried: the seed's stateful loop, streams reset when an epoch starts (policy.carry_within_epoch).
+        policy="carry-within-epoch" if framed.carried else "reset-every-batch",
+        loss="mean_squared_error" if numbers else "categorical_crossentropy")
+    trainer = Trainer(spec, config, framed.x_train, framed.y_train)
+    population = trainer.train(range(plan.seeds), on_progress=on_progress)
+    del trainer  # its device copy of the training inputs is no longer needed
+
+    kept, predicted = prediction.predict(spec, population.weights, framed.x_scored, framed.layout,
+                                         framed.carried, classify=not numbers, first_kept=framed.first_held_out)
+    targets = framed.held_out_targets[kept - framed.first_held_out]
+    if numbers:
+        values = framed.scaling.invert(predicted, data.target_index)
+        scores = holdout.rmse(values, targets)
+        base = {"name": "persistence (the last value)", "score": holdout.persistence_rmse(data.target_values, split)}
+        metric, ceiling = RMSE, None
+    else:
+        scores = holdout.accuracy(predicted, targets)
+        size = data.vocabulary.size
+        base = {"name": "most frequent successor of the previous symbol",
+                "score": holdout.successor_accuracy(data.ids, split, size)}
+        metric, ceiling = ACCURACY, holdout.memoryless_ceiling_held_out(data.ids, split, size)
+    return Outcome(data, plan, split, spec, config, framed.encoding, framed.scaling, population, metric,
+                   scores, base, ceiling, time.perf_counter() - start)
+
+
+def against_baseline(outcome: Outcome) -> str:
+    """One sentence: does the LSTM beat the trivial model, judged by the interval over seeds?"""
+    low, high = statistics.bootstrap_ci(outcome.scores)
+    base = outcome.baseline["score"]
+    better_low, better_high = (low, high) if outcome.higher_is_better else (-high, -low)
+    target = base if outcome.higher_is_better else -base
+    if better_low > target:
+        return "the LSTM beats the baseline (its whole 95% interval is better)"
+    if better_high < target:
+        return "the LSTM does worse than the baseline (its whole 95% interval is worse)"
+    return "the LSTM is not distinguishable from the baseline (the baseline lies inside its 95% interval)"
+
+
+def data_block(data: Symbols | Numbers, split: Split) -> dict:
+    block = {"file": data.source, "kind": data.kind, "items": data.items, "train_items": split.train_items,
+             "held_out_items": split.held_out_items, "holdout": split.fraction}
+    if data.kind == "numbers":
+        block.update(columns=list(data.columns), target=data.target)
+    else:
+        block.update(tokens=data.tokens, vocabulary_size=data.vocabulary.size)
+    return block
+
+
+def entry(outcome: Outcome) -> dict:
+    """The results.json entry of one framing (``experiments[FRAMING]``)."""
+    plan = outcome.plan
+    payload = {
+        "framing": plan.framing, "window": plan.window, "units": plan.units, "epochs": plan.epochs,
+        "batch_size": outcome.config.batch_size, "shuffle": outcome.config.shuffle, "policy": outcome.config.policy,
+        "encoding": outcome.encoding, "seeds": list(outcome.population.seeds),
+        "seconds": round(outcome.seconds, 3),
+        "holdout": outcome.summary(), "baseline": outcome.baseline,
+        "against_baseline": against_baseline(outcome),
+        "median_seed": int(outcome.population.seeds[outcome.median_index]),
+        "curves": {"loss": results.curve_band(outcome.population.loss)},
+    }
+    if outcome.metric == ACCURACY:
+        payload["memoryless_ceiling"] = outcome.ceiling
+        payload["accuracy"] = results.accuracy_block(outcome.scores)
+        payload["curves"]["accuracy"] = results.curve_band(outcome.population.accuracy)
+    return payload
+
+
+def payload(outcomes: list[Outcome], best: Outcome | None = None) -> dict:
+    """results.json of a run folder: the top-level holdout and baseline are those of ``best``
+    (the only framing of ``train``, the recommended one of ``compare``)."""
+    best = best or outcomes[0]
+    return {
+        "format_version": results.FORMAT_VERSION,
+        "data": data_block(best.data, best.split),
+        "framing": best.name,
+        "holdout": best.summary(),
+        "baseline": best.baseline,
+        **({"memoryless_ceiling": best.ceiling} if best.ceiling is not None else {}),
+        "experiments": {o.name: entry(o) for o in outcomes},
+    }
+
+
+def save(folder: Path, outcome: Outcome) -> None:
+    """Write setup, weights and curves of ``outcome`` under ``folder / FRAMING`` (as ``suite.save``,
+    so saved-run commands load it) with the data's description and, for numbers, the scaling."""
+    target = Path(folder) / outcome.name
+    data = outcome.data
+    setup = {
+        "format_version": results.FORMAT_VERSION,
+        "experiment": outcome.name,
+        "model": outcome.spec.to_dict(),
+        "train": outcome.config.to_dict(),
+        "encoding": outcome.encoding,
+        "vocabulary": list(data.vocabulary.symbols) if data.kind == "symbols" else [],
+        "seeds": list(outcome.population.seeds),
+        "plan": asdict(outcome.plan),
+        "data": data_block(data, outcome.split),
+    }
+    if outcome.scaling is not None:
+        setup["scaling"] = outcome.scaling.to_dict()
+    results.write_json(target / "setup.json", setup)
+    results.write_arrays(target / "weights.npz", **{f"w{i}": w for i, w in enumerate(outcome.population.weights)})
+    results.write_arrays(target / "curves.npz", loss=outcome.population.loss, accuracy=outcome.population.accuracy)
