@@ -188,6 +188,11 @@ def test_numbers_report_rmse_in_original_units_beside_persistence(series_file, t
     # an RMSE in units of b (|b| <= 1): a few epochs cannot be far off, nor exactly right
     assert 0 < payload["holdout"]["mean"] < 2
     assert json.loads((out / "window-timesteps" / "setup.json").read_text())["scaling"]["columns"] == ["a", "b"]
+    # The saved model of numbers exports as plain Keras; generate says why it cannot run on numbers.
+    code, stdout, _ = run_cli(capsys, monkeypatch, "export", out, "--to", tmp_path / "series.keras")
+    assert code == 0 and (tmp_path / "series.keras").is_file()
+    code, _, stderr = run_cli(capsys, monkeypatch, "generate", out, "--start", "1")
+    assert code == 2 and "model of numbers" in stderr
 
 
 def test_compare_ranks_framings_and_recommends_one(pattern_file, tmp_path, capsys, monkeypatch):

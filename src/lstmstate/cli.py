@@ -267,6 +267,10 @@ def export(run_dir: Path = typer.Argument(..., help="a folder written by run/sui
     kind = (f"LSTM({spec.units}, stateful=True) with keras.Input(batch_shape=(1, {spec.steps}, {spec.features}))"
             if saved.stateful else f"a stateless Sequential on inputs ({spec.steps}, {spec.features})")
     print(f"wrote {path}: {_seed_words(saved, index)} as {kind}")
+    if saved.vocabulary is None:
+        print("inputs: the columns standardized with the training part's mean and deviation "
+              "(saved in setup.json under 'scaling'); the output is the scaled next target value")
+        return
     symbols = saved.vocabulary.symbols
     print(f"inputs: {saved.encoding.name} encoding of {len(symbols)} symbols, ids {symbols[0]}=0 … "
           f"{symbols[-1]}={len(symbols) - 1}" + (f" (feature = id / {len(symbols)})" if saved.encoding.name == "scalar" else ""))

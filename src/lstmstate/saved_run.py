@@ -36,8 +36,8 @@ class SavedExperiment:
     name: str  # the experiment's name (the registry's, or the user's for their own data)
     spec: ModelSpec  # the model, rebuildable at any batch size
     config: TrainConfig  # how it was trained; carries_state tells stateful from stateless
-    encoding: Encoding  # ids -> features, as in training
-    vocabulary: Vocabulary  # the symbols of the ids
+    encoding: Encoding | None  # ids -> features, as in training; None for a model of numbers
+    vocabulary: Vocabulary | None  # the symbols of the ids; None for a model of numbers
     seeds: tuple[int, ...]  # the integer seed of each member, in weights order
     weights: tuple[np.ndarray, ...]  # model.trainable_variables order, each (seed, *variable shape)
     median_index: int  # position of results.json's median seed (0 when results.json does not say)
@@ -66,15 +66,22 @@ class SavedExperiment:
                              "its weights are not finite; choose another --seed-index")
         return weights
 
+    def _require_symbols(self) -> None:
+        if self.vocabulary is None:
+            raise ValueError(f"{self.name!r} is a model of numbers (next value, mean squared error): generate "
+                             "and inspect work on symbol runs; `lstmstate export` writes its Keras model")
+
     def symbols(self, text: str) -> list[str]:
         """A command-line string as symbols: characters, or whitespace-separated tokens when some
         symbol of the vocabulary is longer than one character (a vocabulary of words)."""
+        self._require_symbols()
         if any(len(s) != 1 for s in self.vocabulary.symbols):
             return text.split()
         return [c for c in text if not c.isspace()]
 
     def check_symbols(self, symbols: list[str], what: str) -> None:
         """A ``ValueError`` listing the vocabulary if any of ``symbols`` is not in it."""
+        self._require_symbols()
         for symbol in symbols:
             if symbol not in self.vocabulary:
                 raise ValueError(f"{what} {symbol!r} is not in the vocabulary of {self.name!r}; "
@@ -152,18 +159,22 @@ def _load_experiment(folder: Path, run_folder: Path) -> SavedExperiment:
     try:
         spec = ModelSpec.from_dict(setup["model"])
         config = TrainConfig.from_dict(setup["train"])
-        vocabulary = Vocabulary.from_symbols(setup["vocabulary"])
-        encoding = Encoding(setup["encoding"], vocabulary.size)
+        # A model of numbers (`train --data FILE.csv`) has no vocabulary: its inputs are scaled values.
+        numbers = setup.get("data", {}).get("kind") == "numbers"
+        vocabulary = None if numbers else Vocabulary.from_symbols(setup["vocabulary"])
+        encoding = None if numbers else Encoding(setup["encoding"], vocabulary.size)
         seeds = tuple(int(s) for s in setup["seeds"])
         name = str(setup.get("experiment", folder.name))
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{setup_path} is damaged: {type(error).__name__}: {error}") from None
     if not seeds:
         raise ValueError(f"{setup_path} is damaged: it lists no seeds")
-    if spec.kind == "lstm" and spec.output_activation == "softmax" and spec.outputs != vocabulary.size:
+    if vocabulary is None:
+        pass
+    elif spec.kind == "lstm" and spec.output_activation == "softmax" and spec.outputs != vocabulary.size:
         raise ValueError(f"{setup_path} is damaged: the model predicts {spec.outputs} classes "
                          f"but the vocabulary has {vocabulary.size} symbols")
-    if spec.features % encoding.features(1) != 0:
+    if encoding is not None and spec.features % encoding.features(1) != 0:
         raise ValueError(f"{setup_path} is damaged: {spec.features} features per step do not fit "
                          f"the {encoding.name} encoding of {vocabulary.size} symbols")
     weights = _read_weights(folder / "weights.npz", spec, len(seeds))
