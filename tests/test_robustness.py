@@ -103,3 +103,25 @@ def test_a_diverged_seed_is_left_out_and_does_not_poison_the_others():
     assert len(entry["accuracy"]["per_seed"]) == 2
     assert all(np.isfinite(entry["accuracy"]["per_seed"]))
     assert verdicts.judge({"one-char": entry})  # statistics still work on the kept seeds
+
+
+def test_ctrl_c_during_compare_keeps_finished_framings(tmp_path):
+    data = tmp_path / "pattern.txt"
+    data.write_text("aaaabbbccd" * 40)
+    out = tmp_path / "cmp"
+    process = subprocess.Popen([*CLI, "compare", "--data", str(data), "--epochs", "400", "--seeds", "2",
+                                "--out", str(out), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not (out / "results.json").exists():
+        if process.poll() is not None or time.time() > deadline:
+            process.kill()
+            pytest.fail(f"compare ended before its first framing was written: {process.communicate()}")
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted: kept " in stderr and str(out) in stderr and "Traceback" not in stderr
+    payload = json.loads((out / "results.json").read_text())
+    kept = list(payload["experiments"])
+    assert kept and all((out / name / "weights.npz").is_file() for name in kept)

@@ -365,9 +365,12 @@ def train_on_data(
     split = userrun.check(dataset_, plan)
     folder = _out_folder(out) if out is not None else None
     print(f"data: {data}, {dataset_.describe()}; {split.describe()}")
-    with progress_bar(console, quiet) as bar:
-        task = bar.add_task(framing, total=epochs)
-        outcome = userrun.train(dataset_, plan, on_progress=lambda done, total: bar.update(task, completed=done))
+    try:
+        with progress_bar(console, quiet) as bar:
+            task = bar.add_task(framing, total=epochs)
+            outcome = userrun.train(dataset_, plan, on_progress=lambda done, total: bar.update(task, completed=done))
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted: {framing} had not finished, so nothing was written") from None
     _print_outcome(outcome)
     if folder is not None:
         userrun.save(folder, outcome)
@@ -398,11 +401,25 @@ def compare_framings(
     comparison.check(dataset_, plan)
     folder = _out_folder(out) if out is not None else None
     print(f"data: {data}, {dataset_.describe()}; {userrun.check(dataset_, plan).describe()}")
-    with progress_bar(console, quiet) as bar:
-        def on_start(name):
-            task = bar.add_task(name, total=epochs)
-            return lambda done, total: bar.update(task, completed=done)
-        result = comparison.compare(dataset_, plan, on_start)
+    finished = []
+
+    def on_finish(outcome):
+        # Saved as each framing finishes, so Ctrl-C keeps every framing that was done.
+        finished.append(outcome)
+        if folder is not None:
+            userrun.save(folder, outcome)
+            results.write_json(folder / "results.json", userrun.payload(finished))
+
+    try:
+        with progress_bar(console, quiet) as bar:
+            def on_start(name):
+                task = bar.add_task(name, total=epochs)
+                return lambda done, total: bar.update(task, completed=done)
+            result = comparison.compare(dataset_, plan, on_start, on_finish)
+    except KeyboardInterrupt:
+        kept = ", ".join(o.name for o in finished) or "nothing (no framing had finished)"
+        where = f" in {folder}" if folder is not None else " (no --out: nothing written)"
+        raise Interrupted(f"interrupted: kept {kept}{where}") from None
     best = result.best
     metric = "accuracy" if best.metric == "accuracy" else f"RMSE of {best.data.target}"
     table = Table("#", "framing", "mean", "95% interval", "range over seeds", "batch", "seconds",
@@ -423,8 +440,6 @@ def compare_framings(
         print(f"not run: {name} ({why})")
     print(result.recommendation())
     if folder is not None:
-        for outcome in result.ranked:
-            userrun.save(folder, outcome)
         payload = userrun.payload(list(result.ranked), best)
         margin = result.margin()
         payload["ranking"] = [o.name for o in result.ranked]

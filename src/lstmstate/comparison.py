@@ -79,15 +79,19 @@ def check(data: Symbols | Numbers, plan: userrun.Plan) -> None:
 
 
 def compare(data: Symbols | Numbers, plan: userrun.Plan,
-            on_start: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Comparison:
+            on_start: Callable[[str], Callable[[int, int], None] | None] | None = None,
+            on_finish: Callable[[userrun.Outcome], None] | None = None) -> Comparison:
     """Train every applicable framing with ``plan``'s settings; ``on_start(framing)`` may return a
-    progress callback for that framing."""
+    progress callback for that framing, ``on_finish(outcome)`` sees each framing as it finishes
+    (so a caller can save it before the next one starts)."""
     check(data, plan)
     names, skipped = applicable(plan)
     outcomes = []
     for name in names:
         progress = on_start(name) if on_start is not None else None
         outcomes.append(userrun.train(data, plan_for(plan, name), on_progress=progress))
+        if on_finish is not None:
+            on_finish(outcomes[-1])
     higher = outcomes[0].higher_is_better
     ranked = sorted(outcomes, key=lambda o: statistics.mean(o.scores), reverse=higher)
     return Comparison(tuple(ranked), tuple(skipped))
