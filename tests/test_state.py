@@ -221,7 +221,7 @@ import keras
 assert keras.backend.backend() == "tensorflow"
 data = np.load(sys.argv[1])
 out = {}
-stateful = keras.saving.load_model(sys.argv[2])
+stateful = keras.saving.load_model(sys.argv[2], safe_mode=True)
 lstm = stateful.get_layer("lstm")
 assert lstm.stateful and stateful.inputs[0].shape == (1, 1, 1), (lstm.stateful, stateful.inputs[0].shape)
 lstm.reset_state()
@@ -239,7 +239,7 @@ def generate(prime, start, steps):
 
 out["cold"] = generate([], 10, 5)
 out["primed"] = generate(list(range(10)), 10, 5)
-stateless = keras.saving.load_model(sys.argv[3])
+stateless = keras.saving.load_model(sys.argv[3], safe_mode=True)
 assert not stateless.layers[0].stateful
 out["window"] = stateless.predict(data["windows"], verbose=0)
 np.savez(sys.argv[4], **out)

@@ -67,9 +67,20 @@ def save(model: keras.Model, path: Path) -> Path:
     os.close(handle)
     try:
         model.save(temporary)
+        _check_round_trip(model, temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; an export is for others to load
         os.replace(temporary, path)
     except OSError as error:
         raise ValueError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         Path(temporary).unlink(missing_ok=True)
     return path
+
+
+def _check_round_trip(model: keras.Model, path: str) -> None:
+    """Load the written file as a user will, with Keras's safe mode (no arbitrary code from the
+    file), and check the weights came back, before the file takes its final name."""
+    loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
+    for written, read in zip(model.get_weights(), loaded.get_weights()):
+        if written.shape != read.shape or not np.array_equal(written, read):
+            raise ValueError(f"the exported file {path} does not load back with the same weights")
