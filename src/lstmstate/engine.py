@@ -19,7 +19,7 @@ import numpy as np
 
 from lstmstate import policy as policies
 from lstmstate.framing import batchify
-from lstmstate.model import ModelSpec, initial_weights
+from lstmstate.model import ModelSpec, stacked_initial_weights
 
 LOSSES = ("categorical_crossentropy", "mean_squared_error")
 
@@ -222,8 +222,7 @@ class Trainer:
 
     def initial_weights(self, seeds: Sequence[int]) -> list[np.ndarray]:
         """Initial weights of every seed, stacked: each ``(seed, *variable shape)``."""
-        per_seed = [initial_weights(self.model, seed) for seed in seeds]
-        return [np.stack(values) for values in zip(*per_seed)]
+        return stacked_initial_weights(self.model, list(seeds))
 
     def train(self, seeds: Sequence[int], chunks: int = 20,
               on_progress: Callable[[int, int], None] | None = None,

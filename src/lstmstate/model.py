@@ -88,35 +88,80 @@ def initial_weights(model: keras.Model, seed: int) -> list[np.ndarray]:
     This is what building the model after ``keras.utils.set_random_seed`` does, without building
     a model per seed.
     """
-    values = []
-    index = 0
+    return [w[0] for w in stacked_initial_weights(model, [seed])]
+
+
+def stacked_initial_weights(model: keras.Model, seeds) -> list[np.ndarray]:
+    """``initial_weights`` of every seed, stacked: each ``(seed, *variable shape)``.
+
+    The same Keras initialisers with the same derived seeds, drawn by one compiled program: Keras's JAX random functions turn an integer seed ``s`` into the raw
+    key ``[s, 0]`` (keras/src/random/seed_generator.py ``draw_seed``) and accept such a key
+    directly, so passing the keys as arrays gives the values an integer seed gives, without
+    one eager dispatch per operation per seed (seconds for a hundred seeds).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    draws = _variable_draws(model)
+    keys = np.array([[[_derived_seed(seed, index), 0] for index in range(len(draws))] for seed in seeds],
+                    dtype=np.uint32)  # (seed, variable, 2)
+    key = (model.name, tuple((v.path, tuple(v.shape)) for v in model.trainable_variables),
+           tuple(d.config_key for d in draws))
+    if key not in _COMPILED_DRAWS:
+        # One seed per call: one compilation serves any number of seeds, and a call costs microseconds.
+        _COMPILED_DRAWS[key] = jax.jit(lambda ks: [d.draw(ks[i]) for i, d in enumerate(draws)])
+    draw = _COMPILED_DRAWS[key]
+    per_seed = [draw(jnp.asarray(seed_keys)) for seed_keys in keys]
+    return [np.stack([np.asarray(values[i], np.float32) for values in per_seed]) for i in range(len(draws))]
+
+
+def _derived_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
+
+
+@dataclass(frozen=True)
+class _Draw:
+    """How to draw one variable's initial value from a raw key."""
+
+    config: dict  # the layer's serialized initializer
+    shape: tuple[int, ...]
+    dtype: str
+    forget_bias: bool  # an LSTM bias whose forget-gate quarter starts at one
+
+    @property
+    def config_key(self) -> str:
+        return repr((self.config, self.shape, self.dtype, self.forget_bias))
+
+    def draw(self, key):
+        import jax.numpy as jnp
+
+        initializer = keras.initializers.deserialize(self.config)
+        if hasattr(initializer, "seed"):
+            initializer.seed = key  # a raw key: what Keras makes of an integer seed
+        if self.forget_bias:
+            # As LSTMCell.build: the forget gate's bias starts at one (Jozefowicz et al., 2015).
+            units = self.shape[0] // 4
+            return jnp.concatenate([initializer((units,)), jnp.ones(units, jnp.float32),
+                                    initializer((2 * units,))]).astype(jnp.float32)
+        return jnp.asarray(initializer(self.shape, dtype=self.dtype), jnp.float32)
+
+
+def _variable_draws(model: keras.Model) -> list[_Draw]:
+    draws = []
     for layer in model.layers:
         config = layer.get_config()
         for variable in layer.trainable_variables:
-            derived = int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
-            index += 1
-            initializer = _seeded(config[_INITIALIZER_KEYS.get(variable.name, f"{variable.name}_initializer")], derived)
-            shape = tuple(variable.shape)
-            if isinstance(layer, keras.layers.LSTM) and variable.name == "bias" and config["unit_forget_bias"]:
-                # As LSTMCell.build: the forget gate's bias starts at one (Jozefowicz et al., 2015).
-                units = shape[0] // 4
-                value = np.concatenate([np.asarray(initializer((units,))), np.ones(units, np.float32),
-                                        np.asarray(initializer((2 * units,)))])
-            else:
-                value = np.asarray(initializer(shape, dtype=variable.dtype))
-            values.append(value.astype(np.float32))
-    if len(values) != len(model.trainable_variables):
+            initializer = config[_INITIALIZER_KEYS.get(variable.name, f"{variable.name}_initializer")]
+            forget = (isinstance(layer, keras.layers.LSTM) and variable.name == "bias"
+                      and config["unit_forget_bias"])
+            draws.append(_Draw(initializer, tuple(variable.shape), variable.dtype, forget))
+    if len(draws) != len(model.trainable_variables):
         raise ValueError("initial_weights found variables outside the model's layers")
-    return values
+    return draws
+
+
+_COMPILED_DRAWS = {}  # one compiled drawing program per model layout
 
 
 # Keras names the recurrent kernel's initializer "recurrent_initializer" (LSTMCell.get_config).
 _INITIALIZER_KEYS = {"recurrent_kernel": "recurrent_initializer"}
-
-
-def _seeded(config: dict, seed: int) -> keras.initializers.Initializer:
-    initializer = keras.initializers.deserialize(config)
-    init_config = initializer.get_config()
-    if "seed" in init_config:
-        initializer = type(initializer).from_config({**init_config, "seed": seed})
-    return initializer
