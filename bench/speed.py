@@ -3,9 +3,12 @@
 For each of the seed tutorial's six experiments (SPEC table: data, units, epochs, batch size,
 shuffling and state as published) it times, in one run:
 
-  engine     lstmstate's ``Trainer.train`` for S seeds at once (compiled once, vmapped over seeds)
+  engine     lstmstate's ``Trainer.train`` for S seeds at once (compiled once, vmapped over seeds,
+             split over one JAX device per core)
+  engine-1   the same, held to one device (XLA_FLAGS), to tell fewer operations from more cores
   pure-jax   the same training written out by hand: LSTM cell, softmax cross-entropy and Adam,
-             ``lax.scan`` over batches and epochs, ``vmap`` over seeds, on one CPU device
+             ``lax.scan`` over batches and epochs, ``vmap`` over seeds, on one CPU device (as a
+             user would run it; the engine splits seeds over one device per core)
   keras      plain Keras 3 ``model.fit`` on the JAX backend, one seed, written as a user would
              (the seed's own listing, ported): batch size and epochs as published
 
@@ -16,12 +19,13 @@ over ``--repeats`` runs after a first, compiling run.
 Usage::
 
     python bench/speed.py                       # all six, defaults (a few minutes)
-    python bench/speed.py --only one-char --seeds 100 --fast-epoch-scale 1
+    python bench/speed.py --only one-char --seeds 100 --skip engine-1 pure-jax keras
     python bench/speed.py --cache               # also: compilation cache cold vs warm
 
 ``--epoch-scale`` runs plain Keras for that fraction of the epochs and extrapolates its full time;
-``--fast-epoch-scale`` does the same for the engine and the pure-JAX loop (their steady
-throughput does not depend on the number of epochs). The output says where it extrapolated.
+``--max-seed-steps`` caps one engine or pure-JAX run (only variable-length reaches the default
+cap; their steady throughput does not depend on the number of epochs). The output marks every
+extrapolated time with ~.
 """
 
 import argparse
@@ -97,11 +101,18 @@ def scaled_epochs(experiment: Experiment, scale: float) -> int:
     return max(1, round(experiment.epochs * scale))
 
 
+def capped_epochs(experiment: Experiment, seeds: int, max_seed_steps: int) -> int:
+    """All published epochs, or as many as fit in ``max_seed_steps`` seed-steps (variable-length)."""
+    return max(1, min(experiment.epochs, max_seed_steps // (steps_per_epoch(experiment) * seeds)))
+
+
 # ---- workers: each runs in its own process and prints one JSON line per experiment ----------
 
 
-def engine_worker(names, seeds, scale, repeats, unroll):
+def engine_worker(names, seeds, max_seed_steps, repeats):
     started = time.perf_counter()
+    # Measure the checkout this file is in, not whichever lstmstate happens to be installed.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
     import lstmstate  # noqa: F401  (selects the backend, enables the cache, sets device flags)
     import jax
 
@@ -112,9 +123,8 @@ def engine_worker(names, seeds, scale, repeats, unroll):
     for name in names:
         experiment = EXPERIMENTS[name]
         x, y = seed_data(name)
-        epochs = scaled_epochs(experiment, scale)
-        spec = ModelSpec("lstm", x.shape[1], x.shape[2], ALPHABET, units=experiment.units,
-                         unroll=unroll)
+        epochs = capped_epochs(experiment, seeds, max_seed_steps)
+        spec = ModelSpec("lstm", x.shape[1], x.shape[2], ALPHABET, units=experiment.units)
         config = TrainConfig(epochs, experiment.batch_size, experiment.shuffle,
                              policy="carry-within-epoch" if experiment.stateful else "reset-every-batch")
         trainer = Trainer(spec, config, x, y)
@@ -130,13 +140,13 @@ def engine_worker(names, seeds, scale, repeats, unroll):
             trainer.train(range(seeds), weights=weights)
             runs.append(time.perf_counter() - t)
         accuracy = float(np.nanmean(population.accuracy[:, -1]))
-        print(json.dumps(dict(mode="engine", name=name, seeds=seeds, epochs=epochs, init_s=init_s,
-                              first_s=first_s, steady_s=statistics.median(runs), runs=runs,
-                              import_s=imported, devices=len(jax.devices()),
+        print(json.dumps(dict(name=name, seeds=seeds, epochs=epochs, init_s=init_s,
+                              first_s=first_s, steady_s=statistics.median(runs) if runs else first_s,
+                              runs=runs, import_s=imported, devices=len(jax.devices()),
                               last_epoch_accuracy=accuracy)), flush=True)
 
 
-def pure_jax_worker(names, seeds, scale, repeats, unroll):
+def pure_jax_worker(names, seeds, max_seed_steps, repeats):
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     import jax
     import jax.numpy as jnp
@@ -158,7 +168,8 @@ def pure_jax_worker(names, seeds, scale, repeats, unroll):
             c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
             h = jax.nn.sigmoid(o) * jnp.tanh(c)
             return (h, c), None
-        (h, c), _ = jax.lax.scan(cell, (h, c), jnp.swapaxes(x, 0, 1), unroll=unroll)
+        # Short sequences unrolled, as the engine does (a hand-written loop would write them out).
+        (h, c), _ = jax.lax.scan(cell, (h, c), jnp.swapaxes(x, 0, 1), unroll=x.shape[1] <= 8)
         return h, c
 
     def loss_fn(params, x, y, h, c):
@@ -212,7 +223,7 @@ def pure_jax_worker(names, seeds, scale, repeats, unroll):
     for name in names:
         experiment = EXPERIMENTS[name]
         x, y = seed_data(name)
-        epochs = scaled_epochs(experiment, scale)
+        epochs = capped_epochs(experiment, seeds, max_seed_steps)
         train = make_train(experiment, jnp.asarray(x), jnp.asarray(y), epochs)
         keys = jax.vmap(jax.random.PRNGKey)(jnp.arange(seeds))
         t = time.perf_counter()
@@ -224,7 +235,8 @@ def pure_jax_worker(names, seeds, scale, repeats, unroll):
             jax.block_until_ready(train(keys))
             runs.append(time.perf_counter() - t)
         print(json.dumps(dict(mode="pure-jax", name=name, seeds=seeds, epochs=epochs, first_s=first_s,
-                              steady_s=statistics.median(runs), runs=runs, devices=len(jax.devices()),
+                              steady_s=statistics.median(runs) if runs else first_s, runs=runs,
+                              devices=len(jax.devices()),
                               last_epoch_accuracy=float(jnp.mean(accuracy[:, -1])))), flush=True)
 
 
@@ -271,6 +283,14 @@ def keras_worker(names, scale):
 
 # ---- the driver -------------------------------------------------------------------------------
 
+# Each mode's worker process and the environment it adds.
+MODES = {
+    "engine": {},
+    "engine-1": {"XLA_FLAGS": "--xla_force_host_platform_device_count=1"},
+    "pure-jax": {},
+    "keras": {},
+}
+
 
 def run_worker(args: list[str], env: dict | None = None) -> tuple[list[dict], float]:
     started = time.perf_counter()
@@ -282,16 +302,16 @@ def run_worker(args: list[str], env: dict | None = None) -> tuple[list[dict], fl
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")], wall
 
 
-def compilation_cache_check(seeds: int, scale: float) -> None:
+def compilation_cache_check(seeds: int, max_seed_steps: int) -> None:
     """End-to-end wall time of the same engine run with an empty and then a filled cache."""
     with tempfile.TemporaryDirectory() as folder:
         env = {"LSTMSTATE_CACHE_DIR": folder}
-        args = ["engine", "--only", "one-char", "--seeds", str(seeds), "--fast-epoch-scale", str(scale),
+        args = ["engine", "--only", "one-char", "--seeds", str(seeds), "--max-seed-steps", str(max_seed_steps),
                 "--repeats", "0"]
         cold, cold_wall = run_worker(args, env)
         warm, warm_wall = run_worker(args, env)
-    print(f"\ncompilation cache, one-char, {seeds} seeds x {scaled_epochs(EXPERIMENTS['one-char'], scale)} "
-          f"epochs, whole process:")
+    print(f"\ncompilation cache, one-char, {seeds} seeds x {cold[0]['epochs']} epochs, whole process "
+          f"(start-up, model, initial weights, compile, train):")
     print(f"  cold: {cold_wall:6.2f} s  (first train call {cold[0]['first_s']:.2f} s)")
     print(f"  warm: {warm_wall:6.2f} s  (first train call {warm[0]['first_s']:.2f} s)")
 
@@ -302,36 +322,35 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20, help="seeds for the engine and the pure-JAX loop")
     parser.add_argument("--epoch-scale", type=float, default=0.05,
                         help="fraction of the published epochs plain Keras runs (then extrapolated)")
-    parser.add_argument("--fast-epoch-scale", type=float, default=0.1,
-                        help="fraction of the epochs the engine and the pure-JAX loop run")
+    parser.add_argument("--max-seed-steps", type=int, default=500_000,
+                        help="cap on the seed-steps of one engine or pure-JAX run (fewer epochs beyond it)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after the compiling one")
-    parser.add_argument("--unroll", action="store_true", help="unroll the time loop in engine and pure-JAX")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["engine", "pure-jax", "keras"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=list(MODES))
     parser.add_argument("--cache", action="store_true", help="also time the compilation cache cold and warm")
-    parser.add_argument("--worker", choices=["engine", "pure-jax", "keras"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=list(MODES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        if args.worker == "engine":
-            engine_worker(args.only, args.seeds, args.fast_epoch_scale, args.repeats, args.unroll)
+        if args.worker in ("engine", "engine-1"):
+            engine_worker(args.only, args.seeds, args.max_seed_steps, args.repeats)
         elif args.worker == "pure-jax":
-            pure_jax_worker(args.only, args.seeds, args.fast_epoch_scale, args.repeats, args.unroll)
+            pure_jax_worker(args.only, args.seeds, args.max_seed_steps, args.repeats)
         else:
             keras_worker(args.only, args.epoch_scale)
         return
 
-    common = ["--only", *args.only, "--seeds", str(args.seeds), "--fast-epoch-scale", str(args.fast_epoch_scale),
-              "--repeats", str(args.repeats), "--epoch-scale", str(args.epoch_scale)] + (["--unroll"] if args.unroll else [])
+    common = ["--only", *args.only, "--seeds", str(args.seeds), "--max-seed-steps", str(args.max_seed_steps),
+              "--repeats", str(args.repeats), "--epoch-scale", str(args.epoch_scale)]
     results = {}
-    for mode in ("engine", "pure-jax", "keras"):
+    for mode, env in MODES.items():
         if mode in args.skip:
             continue
-        rows, wall = run_worker([mode, *common])
+        rows, wall = run_worker([mode, *common], env)
         print(f"[{mode}: {wall:.1f} s wall]", file=sys.stderr, flush=True)
         for row in rows:
-            results[(mode, row["name"])] = row
+            results[(mode, row["name"])] = {**row, "mode": mode}
     report(results, args)
     if args.cache:
-        compilation_cache_check(args.seeds, args.fast_epoch_scale)
+        compilation_cache_check(args.seeds, args.max_seed_steps)
 
 
 def report(results: dict, args) -> None:
@@ -343,19 +362,22 @@ def report(results: dict, args) -> None:
         return steps / row["steady_s"]
 
     print(f"\nseed-steps per second (one seed-step = one optimizer step of one seed), medians of "
-          f"{args.repeats} runs after compilation;\nengine and pure-JAX: {args.seeds} seeds, "
-          f"{args.fast_epoch_scale:g} of the epochs; plain Keras: 1 seed, {args.epoch_scale:g} of the epochs "
-          f"after a first compiling epoch, full time extrapolated (marked ~).\n")
-    header = (f"{'experiment':18} {'engine':>10} {'pure-jax':>10} {'keras':>10} {'eng/jax':>8} {'eng/keras':>9}"
+          f"{args.repeats} runs after compilation;\nengine and pure-JAX: {args.seeds} seeds, all published "
+          f"epochs up to {args.max_seed_steps:,} seed-steps a run (fewer epochs: full time extrapolated, ~);\n"
+          f"plain Keras: 1 seed, {args.epoch_scale:g} of the epochs after a first compiling epoch, "
+          f"full time extrapolated (~).\n")
+    header = (f"{'experiment':18} {'engine':>10} {'1 device':>10} {'pure-jax':>10} {'keras':>10} {'eng/jax':>8}"
+              f" {'1dev/jax':>8} {'eng/keras':>9}"
               f" {'eng full S':>10} {'compile':>8} {'keras 1 seed':>12}")
     print(header)
     print("-" * len(header))
     for name in args.only:
         experiment = EXPERIMENTS[name]
-        engine, jax_rate, keras_rate = rate("engine", name), rate("pure-jax", name), rate("keras", name)
+        engine, one, jax_rate, keras_rate = (rate(m, name) for m in ("engine", "engine-1", "pure-jax", "keras"))
         cells = [f"{name:18}"]
-        cells += [f"{r:10.3g}" if r else f"{'-':>10}" for r in (engine, jax_rate, keras_rate)]
+        cells += [f"{r:10.3g}" if r else f"{'-':>10}" for r in (engine, one, jax_rate, keras_rate)]
         cells.append(f"{engine / jax_rate:8.2f}" if engine and jax_rate else f"{'-':>8}")
+        cells.append(f"{one / jax_rate:8.2f}" if one and jax_rate else f"{'-':>8}")
         cells.append(f"{engine / keras_rate:9.0f}" if engine and keras_rate else f"{'-':>9}")
         if engine:
             full = experiment.epochs * steps_per_epoch(experiment) * args.seeds / engine
