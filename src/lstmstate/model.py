@@ -94,25 +94,16 @@ def initial_weights(model: keras.Model, seed: int) -> list[np.ndarray]:
 def stacked_initial_weights(model: keras.Model, seeds) -> list[np.ndarray]:
     """``initial_weights`` of every seed, stacked: each ``(seed, *variable shape)``.
 
-    The same Keras initialisers with the same derived seeds, drawn by one compiled program: Keras's JAX random functions turn an integer seed ``s`` into the raw
-    key ``[s, 0]`` (keras/src/random/seed_generator.py ``draw_seed``) and accept such a key
-    directly, so passing the keys as arrays gives the values an integer seed gives, without
-    one eager dispatch per operation per seed (seconds for a hundred seeds).
+    Reads the initialisers once and draws each seed's values from the raw key ``[s, 0]`` that
+    Keras makes of an integer seed ``s`` (keras/src/random/seed_generator.py ``draw_seed``); the
+    values are those ``initial_weights`` always gave (about 3 ms a seed).
     """
-    import jax
-    import jax.numpy as jnp
-
     draws = _variable_draws(model)
-    keys = np.array([[[_derived_seed(seed, index), 0] for index in range(len(draws))] for seed in seeds],
-                    dtype=np.uint32)  # (seed, variable, 2)
-    key = (model.name, tuple((v.path, tuple(v.shape)) for v in model.trainable_variables),
-           tuple(d.config_key for d in draws))
-    if key not in _COMPILED_DRAWS:
-        # One seed per call: one compilation serves any number of seeds, and a call costs microseconds.
-        _COMPILED_DRAWS[key] = jax.jit(lambda ks: [d.draw(ks[i]) for i, d in enumerate(draws)])
-    draw = _COMPILED_DRAWS[key]
-    per_seed = [draw(jnp.asarray(seed_keys)) for seed_keys in keys]
-    return [np.stack([np.asarray(values[i], np.float32) for values in per_seed]) for i in range(len(draws))]
+    per_seed = []
+    for seed in seeds:
+        keys = np.array([[_derived_seed(seed, index), 0] for index in range(len(draws))], np.uint32)
+        per_seed.append([np.asarray(draw.draw(key), np.float32) for draw, key in zip(draws, keys)])
+    return [np.stack(values) for values in zip(*per_seed)]
 
 
 def _derived_seed(seed: int, index: int) -> int:
@@ -123,21 +114,18 @@ def _derived_seed(seed: int, index: int) -> int:
 class _Draw:
     """How to draw one variable's initial value from a raw key."""
 
-    config: dict  # the layer's serialized initializer
+    initializer: type  # the layer's initializer class
+    config: dict  # and its configuration
     shape: tuple[int, ...]
     dtype: str
     forget_bias: bool  # an LSTM bias whose forget-gate quarter starts at one
 
-    @property
-    def config_key(self) -> str:
-        return repr((self.config, self.shape, self.dtype, self.forget_bias))
-
     def draw(self, key):
         import jax.numpy as jnp
 
-        initializer = keras.initializers.deserialize(self.config)
+        initializer = self.initializer.from_config(self.config)
         if hasattr(initializer, "seed"):
-            initializer.seed = key  # a raw key: what Keras makes of an integer seed
+            initializer.seed = jnp.asarray(key, jnp.uint32)  # a raw key: what Keras makes of an integer seed
         if self.forget_bias:
             # As LSTMCell.build: the forget gate's bias starts at one (Jozefowicz et al., 2015).
             units = self.shape[0] // 4
@@ -147,21 +135,22 @@ class _Draw:
 
 
 def _variable_draws(model: keras.Model) -> list[_Draw]:
+    # The initializers are read from the layers (an LSTM's from its cell), not from
+    # layer.get_config(): serializing an LSTM's activations makes Keras import TensorFlow when it
+    # is installed (keras/src/utils/module_utils.py), seconds spent for nothing.
     draws = []
     for layer in model.layers:
-        config = layer.get_config()
+        owner = getattr(layer, "cell", layer)
         for variable in layer.trainable_variables:
-            initializer = config[_INITIALIZER_KEYS.get(variable.name, f"{variable.name}_initializer")]
+            initializer = getattr(owner, _INITIALIZER_KEYS.get(variable.name, f"{variable.name}_initializer"))
             forget = (isinstance(layer, keras.layers.LSTM) and variable.name == "bias"
-                      and config["unit_forget_bias"])
-            draws.append(_Draw(initializer, tuple(variable.shape), variable.dtype, forget))
+                      and bool(getattr(owner, "unit_forget_bias", False)))
+            draws.append(_Draw(type(initializer), initializer.get_config(), tuple(variable.shape),
+                               variable.dtype, forget))
     if len(draws) != len(model.trainable_variables):
         raise ValueError("initial_weights found variables outside the model's layers")
     return draws
 
 
-_COMPILED_DRAWS = {}  # one compiled drawing program per model layout
-
-
-# Keras names the recurrent kernel's initializer "recurrent_initializer" (LSTMCell.get_config).
+# Keras names the recurrent kernel's initializer "recurrent_initializer" (LSTMCell).
 _INITIALIZER_KEYS = {"recurrent_kernel": "recurrent_initializer"}
