@@ -180,3 +180,14 @@ def test_bad_configuration_is_a_value_error():
         TrainConfig(epochs=1, batch_size=1, shuffle=True, policy="carry-always")
     with pytest.raises(ValueError, match="policy"):
         TrainConfig(epochs=1, batch_size=1, shuffle=False, policy="sometimes")
+
+
+def test_seeds_that_do_not_fill_the_devices_come_back_alone():
+    # With one JAX device per core the seeds are padded to fill them; the padding must not leak.
+    x, y = one_char_data()
+    trainer = Trainer(ModelSpec("lstm", 1, 1, 26, units=4), TrainConfig(epochs=2, batch_size=1, shuffle=True), x, y)
+    three = trainer.train([4, 5, 6])
+    assert three.loss.shape == (3, 2) and all(w.shape[0] == 3 for w in three.weights)
+    alone = trainer.train([6])
+    for together, single in zip(three.weights, alone.weights):
+        np.testing.assert_allclose(together[2], single[0], rtol=1e-5, atol=1e-6)

@@ -10,18 +10,24 @@ categorical cross-entropy (or mean squared error), per-epoch means of loss and a
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import jax
 import jax.numpy as jnp
 import keras
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from lstmstate import policy as policies
 from lstmstate.framing import batchify
-from lstmstate.model import ModelSpec, initial_weights
+from lstmstate.model import ModelSpec, stacked_initial_weights
 
 LOSSES = ("categorical_crossentropy", "mean_squared_error")
+
+# Sequences this short are trained with the time loop unrolled: the same arithmetic, but without
+# a while loop per LSTM call (the seed's sequences have 1 to 5 steps, where the loop's overhead
+# is a large share of a step; longer unrolls mostly add compile time).
+UNROLL_STEPS = 8
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,8 @@ class Trainer:
         self.samples = len(self.x)
         self.layout, self.layout_weight = _batch_layout(self.samples, config)
         self.model = spec.build()
+        # The model the compiled programs call: the same weights and numbers as self.model.
+        self._step_model = replace(spec, unroll=True).build() if spec.steps <= UNROLL_STEPS else self.model
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(self.model.trainable_variables)
         self._policy = policies.get(config.policy)
@@ -140,11 +148,12 @@ class Trainer:
 
     def _forward(self, trainable, x, state, training):
         """``(prediction (batch, outputs), new state)`` for a batch from ``state``."""
-        non_trainable = [v.value for v in self.model.non_trainable_variables]
+        model = self._step_model
+        non_trainable = [v.value for v in model.non_trainable_variables]
         if self.spec.has_state:
-            (y, h, c), _ = self.model.stateless_call(trainable, non_trainable, [x, *state], training=training)
+            (y, h, c), _ = model.stateless_call(trainable, non_trainable, [x, *state], training=training)
             return y, (h, c)
-        y, _ = self.model.stateless_call(trainable, non_trainable, x, training=training)
+        y, _ = model.stateless_call(trainable, non_trainable, x, training=training)
         return y, state
 
     def _per_sample(self, prediction, y):
@@ -221,8 +230,7 @@ class Trainer:
 
     def initial_weights(self, seeds: Sequence[int]) -> list[np.ndarray]:
         """Initial weights of every seed, stacked: each ``(seed, *variable shape)``."""
-        per_seed = [initial_weights(self.model, seed) for seed in seeds]
-        return [np.stack(values) for values in zip(*per_seed)]
+        return stacked_initial_weights(self.model, list(seeds))
 
     def train(self, seeds: Sequence[int], chunks: int = 20,
               on_progress: Callable[[int, int], None] | None = None,
@@ -235,28 +243,38 @@ class Trainer:
         total = self.config.epochs
         per_chunk = math.ceil(total / max(1, min(chunks, total)))
         chunk = self._compiled_chunk(per_chunk)
-        x, y = jnp.asarray(self.x), jnp.asarray(self.y)
 
-        trainable = [jnp.asarray(w) for w in (weights if weights is not None else self.initial_weights(seeds))]
+        trainable = [np.asarray(w) for w in (weights if weights is not None else self.initial_weights(seeds))]
         count = len(seeds)
-        optimizer_variables = [jnp.broadcast_to(v.value, (count, *v.shape)) for v in self.optimizer.variables]
-        state = jax.tree.map(lambda s: jnp.broadcast_to(s, (count, *s.shape)),
+        optimizer_variables = [np.broadcast_to(np.asarray(v.value), (count, *v.shape)) for v in self.optimizer.variables]
+        state = jax.tree.map(lambda s: np.broadcast_to(s, (count, *s.shape)),
                              self.spec.zero_state(self.layout.shape[1]))
-        keys = jnp.stack([seed_key(s) for s in seeds])
-        carry = (trainable, optimizer_variables, state, keys)
+        keys = np.stack([np.asarray(seed_key(s)) for s in seeds])
+        carry, x, y = _spread_over_devices((trainable, optimizer_variables, state, keys), self.x, self.y)
 
         losses, accuracies = [], []
+        done = None  # (metrics, epochs done) of the chunk still running
         for first in range(0, total, per_chunk):
-            carry, (loss, accuracy) = chunk(carry, first, x, y)
-            losses.append(np.asarray(loss))
-            accuracies.append(np.asarray(accuracy))
-            if on_progress is not None:
-                on_progress(min(first + per_chunk, total), total)
-        loss = np.concatenate(losses, axis=1)[:, :total]
-        accuracy = np.concatenate(accuracies, axis=1)[:, :total]
+            # Dispatch the next chunk before waiting for the last one's metrics, so the devices
+            # never idle while the host copies metrics and reports progress.
+            carry, metrics = chunk(carry, first, x, y)
+            if done is not None:
+                self._collect(done, losses, accuracies, total, on_progress)
+            done = (metrics, min(first + per_chunk, total))
+        self._collect(done, losses, accuracies, total, on_progress)
+        loss = np.concatenate(losses, axis=1)[:count, :total]
+        accuracy = np.concatenate(accuracies, axis=1)[:count, :total]
         if self.config.loss != "categorical_crossentropy":
             accuracy = np.full_like(accuracy, np.nan)
-        return Population(seeds, [np.asarray(w) for w in carry[0]], loss, accuracy)
+        return Population(seeds, [np.asarray(w)[:count] for w in carry[0]], loss, accuracy)
+
+    @staticmethod
+    def _collect(done, losses, accuracies, total, on_progress):
+        (loss, accuracy), epochs_done = done
+        losses.append(np.asarray(loss))
+        accuracies.append(np.asarray(accuracy))
+        if on_progress is not None:
+            on_progress(epochs_done, total)
 
     def _compiled_chunk(self, epochs_in_chunk: int):
         if epochs_in_chunk not in self._chunks:
@@ -287,6 +305,23 @@ class Trainer:
         if self.config.loss == "categorical_crossentropy":
             return Evaluation(np.asarray(loss), np.asarray(accuracy), prediction.argmax(-1), evaluated)
         return Evaluation(np.asarray(loss), np.full(len(loss), np.nan), prediction, evaluated)
+
+
+def _spread_over_devices(carry, x: np.ndarray, y: np.ndarray):
+    """Split the seed axis of ``carry`` evenly over the host devices; copy ``x`` and ``y`` to each.
+
+    Seeds never interact, so each device trains its own share with no communication, and a seed's
+    numbers do not depend on which device or which neighbours it has. When the seeds do not divide
+    evenly, the last seed is repeated to fill the gap; the caller drops the copies (``[:count]``).
+    """
+    count = len(carry[-1])
+    devices = jax.devices()[: min(len(jax.devices()), count)]
+    padded = math.ceil(count / len(devices)) * len(devices)
+    if padded != count:
+        carry = jax.tree.map(lambda a: np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)]), carry)
+    mesh = Mesh(np.array(devices), ("seed",))
+    by_seed, everywhere = NamedSharding(mesh, PartitionSpec("seed")), NamedSharding(mesh, PartitionSpec())
+    return jax.device_put(carry, by_seed), jax.device_put(x, everywhere), jax.device_put(y, everywhere)
 
 
 def train_population(spec: ModelSpec, config: TrainConfig, x: np.ndarray, y: np.ndarray,

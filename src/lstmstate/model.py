@@ -88,35 +88,69 @@ def initial_weights(model: keras.Model, seed: int) -> list[np.ndarray]:
     This is what building the model after ``keras.utils.set_random_seed`` does, without building
     a model per seed.
     """
-    values = []
-    index = 0
+    return [w[0] for w in stacked_initial_weights(model, [seed])]
+
+
+def stacked_initial_weights(model: keras.Model, seeds) -> list[np.ndarray]:
+    """``initial_weights`` of every seed, stacked: each ``(seed, *variable shape)``.
+
+    Reads the initialisers once and draws each seed's values from the raw key ``[s, 0]`` that
+    Keras makes of an integer seed ``s`` (keras/src/random/seed_generator.py ``draw_seed``); the
+    values are those ``initial_weights`` always gave (about 3 ms a seed).
+    """
+    draws = _variable_draws(model)
+    per_seed = []
+    for seed in seeds:
+        keys = np.array([[_derived_seed(seed, index), 0] for index in range(len(draws))], np.uint32)
+        per_seed.append([np.asarray(draw.draw(key), np.float32) for draw, key in zip(draws, keys)])
+    return [np.stack(values) for values in zip(*per_seed)]
+
+
+def _derived_seed(seed: int, index: int) -> int:
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
+
+
+@dataclass(frozen=True)
+class _Draw:
+    """How to draw one variable's initial value from a raw key."""
+
+    initializer: type  # the layer's initializer class
+    config: dict  # and its configuration
+    shape: tuple[int, ...]
+    dtype: str
+    forget_bias: bool  # an LSTM bias whose forget-gate quarter starts at one
+
+    def draw(self, key):
+        import jax.numpy as jnp
+
+        initializer = self.initializer.from_config(self.config)
+        if hasattr(initializer, "seed"):
+            initializer.seed = jnp.asarray(key, jnp.uint32)  # a raw key: what Keras makes of an integer seed
+        if self.forget_bias:
+            # As LSTMCell.build: the forget gate's bias starts at one (Jozefowicz et al., 2015).
+            units = self.shape[0] // 4
+            return jnp.concatenate([initializer((units,)), jnp.ones(units, jnp.float32),
+                                    initializer((2 * units,))]).astype(jnp.float32)
+        return jnp.asarray(initializer(self.shape, dtype=self.dtype), jnp.float32)
+
+
+def _variable_draws(model: keras.Model) -> list[_Draw]:
+    # The initializers are read from the layers (an LSTM's from its cell), not from
+    # layer.get_config(): serializing an LSTM's activations makes Keras import TensorFlow when it
+    # is installed (keras/src/utils/module_utils.py), seconds spent for nothing.
+    draws = []
     for layer in model.layers:
-        config = layer.get_config()
+        owner = getattr(layer, "cell", layer)
         for variable in layer.trainable_variables:
-            derived = int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
-            index += 1
-            initializer = _seeded(config[_INITIALIZER_KEYS.get(variable.name, f"{variable.name}_initializer")], derived)
-            shape = tuple(variable.shape)
-            if isinstance(layer, keras.layers.LSTM) and variable.name == "bias" and config["unit_forget_bias"]:
-                # As LSTMCell.build: the forget gate's bias starts at one (Jozefowicz et al., 2015).
-                units = shape[0] // 4
-                value = np.concatenate([np.asarray(initializer((units,))), np.ones(units, np.float32),
-                                        np.asarray(initializer((2 * units,)))])
-            else:
-                value = np.asarray(initializer(shape, dtype=variable.dtype))
-            values.append(value.astype(np.float32))
-    if len(values) != len(model.trainable_variables):
+            initializer = getattr(owner, _INITIALIZER_KEYS.get(variable.name, f"{variable.name}_initializer"))
+            forget = (isinstance(layer, keras.layers.LSTM) and variable.name == "bias"
+                      and bool(getattr(owner, "unit_forget_bias", False)))
+            draws.append(_Draw(type(initializer), initializer.get_config(), tuple(variable.shape),
+                               variable.dtype, forget))
+    if len(draws) != len(model.trainable_variables):
         raise ValueError("initial_weights found variables outside the model's layers")
-    return values
+    return draws
 
 
-# Keras names the recurrent kernel's initializer "recurrent_initializer" (LSTMCell.get_config).
+# Keras names the recurrent kernel's initializer "recurrent_initializer" (LSTMCell).
 _INITIALIZER_KEYS = {"recurrent_kernel": "recurrent_initializer"}
-
-
-def _seeded(config: dict, seed: int) -> keras.initializers.Initializer:
-    initializer = keras.initializers.deserialize(config)
-    init_config = initializer.get_config()
-    if "seed" in init_config:
-        initializer = type(initializer).from_config({**init_config, "seed": seed})
-    return initializer
