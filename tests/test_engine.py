@@ -163,14 +163,23 @@ def test_masked_padding_leaves_the_state_at_zero():
     enc = encoding.Encoding("scalar", 26)
     spec = ModelSpec("lstm", framed.steps, 1, 26, units=4, mask_value=enc.mask_value)
     short = ModelSpec("lstm", 1, 1, 26, units=4)
-    trainer = Trainer(spec, TrainConfig(epochs=1, batch_size=1, shuffle=False), enc.encode(framed.inputs), framed.targets)
+    x = enc.encode(framed.inputs)
+    trainer = Trainer(spec, TrainConfig(epochs=1, batch_size=1, shuffle=False), x, framed.targets)
     weights = trainer.initial_weights([0])
-    padded = trainer._evaluate(weights, enc.encode(framed.inputs), framed.targets, trainer.layout)[2]
-    single = Trainer(short, TrainConfig(epochs=1, batch_size=1, shuffle=False),
-                     enc.encode(framed.inputs[:1, -1:]), framed.targets[:1])
-    alone = single._evaluate(weights, enc.encode(framed.inputs[:1, -1:]), framed.targets[:1], single.layout)[2]
-    # "- - - A" with a mask predicts exactly what "A" alone predicts.
-    np.testing.assert_allclose(np.asarray(padded)[0, 0], np.asarray(alone)[0, 0], rtol=1e-5, atol=1e-6)
+    # Non-zero biases, as after training: a zero input then moves the state, so a padding step
+    # that is not skipped shows (with Keras's zero biases it would not).
+    weights[2] = weights[2] + 0.5
+    padded = np.asarray(trainer._evaluate(weights, x, framed.targets, trainer.layout)[2])
+    single = Trainer(short, TrainConfig(epochs=1, batch_size=1, shuffle=False), x[:1, -1:], framed.targets[:1])
+    alone = np.asarray(single._evaluate(weights, x[:1, -1:], framed.targets[:1], single.layout)[2])
+    # "- - - A" with a mask predicts exactly what "A" alone predicts...
+    np.testing.assert_allclose(padded[0, 0], alone[0, 0], rtol=1e-5, atol=1e-6)
+    # ...and the same run padded with zeros (the seed's way, no mask) does not.
+    unmasked = ModelSpec("lstm", framed.steps, 1, 26, units=4)
+    zeros = np.where(framed.inputs == framing.PAD, 0, framed.inputs)
+    plain = Trainer(unmasked, TrainConfig(epochs=1, batch_size=1, shuffle=False), enc.encode(zeros), framed.targets)
+    zero_padded = np.asarray(plain._evaluate(weights, enc.encode(zeros), framed.targets, plain.layout)[2])
+    assert np.abs(zero_padded[0, 0] - alone[0, 0]).max() > 1e-4
 
 
 def test_bad_configuration_is_a_value_error():

@@ -67,9 +67,15 @@ def lstm_model(steps: int, features: int, units: int, outputs: int, mask_value: 
     x = keras.Input((steps, features), batch_size=batch_size, name="x")
     h_in = keras.Input((units,), batch_size=batch_size, name="h")
     c_in = keras.Input((units,), batch_size=batch_size, name="c")
-    sequence = keras.layers.Masking(mask_value, name="masking")(x) if mask_value is not None else x
-    last, h, c = keras.layers.LSTM(units, return_state=True, unroll=unroll, name="lstm")(
-        sequence, initial_state=[h_in, c_in])
+    lstm = keras.layers.LSTM(units, return_state=True, unroll=unroll, name="lstm")
+    if mask_value is None:
+        last, h, c = lstm(x, initial_state=[h_in, c_in])
+    else:
+        sequence = keras.layers.Masking(mask_value, name="masking")(x)
+        # Keras 3.15 drops the mask a Masking layer attaches when the LSTM is also given
+        # ``initial_state``: the padding would then be read as zeros (what Masking leaves there),
+        # silently. Passing the mask explicitly keeps it (tests/test_engine.py checks this).
+        last, h, c = lstm(sequence, initial_state=[h_in, c_in], mask=sequence._keras_mask)
     y = keras.layers.Dense(outputs, activation=output_activation, name="dense")(last)
     return keras.Model([x, h_in, c_in], [y, h, c], name="lstm_explicit_state")
 
