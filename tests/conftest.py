@@ -1,7 +1,6 @@
 """Shared test setup: lstmstate picks the JAX backend before anything imports Keras."""
 
 import os
-import shutil
 import subprocess
 import sys
 

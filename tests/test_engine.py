@@ -1,6 +1,5 @@
 """The engine against plain Keras, the reference: same weights, same order, same numbers."""
 
-import json
 
 import keras
 import numpy as np

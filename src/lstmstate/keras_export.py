@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lstmstate.model import ModelSpec
+from lstmstate.model import ModelSpec, assign_weights
 
 
 def keras_model(spec: ModelSpec, weights: list[np.ndarray], stateful: bool, name: str = "lstmstate") -> keras.Sequential:
@@ -42,14 +42,7 @@ def keras_model(spec: ModelSpec, weights: list[np.ndarray], stateful: bool, name
             layers += [keras.layers.Masking(spec.mask_value, name="masking")]
         layers += [keras.layers.LSTM(spec.units, stateful=stateful, name="lstm")]
     layers += [keras.layers.Dense(spec.outputs, activation=spec.output_activation, name="dense")]
-    model = keras.Sequential(layers, name=name)
-    if len(model.trainable_variables) != len(weights):
-        raise ValueError(f"the exported model has {len(model.trainable_variables)} weight arrays, got {len(weights)}")
-    for variable, value in zip(model.trainable_variables, weights):
-        if tuple(variable.shape) != tuple(np.shape(value)):
-            raise ValueError(f"weight {variable.path} is {tuple(variable.shape)}, got {np.shape(value)}")
-        variable.assign(np.asarray(value, np.float32))
-    return model
+    return assign_weights(keras.Sequential(layers, name=name), weights)
 
 
 def save(model: keras.Model, path: Path) -> Path:

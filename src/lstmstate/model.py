@@ -87,6 +87,19 @@ def dense_model(steps: int, features: int, outputs: int, batch_size: int | None 
     return keras.Model(x, y, name="dense_only")
 
 
+def assign_weights(model: keras.Model, weights: list[np.ndarray]) -> keras.Model:
+    """Set ``model``'s trainable variables to one seed's ``weights`` (in their order), checking
+    count and shapes; an LSTM's weights do not depend on batch size or statefulness, so the same
+    arrays fit every model built from one spec."""
+    if len(weights) != len(model.trainable_variables):
+        raise ValueError(f"the model has {len(model.trainable_variables)} weight arrays, got {len(weights)}")
+    for variable, value in zip(model.trainable_variables, weights):
+        if tuple(variable.shape) != tuple(np.shape(value)):
+            raise ValueError(f"weight {variable.path} is {tuple(variable.shape)}, got {np.shape(value)}")
+        variable.assign(np.asarray(value, np.float32))
+    return model
+
+
 def initial_weights(model: keras.Model, seed: int) -> list[np.ndarray]:
     """Fresh initial values of ``model.trainable_variables`` for ``seed``, from each layer's own
     Keras initialisers, each seeded with an integer derived from ``(seed, variable index)``.

@@ -78,15 +78,26 @@ def accuracy_block(per_seed) -> dict:
     return {"mean": statistics.mean(per_seed), "ci95": [low, high], "per_seed": per_seed.round(6).tolist()}
 
 
+def read_json(path: Path) -> dict:
+    """A JSON object from ``path``; a missing file, bad JSON or a non-object is a ``ValueError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path} is missing")
+    try:
+        payload = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is damaged: {error}") from None
+    if not isinstance(payload, dict):
+        raise ValueError(f"{path} is damaged: it holds no JSON object")
+    return payload
+
+
 def read_results(folder: Path) -> dict:
     """``results.json`` of a run folder, checked; a missing or damaged file is a ``ValueError``."""
     path = Path(folder) / "results.json"
     if not path.is_file():
         raise ValueError(f"{folder} is not a run folder: it has no results.json")
-    try:
-        payload = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is damaged: {error}") from None
+    payload = read_json(path)
     version = payload.get("format_version")
     if version != FORMAT_VERSION:
         raise ValueError(f"{path} was written in run format {version!r}; this lstmstate reads format {FORMAT_VERSION}")

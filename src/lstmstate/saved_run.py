@@ -151,7 +151,7 @@ def load(run_folder: Path, experiment: str | None = None) -> SavedExperiment:
 
 def _load_experiment(folder: Path, run_folder: Path) -> SavedExperiment:
     setup_path = folder / "setup.json"
-    setup = _read_json(setup_path)
+    setup = results.read_json(setup_path)
     version = setup.get("format_version")
     if version != results.FORMAT_VERSION:
         raise ValueError(f"{setup_path} was written in run format {version!r}; this lstmstate reads "
@@ -180,18 +180,6 @@ def _load_experiment(folder: Path, run_folder: Path) -> SavedExperiment:
     weights = _read_weights(folder / "weights.npz", spec, len(seeds))
     return SavedExperiment(folder, name, spec, config, encoding, vocabulary, seeds, weights,
                            _median_index(run_folder, name, seeds))
-
-
-def _read_json(path: Path) -> dict:
-    if not path.is_file():
-        raise ValueError(f"{path} is missing")
-    try:
-        payload = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is damaged: {error}") from None
-    if not isinstance(payload, dict):
-        raise ValueError(f"{path} is damaged: it holds no JSON object")
-    return payload
 
 
 def _read_weights(path: Path, spec: ModelSpec, seeds: int) -> tuple[np.ndarray, ...]:

@@ -15,19 +15,12 @@ with the trained weights assigned::
 import keras
 import numpy as np
 
-from lstmstate.model import ModelSpec
+from lstmstate.model import ModelSpec, assign_weights
 
 
 def batch_one_model(spec: ModelSpec, weights: list[np.ndarray]) -> keras.Model:
     """The Keras model of ``spec`` at batch size 1 with ``weights`` (one seed's, unstacked)."""
-    model = spec.build(batch_size=1)
-    if len(weights) != len(model.trainable_variables):
-        raise ValueError(f"the model has {len(model.trainable_variables)} weight arrays, got {len(weights)}")
-    for variable, value in zip(model.trainable_variables, weights):
-        if tuple(variable.shape) != tuple(np.shape(value)):
-            raise ValueError(f"weight {variable.path} is {tuple(variable.shape)}, got {np.shape(value)}")
-        variable.assign(np.asarray(value, np.float32))
-    return model
+    return assign_weights(spec.build(batch_size=1), weights)
 
 
 def predict_stream(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray,
