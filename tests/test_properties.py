@@ -92,3 +92,36 @@ def test_command_lines_never_end_in_a_traceback(argv, monkeypatch, capsys, tmp_p
     assert "Traceback" not in captured.err
     if code == 2:
         assert captured.err.startswith("error: ") and len(captured.err.strip().splitlines()) == 1
+
+
+framings = st.sampled_from(["one-step", "window-features", "window-timesteps", "variable-length", "stateful",
+                            "stateful-streams", "sideways"])
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(unit=st.text(alphabet="ab c\n", min_size=0, max_size=8), repeats=st.integers(0, 40), framing_=framings,
+       window=st.sampled_from([1, 2, 3, 3, 0, -1, 500]), batch=st.sampled_from([1, 2, 4, 8, 8, 0, -3, 10_000]),
+       holdout=st.sampled_from(["0.2", "0.2", "0.2", "0.9", "0", "x"]),
+       tokens=st.sampled_from(["char", "char", "char", "word", "line", "byte"]))
+def test_train_on_random_sequences_works_or_says_why(unit, repeats, framing_, window, batch, holdout, tokens,
+                                                     monkeypatch, capsys, tmp_path):
+    text = unit * repeats  # a repeated pattern: often long enough to train on, sometimes empty
+    data = tmp_path / "data.txt"
+    data.write_text(text)
+    argv = ["train", "--data", str(data), "--framing", framing_, "--window", str(window), "--tokens", tokens,
+            "--batch-size", str(batch), "--holdout", holdout, "--epochs", "1", "--seeds", "1", "--units", "2",
+            "--quiet"]
+    monkeypatch.setattr(sys, "argv", ["lstmstate", *argv])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code or 0
+    except Exception as error:  # noqa: BLE001 - the property is that nothing escapes
+        pytest.fail(f"{argv} with {text!r} raised {type(error).__name__}: {error}")
+    captured = capsys.readouterr()
+    assert code in (0, 2), (argv, text, captured.err)
+    if code == 2:
+        assert captured.err.startswith("error: ") and len(captured.err.strip().splitlines()) == 1, captured.err
+    else:
+        assert "held-out" in captured.out
