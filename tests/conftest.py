@@ -33,3 +33,17 @@ def run_reference(python: str, script: str, *args: str) -> None:
     result = subprocess.run([python, "-c", script, *args], capture_output=True, text=True, env=env, timeout=600)
     if result.returncode != 0:
         raise AssertionError(f"reference run failed:\n{result.stderr[-3000:]}")
+
+
+def run_cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    """``lstmstate ARGS`` in this process, as a user types it: (exit code, stdout, stderr)."""
+    from lstmstate.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["lstmstate", *map(str, args)])
+    code = 0
+    try:
+        main()
+    except SystemExit as exit_:
+        code = exit_.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
+from conftest import run_cli
 from lstmstate import baseline, dataset, framing, holdout, prediction, samples, userrun
-from lstmstate.cli import main
 from lstmstate.engine import TrainConfig, Trainer
 from lstmstate.model import ModelSpec
 
@@ -29,18 +29,6 @@ def series_file(tmp_path):
     path = tmp_path / "series.csv"
     path.write_text("a,b\n" + "".join(f"{x:.5f},{y:.5f}\n" for x, y in zip(a, b)))
     return path
-
-
-def run_cli(capsys, monkeypatch, *args):
-    """Run the CLI in-process as ``lstmstate ARGS``; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr("sys.argv", ["lstmstate", *map(str, args)])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 # ---- reading --------------------------------------------------------------------------------
@@ -148,7 +136,7 @@ def test_chunked_prediction_matches_engine_evaluate(monkeypatch, policy):
 
 def test_stateful_learns_the_pattern_past_the_memoryless_ceiling(pattern_file, tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
-    code, stdout, _ = run_cli(capsys, monkeypatch, "train", "--data", pattern_file, "--framing", "stateful",
+    code, stdout, _ = run_cli(monkeypatch, capsys, "train", "--data", pattern_file, "--framing", "stateful",
                               "--epochs", 20, "--seeds", 2, "--out", out, "--quiet")
     assert code == 0
     assert "held-out accuracy" in stdout and "70.00%" in stdout
@@ -175,7 +163,7 @@ def test_one_step_on_words_cannot_pass_the_memoryless_ceiling(tmp_path):
 
 def test_numbers_report_rmse_in_original_units_beside_persistence(series_file, tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
-    code, stdout, _ = run_cli(capsys, monkeypatch, "train", "--data", series_file, "--columns", "a,b",
+    code, stdout, _ = run_cli(monkeypatch, capsys, "train", "--data", series_file, "--columns", "a,b",
                               "--target", "b", "--framing", "window-timesteps", "--epochs", 3, "--seeds", 2,
                               "--out", out, "--quiet")
     assert code == 0 and "RMSE of b" in stdout
@@ -189,15 +177,15 @@ def test_numbers_report_rmse_in_original_units_beside_persistence(series_file, t
     assert 0 < payload["holdout"]["mean"] < 2
     assert json.loads((out / "window-timesteps" / "setup.json").read_text())["scaling"]["columns"] == ["a", "b"]
     # The saved model of numbers exports as plain Keras; generate says why it cannot run on numbers.
-    code, stdout, _ = run_cli(capsys, monkeypatch, "export", out, "--to", tmp_path / "series.keras")
+    code, stdout, _ = run_cli(monkeypatch, capsys, "export", out, "--to", tmp_path / "series.keras")
     assert code == 0 and (tmp_path / "series.keras").is_file()
-    code, _, stderr = run_cli(capsys, monkeypatch, "generate", out, "--start", "1")
+    code, _, stderr = run_cli(monkeypatch, capsys, "generate", out, "--start", "1")
     assert code == 2 and "model of numbers" in stderr
 
 
 def test_compare_ranks_framings_and_recommends_one(pattern_file, tmp_path, capsys, monkeypatch):
     out = tmp_path / "cmp"
-    code, stdout, _ = run_cli(capsys, monkeypatch, "compare", "--data", pattern_file, "--window", 1,
+    code, stdout, _ = run_cli(monkeypatch, capsys, "compare", "--data", pattern_file, "--window", 1,
                               "--epochs", 5, "--seeds", 2, "--batch-size", 4, "--out", out, "--quiet")
     assert code == 0
     payload = json.loads((out / "results.json").read_text())
@@ -245,7 +233,7 @@ def _bad_inputs(tmp_path):
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, monkeypatch, command):
     for name, (args, message) in _bad_inputs(tmp_path).items():
         out = tmp_path / f"out-{command}-{name}"
-        code, stdout, stderr = run_cli(capsys, monkeypatch, command, *args, "--epochs", 1, "--seeds", 1,
+        code, stdout, stderr = run_cli(monkeypatch, capsys, command, *args, "--epochs", 1, "--seeds", 1,
                                        "--out", out, "--quiet")
         assert code == 2, name
         assert stderr.startswith("error: ") and stderr.count("\n") == 1, (name, stderr)

@@ -1,7 +1,6 @@
 """Property-based tests: random sequences, windows, batch sizes and command lines either work
 or fail with a clear ValueError / one-line error, never a traceback."""
 
-import sys
 import warnings
 
 import numpy as np
@@ -9,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstmstate import cli, encoding, framing
+from conftest import run_cli
+from lstmstate import encoding, framing
 from lstmstate.engine import TrainConfig, _batch_layout
 
 sequences = st.lists(st.integers(min_value=0, max_value=5), min_size=0, max_size=30)
@@ -68,6 +68,18 @@ def test_batch_layouts_cover_every_sample_once_or_raise(samples, batch, carry):
         assert sorted(used.tolist()) == list(range(samples))
 
 
+def _never_a_traceback(monkeypatch, capsys, argv) -> tuple[int, str, str]:
+    """Run ``lstmstate ARGV``: it must end in 0, or in 2 with one ``error:`` line; nothing escapes."""
+    try:
+        code, out, err = run_cli(monkeypatch, capsys, *argv)
+    except Exception as error:  # noqa: BLE001 - the property is that nothing escapes
+        pytest.fail(f"{argv} raised {type(error).__name__}: {error}")
+    assert code in (0, 2), (argv, code, err)
+    if code == 2:
+        assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, (argv, err)
+    return code, out, err
+
+
 words = st.sampled_from(["run", "suite", "list", "one-char", "nope", "--seeds", "--epochs", "--units",
                          "--out", "0", "-1", "x", "1", "--quiet", "--help", "stateful", "--frob"])
 
@@ -79,19 +91,8 @@ def test_command_lines_never_end_in_a_traceback(argv, monkeypatch, capsys, tmp_p
     if "run" in argv or "suite" in argv:
         argv = [*argv, "--epochs", "1", "--seeds", "1", "--units", "1"] if "run" in argv else [*argv, "--seeds", "0"]
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", ["lstmstate", *argv])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    except Exception as error:  # noqa: BLE001 - the property is that nothing escapes
-        pytest.fail(f"{argv} raised {type(error).__name__}: {error}")
-    captured = capsys.readouterr()
-    assert code in (0, 2), (argv, code, captured.err)
-    assert "Traceback" not in captured.err
-    if code == 2:
-        assert captured.err.startswith("error: ") and len(captured.err.strip().splitlines()) == 1
+    code, _, err = _never_a_traceback(monkeypatch, capsys, argv)
+    assert "Traceback" not in err
 
 
 framings = st.sampled_from(["one-step", "window-features", "window-timesteps", "variable-length", "stateful",
@@ -111,17 +112,6 @@ def test_train_on_random_sequences_works_or_says_why(unit, repeats, framing_, wi
     argv = ["train", "--data", str(data), "--framing", framing_, "--window", str(window), "--tokens", tokens,
             "--batch-size", str(batch), "--holdout", holdout, "--epochs", "1", "--seeds", "1", "--units", "2",
             "--quiet"]
-    monkeypatch.setattr(sys, "argv", ["lstmstate", *argv])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    except Exception as error:  # noqa: BLE001 - the property is that nothing escapes
-        pytest.fail(f"{argv} with {text!r} raised {type(error).__name__}: {error}")
-    captured = capsys.readouterr()
-    assert code in (0, 2), (argv, text, captured.err)
-    if code == 2:
-        assert captured.err.startswith("error: ") and len(captured.err.strip().splitlines()) == 1, captured.err
-    else:
-        assert "held-out" in captured.out
+    code, out, _ = _never_a_traceback(monkeypatch, capsys, argv)
+    if code == 0:
+        assert "held-out" in out

@@ -31,18 +31,24 @@ def test_same_seeds_same_numbers(tmp_path):
     assert _numbers(saved) == _numbers(json.loads((tmp_path / "b" / "results.json").read_text()))
 
 
+def _interrupt_once_written(process: subprocess.Popen, results_file: Path, what: str) -> str:
+    """Wait until ``results_file`` exists (the first finished piece of work), send SIGINT as Ctrl-C
+    does, and return stderr once the process has ended."""
+    deadline = time.time() + 300
+    while not results_file.exists():
+        if process.poll() is not None or time.time() > deadline:
+            process.kill()
+            pytest.fail(f"{what} ended before its first result was written: {process.communicate()}")
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    return process.communicate(timeout=120)[1]
+
+
 def test_ctrl_c_keeps_finished_experiments(tmp_path):
     out = tmp_path / "run"
     process = subprocess.Popen([*CLI, "suite", "--seeds", "2", "--epochs", "150", "--out", str(out), "--quiet"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while not (out / "results.json").exists():
-        if process.poll() is not None or time.time() > deadline:
-            process.kill()
-            pytest.fail(f"the suite ended before its first experiment was written: {process.communicate()}")
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=120)
+    stderr = _interrupt_once_written(process, out / "results.json", "the suite")
     assert process.returncode == 130, stderr
     assert "interrupted: kept one-char" in stderr and str(out) in stderr
     assert "Traceback" not in stderr
@@ -112,14 +118,7 @@ def test_ctrl_c_during_compare_keeps_finished_framings(tmp_path):
     process = subprocess.Popen([*CLI, "compare", "--data", str(data), "--epochs", "400", "--seeds", "2",
                                 "--out", str(out), "--quiet"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while not (out / "results.json").exists():
-        if process.poll() is not None or time.time() > deadline:
-            process.kill()
-            pytest.fail(f"compare ended before its first framing was written: {process.communicate()}")
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    stderr = _interrupt_once_written(process, out / "results.json", "compare")
     assert process.returncode == 130, stderr
     assert "interrupted: kept " in stderr and str(out) in stderr and "Traceback" not in stderr
     payload = json.loads((out / "results.json").read_text())

@@ -2,14 +2,12 @@
 another batch size, the Keras export (checked by plain Keras on TensorFlow), and state traces."""
 
 import json
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import run_reference
+from conftest import run_cli, run_reference
 from lstmstate import experiments, keras_export, results, saved_run, state_trace, stream, suite
-from lstmstate.cli import main
 from lstmstate.engine import Trainer
 from lstmstate.generation import StepModel, generate
 
@@ -33,18 +31,6 @@ def window_run(tmp_path_factory):
     outcome = suite.run_experiment(experiments.get("window-timesteps"), [0, 1], epochs=3)
     suite.save(folder, outcome)
     return folder, outcome
-
-
-def cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    """The command line in this process, as a user types it: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "argv", ["lstmstate", *map(str, args)])
-    code = 0
-    try:
-        main()
-    except SystemExit as exit:
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 # ---- priming and cold starts on a trained stateful model ---------------------------------
@@ -71,10 +57,10 @@ def test_the_contrast_is_learned_not_built_in(stateful_run):
 
 def test_generate_command_cold_and_primed(stateful_run, monkeypatch, capsys):
     folder, _ = stateful_run
-    code, out, _ = cli(monkeypatch, capsys, "generate", folder, "--seed-index", 1, "--start", "K")
+    code, out, _ = run_cli(monkeypatch, capsys, "generate", folder, "--seed-index", 1, "--start", "K")
     assert code == 0
     assert "cold start at K" in out and out.splitlines()[1] == "K -> B"
-    code, out, _ = cli(monkeypatch, capsys, "generate", folder, "--experiment", "stateful", "--seed-index", 1,
+    code, out, _ = run_cli(monkeypatch, capsys, "generate", folder, "--experiment", "stateful", "--seed-index", 1,
                        "--start", "K", "--prime", "ABCDEFGHIJ", "--steps", 3)
     assert code == 0
     assert out.splitlines()[1:] == ["K -> L", "L -> M", "M -> N"]
@@ -87,7 +73,7 @@ def test_generate_command_cold_and_primed(stateful_run, monkeypatch, capsys):
     (["--start", "K", "--experiment", "one-char"], "no saved experiment 'one-char'; it holds: stateful"),
 ])
 def test_generate_bad_input_is_one_line_and_exit_2(stateful_run, monkeypatch, capsys, args, expected):
-    code, out, err = cli(monkeypatch, capsys, "generate", stateful_run[0], *args)
+    code, out, err = run_cli(monkeypatch, capsys, "generate", stateful_run[0], *args)
     assert code == 2 and out == ""
     assert err.startswith("error: ") and expected in err and len(err.strip().splitlines()) == 1
     if "vocabulary" in expected:
@@ -183,12 +169,12 @@ def test_streams_that_do_not_divide_the_sequence_are_trimmed_with_a_warning():
 
 
 def test_run_with_streams_prints_the_trim_warning(monkeypatch, capsys, tmp_path):
-    code, out, err = cli(monkeypatch, capsys, "run", "stateful", "--seeds", 1, "--epochs", 2, "--units", 4,
+    code, out, err = run_cli(monkeypatch, capsys, "run", "stateful", "--seeds", 1, "--epochs", 2, "--units", 4,
                          "--streams", 2, "--quiet")
     assert code == 0
     assert "warning: 25 samples do not divide into 2 streams: the last 1 sample(s) are dropped" in err
     assert "Model Accuracy:" in out
-    code, _, err = cli(monkeypatch, capsys, "run", "one-char", "--streams", 2)
+    code, _, err = run_cli(monkeypatch, capsys, "run", "one-char", "--streams", 2)
     assert code == 2 and "streams apply to stateful experiments only" in err
 
 
@@ -250,7 +236,7 @@ def test_exported_models_reproduce_the_engine_in_plain_keras_on_tensorflow(
         stateful_run, window_run, tmp_path, tensorflow_python, monkeypatch, capsys):
     stateful_folder, stateful_outcome = stateful_run
     window_folder, window_outcome = window_run
-    code, out, _ = cli(monkeypatch, capsys, "export", stateful_folder, "--experiment", "stateful",
+    code, out, _ = run_cli(monkeypatch, capsys, "export", stateful_folder, "--experiment", "stateful",
                        "--seed-index", 2, "--to", tmp_path / "stateful.keras")
     assert code == 0 and "LSTM(50, stateful=True) with keras.Input(batch_shape=(1, 1, 1))" in out
     assert "KERAS_BACKEND=tensorflow" in out
@@ -314,7 +300,7 @@ def test_state_trace_rejects_models_without_one_symbol_per_step(tmp_path):
 
 def test_inspect_prints_the_state_and_writes_a_heatmap(stateful_run, monkeypatch, capsys, tmp_path):
     png = tmp_path / "state.png"
-    code, out, _ = cli(monkeypatch, capsys, "inspect", stateful_run[0], "--sequence", "ABCDEFGHIJK",
+    code, out, _ = run_cli(monkeypatch, capsys, "inspect", stateful_run[0], "--sequence", "ABCDEFGHIJK",
                        "--seed-index", 0, "--png", png)
     assert code == 0
     lines = out.splitlines()
@@ -322,7 +308,7 @@ def test_inspect_prints_the_state_and_writes_a_heatmap(stateful_run, monkeypatch
     step_lines = [line for line in lines if " -> " in line and "|h|" not in line]
     assert len(step_lines) == 11 and step_lines[-1].startswith("K -> L")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-    code, _, err = cli(monkeypatch, capsys, "inspect", stateful_run[0], "--sequence", "AB?")
+    code, _, err = run_cli(monkeypatch, capsys, "inspect", stateful_run[0], "--sequence", "AB?")
     assert code == 2 and "'?' is not in the vocabulary" in err
 
 
