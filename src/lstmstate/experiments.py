@@ -67,9 +67,7 @@ class Experiment:
         spec = ModelSpec(
             kind=self.model_kind, steps=framed.steps, features=encoding.features(framed.slots),
             outputs=vocabulary.size, units=units if units is not None else self.units,
-            mask_value=encoding.mask_value if self.masked else None,
-            # Unrolling changes no number (same ops), and short loops run faster unrolled.
-            unroll=framed.steps <= 8 and not self.masked)
+            mask_value=encoding.mask_value if self.masked else None)
         config = TrainConfig(epochs=epochs if epochs is not None else self.epochs,
                              batch_size=streams if streams is not None else self.batch_size,
                              shuffle=self.shuffle, policy=self.policy)

@@ -108,9 +108,7 @@ def train(data: Symbols | Numbers, plan: Plan,
     spec = ModelSpec(
         kind="lstm", steps=framed.steps, features=framed.features,
         outputs=1 if numbers else data.vocabulary.size, units=plan.units, mask_value=framed.mask_value,
-        output_activation="linear" if numbers else "softmax",
-        # Unrolling changes no number and runs short loops faster (as experiments.Experiment.setup).
-        unroll=framed.steps <= 8 and framed.mask_value is None)
+        output_activation="linear" if numbers else "softmax")
     config = TrainConfig(
         epochs=plan.epochs, batch_size=framed.batch_size,
         # Stateless samples are shuffled as fit does; a stream must stay in order to carry its state.
