@@ -182,19 +182,19 @@ class Trainer:
         trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
         return (trainable, optimizer_variables, state), (loss * jnp.sum(weight), correct)
 
-    def _train_epoch(self, carry, epoch, total_epochs, x, y):
+    def _train_epoch(self, carry, epoch, total_epochs, data):
         trainable, optimizer_variables, state, key = carry
-        layout = jnp.asarray(self.layout)
+        x, y, layout, layout_weight = data
         if self.config.shuffle:
             order = epoch_order(key, epoch, self.samples)
             flat = jnp.zeros(layout.size, jnp.int32).at[: self.samples].set(order)
             layout = flat.reshape(layout.shape)
 
         def run(_):
-            batches = (layout, jnp.asarray(self.layout_weight), jnp.arange(layout.shape[0]))
+            batches = (layout, layout_weight, jnp.arange(layout.shape[0]))
             (t, o, s), (losses, correct) = jax.lax.scan(
                 lambda c, b: self._train_batch(c, b, x, y), (trainable, optimizer_variables, state), batches)
-            total = jnp.sum(jnp.asarray(self.layout_weight))
+            total = jnp.sum(layout_weight)
             return (t, o, s), (jnp.sum(losses) / total, jnp.sum(correct) / total)
 
         def skip(_):
@@ -204,9 +204,9 @@ class Trainer:
         (trainable, optimizer_variables, state), metrics = jax.lax.cond(epoch < total_epochs, run, skip, None)
         return (trainable, optimizer_variables, state, key), metrics
 
-    def _train_chunk(self, carry, first_epoch, x, y, epochs_in_chunk, total_epochs):
+    def _train_chunk(self, carry, first_epoch, data, epochs_in_chunk, total_epochs):
         epochs = first_epoch + jnp.arange(epochs_in_chunk)
-        return jax.lax.scan(lambda c, e: self._train_epoch(c, e, total_epochs, x, y), carry, epochs)
+        return jax.lax.scan(lambda c, e: self._train_epoch(c, e, total_epochs, data), carry, epochs)
 
     def _evaluate_one(self, trainable, x, y, layout):
         """As ``model.evaluate``: stateless, every sample from zero state; carried state, the
@@ -250,14 +250,15 @@ class Trainer:
         state = jax.tree.map(lambda s: np.broadcast_to(s, (count, *s.shape)),
                              self.spec.zero_state(self.layout.shape[1]))
         keys = np.stack([np.asarray(seed_key(s)) for s in seeds])
-        carry, x, y = _spread_over_devices((trainable, optimizer_variables, state, keys), self.x, self.y)
+        carry, data = _spread_over_devices((trainable, optimizer_variables, state, keys),
+                                           (self.x, self.y, self.layout, self.layout_weight))
 
         losses, accuracies = [], []
         done = None  # (metrics, epochs done) of the chunk still running
         for first in range(0, total, per_chunk):
             # Dispatch the next chunk before waiting for the last one's metrics, so the devices
             # never idle while the host copies metrics and reports progress.
-            carry, metrics = chunk(carry, first, x, y)
+            carry, metrics = chunk(carry, first, data)
             if done is not None:
                 self._collect(done, losses, accuracies, total, on_progress)
             done = (metrics, min(first + per_chunk, total))
@@ -280,9 +281,10 @@ class Trainer:
         if epochs_in_chunk not in self._chunks:
             total = self.config.epochs
 
-            def chunk(carry, first_epoch, x, y):
-                # x and y arrive as arguments, not constants, so large data is not baked into the program.
-                return jax.vmap(lambda c: self._train_chunk(c, first_epoch, x, y, epochs_in_chunk, total))(carry)
+            def chunk(carry, first_epoch, data):
+                # The data and its batch layout arrive as arguments, not constants, so a long
+                # sequence is neither baked into the program nor copied into it (memory, compile time).
+                return jax.vmap(lambda c: self._train_chunk(c, first_epoch, data, epochs_in_chunk, total))(carry)
 
             self._chunks[epochs_in_chunk] = jax.jit(chunk)
         return self._chunks[epochs_in_chunk]
@@ -307,8 +309,8 @@ class Trainer:
         return Evaluation(np.asarray(loss), np.full(len(loss), np.nan), prediction, evaluated)
 
 
-def _spread_over_devices(carry, x: np.ndarray, y: np.ndarray):
-    """Split the seed axis of ``carry`` evenly over the host devices; copy ``x`` and ``y`` to each.
+def _spread_over_devices(carry, data: tuple[np.ndarray, ...]):
+    """Split the seed axis of ``carry`` evenly over the host devices; copy ``data`` to each.
 
     Seeds never interact, so each device trains its own share with no communication, and a seed's
     numbers do not depend on which device or which neighbours it has. When the seeds do not divide
@@ -321,7 +323,7 @@ def _spread_over_devices(carry, x: np.ndarray, y: np.ndarray):
         carry = jax.tree.map(lambda a: np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)]), carry)
     mesh = Mesh(np.array(devices), ("seed",))
     by_seed, everywhere = NamedSharding(mesh, PartitionSpec("seed")), NamedSharding(mesh, PartitionSpec())
-    return jax.device_put(carry, by_seed), jax.device_put(x, everywhere), jax.device_put(y, everywhere)
+    return jax.device_put(carry, by_seed), jax.device_put(data, everywhere)
 
 
 def train_population(spec: ModelSpec, config: TrainConfig, x: np.ndarray, y: np.ndarray,
