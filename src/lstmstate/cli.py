@@ -340,21 +340,34 @@ def _print_outcome(outcome) -> None:
     print(f"verdict: {userrun.against_baseline(outcome)}")
 
 
+# Options that train and compare share: one definition, so the two commands cannot drift apart.
+_DATA = typer.Option(..., help=DATA_HELP)
+_TOKENS = typer.Option(None, help="text: char (default), word or line")
+_COLUMNS = typer.Option(None, help="CSV: comma-separated numeric columns (default: all)")
+_TARGET = typer.Option(None, help="CSV: the column whose next value is predicted")
+_WINDOW = typer.Option(3, help="items per sample for window framings")
+_UNITS = typer.Option(32, help="LSTM units")
+_EPOCHS = typer.Option(50, help="passes over the training part")
+_BATCH_SIZE = typer.Option(None, help="samples per batch; streams for stateful-streams")
+_HOLDOUT = typer.Option(0.2, help="the last fraction of the sequence, held out")
+_ENCODING = typer.Option("auto", help="symbols: auto, one-hot or scalar")
+
+
 @app.command("train")
 def train_on_data(
-        data: Path = typer.Option(..., help=DATA_HELP),
+        data: Path = _DATA,
         framing: str = typer.Option("window-timesteps", help="one-step, window-features, window-timesteps, "
                                     "variable-length, stateful or stateful-streams"),
-        tokens: str | None = typer.Option(None, help="text: char (default), word or line"),
-        columns: str | None = typer.Option(None, help="CSV: comma-separated numeric columns (default: all)"),
-        target: str | None = typer.Option(None, help="CSV: the column whose next value is predicted"),
-        window: int = typer.Option(3, help="items per sample for window framings"),
-        units: int = typer.Option(32, help="LSTM units"),
-        epochs: int = typer.Option(50, help="passes over the training part"),
-        batch_size: int | None = typer.Option(None, help="samples per batch; streams for stateful-streams"),
+        tokens: str | None = _TOKENS,
+        columns: str | None = _COLUMNS,
+        target: str | None = _TARGET,
+        window: int = _WINDOW,
+        units: int = _UNITS,
+        epochs: int = _EPOCHS,
+        batch_size: int | None = _BATCH_SIZE,
         seeds: int = typer.Option(10, help="seeds trained at once"),
-        holdout: float = typer.Option(0.2, help="the last fraction of the sequence, held out"),
-        encoding: str = typer.Option("auto", help="symbols: auto, one-hot or scalar"),
+        holdout: float = _HOLDOUT,
+        encoding: str = _ENCODING,
         out: Path | None = typer.Option(None, help="folder for results.json and the saved run"),
         quiet: bool = typer.Option(False, help="no progress bar")) -> None:
     """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline."""
@@ -380,17 +393,17 @@ def train_on_data(
 
 @app.command("compare")
 def compare_framings(
-        data: Path = typer.Option(..., help=DATA_HELP),
-        tokens: str | None = typer.Option(None, help="text: char (default), word or line"),
-        columns: str | None = typer.Option(None, help="CSV: comma-separated numeric columns (default: all)"),
-        target: str | None = typer.Option(None, help="CSV: the column whose next value is predicted"),
-        window: int = typer.Option(3, help="items per sample for window framings"),
-        units: int = typer.Option(32, help="LSTM units"),
-        epochs: int = typer.Option(50, help="passes over the training part"),
-        batch_size: int | None = typer.Option(None, help="samples per batch; streams for stateful-streams"),
+        data: Path = _DATA,
+        tokens: str | None = _TOKENS,
+        columns: str | None = _COLUMNS,
+        target: str | None = _TARGET,
+        window: int = _WINDOW,
+        units: int = _UNITS,
+        epochs: int = _EPOCHS,
+        batch_size: int | None = _BATCH_SIZE,
         seeds: int = typer.Option(10, help="seeds trained at once, per framing"),
-        holdout: float = typer.Option(0.2, help="the last fraction of the sequence, held out"),
-        encoding: str = typer.Option("auto", help="symbols: auto, one-hot or scalar"),
+        holdout: float = _HOLDOUT,
+        encoding: str = _ENCODING,
         out: Path | None = typer.Option(None, help="folder for results.json and every framing's saved run"),
         quiet: bool = typer.Option(False, help="no progress bar")) -> None:
     """Train every applicable framing on your data; rank them by held-out score and say which to use."""

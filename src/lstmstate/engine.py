@@ -324,11 +324,3 @@ def _spread_over_devices(carry, data: tuple[np.ndarray, ...]):
     mesh = Mesh(np.array(devices), ("seed",))
     by_seed, everywhere = NamedSharding(mesh, PartitionSpec("seed")), NamedSharding(mesh, PartitionSpec())
     return jax.device_put(carry, by_seed), jax.device_put(data, everywhere)
-
-
-def train_population(spec: ModelSpec, config: TrainConfig, x: np.ndarray, y: np.ndarray,
-                     seeds: Sequence[int], **kwargs) -> tuple[Population, Evaluation]:
-    """Train every seed and evaluate it as Keras would: the one-call entry point."""
-    trainer = Trainer(spec, config, x, y)
-    population = trainer.train(seeds, **kwargs)
-    return population, trainer.evaluate(population.weights)

@@ -3,7 +3,7 @@ claims, each composing a framing, an encoding, a model and a training configurat
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -153,8 +153,3 @@ def get(name: str) -> Experiment:
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(EXPERIMENTS)}")
     return EXPERIMENTS[name]
-
-
-def with_overrides(experiment: Experiment, **changes) -> Experiment:
-    """A copy of ``experiment`` with fields changed (for tests and what-if runs)."""
-    return replace(experiment, **changes)

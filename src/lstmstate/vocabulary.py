@@ -1,6 +1,6 @@
 """A vocabulary: the symbols of a sequence, each mapped to an integer id and back."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,8 +74,3 @@ class Vocabulary:
         shown = ", ".join(repr(s) for s in self.symbols[:limit])
         more = f", … ({self.size} in all)" if self.size > limit else ""
         return shown + more
-
-
-def as_symbols(sequence: str | Sequence[str]) -> list[str]:
-    """A string as its characters, or a list of tokens as it is."""
-    return list(sequence)
