@@ -22,10 +22,15 @@ Usage::
     python bench/speed.py --only one-char --seeds 100 --skip engine-1 pure-jax keras
     python bench/speed.py --cache               # also: compilation cache cold vs warm
 
-``--epoch-scale`` runs plain Keras for that fraction of the epochs and extrapolates its full time;
-``--max-seed-steps`` caps one engine or pure-JAX run (only variable-length reaches the default
-cap; their steady throughput does not depend on the number of epochs). The output marks every
-extrapolated time with ~.
+Plain Keras runs every published epoch unless that is more than ``--keras-max-steps`` optimizer
+steps (only variable-length, 500,000 steps, is over the default): then it runs as many epochs as
+fit and its full time is extrapolated. ``--max-seed-steps`` caps one engine or pure-JAX run
+likewise (their steady throughput does not depend on the number of epochs). The output marks
+every extrapolated time with ~.
+
+Two ratios to plain Keras, per seed: ``steady`` compares throughput after compilation;
+``e2e`` compares whole training calls, compilation included: the engine's first call (with an
+empty compilation cache) for S seeds, divided by S, against Keras's full ``fit`` time.
 """
 
 import argparse
@@ -97,8 +102,9 @@ def steps_per_epoch(experiment: Experiment) -> int:
     return -(-samples // experiment.batch_size)
 
 
-def scaled_epochs(experiment: Experiment, scale: float) -> int:
-    return max(1, round(experiment.epochs * scale))
+def keras_epochs(experiment: Experiment, max_steps: int) -> int:
+    """All published epochs, or as many as fit in ``max_steps`` optimizer steps."""
+    return max(2, min(experiment.epochs, max_steps // steps_per_epoch(experiment)))
 
 
 def capped_epochs(experiment: Experiment, seeds: int, max_seed_steps: int) -> int:
@@ -240,7 +246,7 @@ def pure_jax_worker(names, seeds, max_seed_steps, repeats):
                               last_epoch_accuracy=float(jnp.mean(accuracy[:, -1])))), flush=True)
 
 
-def keras_worker(names, scale):
+def keras_worker(names, max_steps):
     """Plain Keras as the seed's reader writes it: Sequential, LSTM, Dense softmax, fit."""
     os.environ["KERAS_BACKEND"] = "jax"
     import keras
@@ -271,7 +277,7 @@ def keras_worker(names, scale):
         t = time.perf_counter()
         fit(1)
         first_epoch_s = time.perf_counter() - t
-        epochs = max(1, scaled_epochs(experiment, scale) - 1)
+        epochs = keras_epochs(experiment, max_steps) - 1
         t = time.perf_counter()
         fit(epochs)
         steady_s = time.perf_counter() - t
@@ -320,8 +326,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
     parser.add_argument("--seeds", type=int, default=20, help="seeds for the engine and the pure-JAX loop")
-    parser.add_argument("--epoch-scale", type=float, default=0.05,
-                        help="fraction of the published epochs plain Keras runs (then extrapolated)")
+    parser.add_argument("--keras-max-steps", type=int, default=60_000,
+                        help="cap on plain Keras's optimizer steps per experiment (fewer epochs: extrapolated)")
     parser.add_argument("--max-seed-steps", type=int, default=500_000,
                         help="cap on the seed-steps of one engine or pure-JAX run (fewer epochs beyond it)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after the compiling one")
@@ -335,16 +341,18 @@ def main() -> None:
         elif args.worker == "pure-jax":
             pure_jax_worker(args.only, args.seeds, args.max_seed_steps, args.repeats)
         else:
-            keras_worker(args.only, args.epoch_scale)
+            keras_worker(args.only, args.keras_max_steps)
         return
 
     common = ["--only", *args.only, "--seeds", str(args.seeds), "--max-seed-steps", str(args.max_seed_steps),
-              "--repeats", str(args.repeats), "--epoch-scale", str(args.epoch_scale)]
+              "--repeats", str(args.repeats), "--keras-max-steps", str(args.keras_max_steps)]
     results = {}
     for mode, env in MODES.items():
         if mode in args.skip:
             continue
-        rows, wall = run_worker([mode, *common], env)
+        with tempfile.TemporaryDirectory() as cache:
+            # An empty compilation cache: the first engine call compiles, as on a fresh machine.
+            rows, wall = run_worker([mode, *common], {**env, "LSTMSTATE_CACHE_DIR": cache})
         print(f"[{mode}: {wall:.1f} s wall]", file=sys.stderr, flush=True)
         for row in rows:
             results[(mode, row["name"])] = {**row, "mode": mode}
@@ -364,30 +372,33 @@ def report(results: dict, args) -> None:
     print(f"\nseed-steps per second (one seed-step = one optimizer step of one seed), medians of "
           f"{args.repeats} runs after compilation;\nengine and pure-JAX: {args.seeds} seeds, all published "
           f"epochs up to {args.max_seed_steps:,} seed-steps a run (fewer epochs: full time extrapolated, ~);\n"
-          f"plain Keras: 1 seed, {args.epoch_scale:g} of the epochs after a first compiling epoch, "
-          f"full time extrapolated (~).\n")
-    header = (f"{'experiment':18} {'engine':>10} {'1 device':>10} {'pure-jax':>10} {'keras':>10} {'eng/jax':>8}"
-              f" {'1dev/jax':>8} {'eng/keras':>9}"
-              f" {'eng full S':>10} {'compile':>8} {'keras 1 seed':>12}")
+          f"plain Keras: 1 seed, all published epochs up to {args.keras_max_steps:,} steps "
+          f"(fewer: full time extrapolated, ~).\n")
+    header = (f"{'experiment':18} {'engine':>9} {'1 device':>9} {'pure-jax':>9} {'keras':>9} {'eng/jax':>8}"
+              f" {'1dev/jax':>8} {'steady':>7} {'e2e':>6} {'eng full S':>10} {'compile':>8} {'keras 1 seed':>12}")
     print(header)
     print("-" * len(header))
     for name in args.only:
         experiment = EXPERIMENTS[name]
         engine, one, jax_rate, keras_rate = (rate(m, name) for m in ("engine", "engine-1", "pure-jax", "keras"))
+        row, keras_row = results.get(("engine", name)), results.get(("keras", name))
         cells = [f"{name:18}"]
-        cells += [f"{r:10.3g}" if r else f"{'-':>10}" for r in (engine, one, jax_rate, keras_rate)]
+        cells += [f"{r:9.3g}" if r else f"{'-':>9}" for r in (engine, one, jax_rate, keras_rate)]
         cells.append(f"{engine / jax_rate:8.2f}" if engine and jax_rate else f"{'-':>8}")
         cells.append(f"{one / jax_rate:8.2f}" if one and jax_rate else f"{'-':>8}")
-        cells.append(f"{engine / keras_rate:9.0f}" if engine and keras_rate else f"{'-':>9}")
+        cells.append(f"{engine / keras_rate:6.0f}x" if engine and keras_rate else f"{'-':>7}")
+        if row and keras_row and row["epochs"] == experiment.epochs:
+            # Whole calls, compilation included: the engine's first (compiling) call per seed.
+            cells.append(f"{keras_row['full_s'] / (row['first_s'] / row['seeds']):5.0f}x")
+        else:
+            cells.append(f"{'-':>6}")
         if engine:
             full = experiment.epochs * steps_per_epoch(experiment) * args.seeds / engine
-            row = results[("engine", name)]
             marker = "~" if row["epochs"] < experiment.epochs else " "
             cells.append(f"{marker}{full:8.1f} s")
             cells.append(f"{row['first_s'] - row['steady_s']:7.1f}s")
         else:
             cells += [f"{'-':>10}", f"{'-':>8}"]
-        keras_row = results.get(("keras", name))
         if keras_row:
             marker = "~" if keras_row["extrapolated"] else " "
             cells.append(f"{marker}{keras_row['full_s']:10.1f} s")
@@ -397,8 +408,10 @@ def report(results: dict, args) -> None:
         print(f"\nengine on {engine_rows[0]['devices']} host device(s); import {engine_rows[0]['import_s']:.1f} s; "
               f"initial weights for {args.seeds} seeds: "
               + ", ".join(f"{r['name']} {r['init_s']:.2f} s" for r in engine_rows))
-        print("eng full S: the engine's time for all published epochs of S seeds, from its steady rate; "
-              "compile: its first call minus a steady call.")
+        print("steady: engine / Keras seed-steps per second after compilation. e2e: Keras's whole fit "
+              "(compilation included) / the engine's first call per seed\n(empty compilation cache; "
+              "shown when that call ran all published epochs). eng full S: the engine's time for all "
+              "published epochs of S seeds,\nfrom its steady rate; compile: its first call minus a steady call.")
 
 
 if __name__ == "__main__":

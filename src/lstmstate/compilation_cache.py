@@ -39,8 +39,10 @@ def enable_compilation_cache() -> Path | None:
     import jax
 
     jax.config.update("jax_compilation_cache_dir", str(folder))
-    # JAX's defaults skip programs that compile in under a second; ours are many and small, and
-    # the evaluation programs compile fast but still cost a noticeable share of a short run.
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    # JAX's defaults skip programs that compile in under a second; ours are many and small: the
+    # evaluation programs and the dozens of tiny initializer programs Keras compiles while building
+    # a model each take 10-100 ms, together a noticeable share of a short run (one-char: model
+    # building 0.55 s -> 0.23 s with every program cached).
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return folder
