@@ -37,11 +37,18 @@ import time
 os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_enable_xprof_traceme=true".strip()
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--experiment", default="variable-length")
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--epochs", type=int, default=20, help="fewer than published keeps it short; "
+    parser.add_argument("--seeds", type=positive, default=20)
+    parser.add_argument("--epochs", type=positive, default=20, help="fewer than published keeps it short; "
                         "the step time does not depend on it")
     parser.add_argument("--top", type=int, default=15, help="how many XLA operations to list")
     parser.add_argument("--warm", action="store_true", help="use the user's compilation cache as it is")
