@@ -115,10 +115,10 @@ def profile(args) -> None:
           f"({args.seeds * steps / steady:,.0f} seed-steps/s)")
     print(f"  progress round-trips (20 chunks vs 1): {steady - seconds['one chunk']:+.3f} s")
 
-    trace_folder = tempfile.mkdtemp(prefix="lstmstate-trace-")
-    with jax.profiler.trace(trace_folder):
-        trainer.train(seeds, weights=weights)
-    operations(trace_folder, steps, args.top)
+    with tempfile.TemporaryDirectory(prefix="lstmstate-trace-") as trace_folder:
+        with jax.profiler.trace(trace_folder):
+            trainer.train(seeds, weights=weights)
+        operations(trace_folder, steps, args.top)
 
 
 def operations(folder: str, steps: int, top: int) -> None:

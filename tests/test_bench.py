@@ -9,11 +9,15 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-def run_bench(script: str, *args: str) -> str:
+def bench_process(script: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("XLA_FLAGS", None)  # the scripts set their own device flags
-    result = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
-                            env=env, timeout=300)
+    return subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def run_bench(script: str, *args: str) -> str:
+    result = bench_process(script, *args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -38,9 +42,7 @@ def test_breakdown_lists_phases_and_operations():
 
 
 def test_breakdown_rejects_an_unknown_experiment():
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, str(BENCH / "breakdown.py"), "--experiment", "nope"],
-                            capture_output=True, text=True, env=env, timeout=300)
+    result = bench_process("breakdown.py", "--experiment", "nope")
     assert result.returncode != 0
     assert "unknown experiment 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
