@@ -136,8 +136,11 @@ def operations(folder: str, steps: int, top: int) -> None:
                     # Executor bookkeeping, and loops and conditionals, whose time is their contents'.
                     if event.name.startswith(("ThunkExecutor", "while", "cond", "call")):
                         continue
-                    total[event.name] += event.duration_ns
-                    count[event.name] += 1
+                    # An operation that finishes on another thread reports its tail as "end: <name>":
+                    # the same operation's time, not another call of it.
+                    name = event.name.removeprefix("end: ")
+                    total[name] += event.duration_ns
+                    count[name] += name == event.name
     if not total:
         print("\n  (the profiler recorded no XLA operations)")
         return
