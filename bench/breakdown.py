@@ -33,15 +33,10 @@ import sys
 import tempfile
 import time
 
+from arguments import positive
+
 # XLA reports per-operation times to the profiler only with this flag, read when JAX starts.
 os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_enable_xprof_traceme=true".strip()
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def main() -> None:

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from arguments import positive
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -325,7 +327,7 @@ def compilation_cache_check(seeds: int, max_seed_steps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", default=list(EXPERIMENTS), choices=list(EXPERIMENTS))
-    parser.add_argument("--seeds", type=int, default=20, help="seeds for the engine and the pure-JAX loop")
+    parser.add_argument("--seeds", type=positive, default=20, help="seeds for the engine and the pure-JAX loop")
     parser.add_argument("--keras-max-steps", type=int, default=60_000,
                         help="cap on plain Keras's optimizer steps per experiment (fewer epochs: extrapolated)")
     parser.add_argument("--max-seed-steps", type=int, default=500_000,

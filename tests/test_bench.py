@@ -46,3 +46,10 @@ def test_breakdown_rejects_an_unknown_experiment():
     assert result.returncode != 0
     assert "unknown experiment 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_speed_rejects_zero_seeds():
+    result = bench_process("speed.py", "--seeds", "0")
+    assert result.returncode != 0
+    assert "--seeds: must be at least 1, got 0" in result.stderr
+    assert "Traceback" not in result.stderr
