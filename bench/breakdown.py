@@ -69,8 +69,8 @@ def profile(args) -> None:
     jax.monitoring.register_event_duration_secs_listener(
         lambda event, seconds, **_: compile_events.update({event.rsplit("/", 1)[-1]: seconds}))
 
-    from lstmstate.engine import Trainer
-    from lstmstate.experiments import EXPERIMENTS
+    from lstmstate.core.engine import Trainer
+    from lstmstate.tutorial.experiments import EXPERIMENTS
 
     phases = [("import", time.perf_counter() - started)]
     if args.experiment not in EXPERIMENTS:

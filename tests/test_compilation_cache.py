@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from lstmstate.compilation_cache import cache_folder
+from lstmstate.core.compilation_cache import cache_folder
 
 
 def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import run_reference
-from lstmstate import encoding, framing
-from lstmstate.engine import TrainConfig, Trainer, epoch_order, seed_key
-from lstmstate.model import ModelSpec
+from lstmstate.core import encoding
+from lstmstate.core import framing
+from lstmstate.core.engine import TrainConfig, Trainer, epoch_order, seed_key
+from lstmstate.core.model import ModelSpec
 
 ALPHABET = np.arange(26)
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from lstmstate import experiments, framing
+from lstmstate.tutorial import experiments
+from lstmstate.core import framing
 
 # (data shape, units, epochs, batch, shuffle, carries state, published) from SPEC.md's table
 SEED_TABLE = {

@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from lstmstate import baseline, dataset, framing, holdout, prediction, samples, userrun
-from lstmstate.engine import TrainConfig, Trainer
-from lstmstate.model import ModelSpec
+from lstmstate.core import baselines as baseline
+from lstmstate.owndata import dataset
+from lstmstate.core import framing
+from lstmstate.owndata import split as holdout
+from lstmstate.trained import prediction
+from lstmstate.owndata import framed as samples
+from lstmstate.owndata import training as userrun
+from lstmstate.core.engine import TrainConfig, Trainer
+from lstmstate.core.model import ModelSpec
 
 PATTERN = "aaaabbbccd"  # after a comes a three times in four: context (how many a's) decides
 SENTENCE = "the cat sat on the mat and the dog sat on the log "

@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import run_cli
-from lstmstate import encoding, framing
-from lstmstate.engine import TrainConfig, _batch_layout
+from lstmstate.core import encoding
+from lstmstate.core import framing
+from lstmstate.core.engine import TrainConfig, _batch_layout
 
 sequences = st.lists(st.integers(min_value=0, max_value=5), min_size=0, max_size=30)
 

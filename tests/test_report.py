@@ -10,12 +10,14 @@ import pytest
 from matplotlib.figure import Figure
 from rich.console import Console
 
-from lstmstate import figures, report, results
-from lstmstate.encoding import Encoding
-from lstmstate.model import ModelSpec, initial_weights
-from lstmstate.progress import progress_bar
-from lstmstate.state_trace import trace
-from lstmstate.vocabulary import Vocabulary
+from lstmstate.output import figures
+from lstmstate.output import report
+from lstmstate.storage import runfolder as results
+from lstmstate.core.encoding import Encoding
+from lstmstate.core.model import ModelSpec, initial_weights
+from lstmstate.output.progress import progress_bar
+from lstmstate.trained.state_trace import trace
+from lstmstate.core.vocabulary import Vocabulary
 
 
 def _curve(values):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lstmstate import results
+from lstmstate.storage import runfolder as results
 
 CLI = [sys.executable, "-c", "from lstmstate.cli import main; main()"]
 
@@ -87,8 +87,10 @@ def test_a_damaged_or_foreign_run_folder_is_a_clear_error(tmp_path):
 def test_a_diverged_seed_is_left_out_and_does_not_poison_the_others():
     import numpy as np
 
-    from lstmstate import experiments, suite, verdicts
-    from lstmstate.engine import Trainer
+    from lstmstate.tutorial import experiments
+    from lstmstate.tutorial import suite
+    from lstmstate.tutorial import verdicts
+    from lstmstate.core.engine import Trainer
 
     experiment = experiments.get("one-char")
     setup = experiment.setup(epochs=3, units=4)

@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 
 from conftest import run_cli, run_reference
-from lstmstate import experiments, keras_export, results, saved_run, state_trace, stream, suite
-from lstmstate.engine import Trainer
-from lstmstate.generation import StepModel, generate
+from lstmstate.tutorial import experiments
+from lstmstate.trained import keras_export
+from lstmstate.storage import runfolder as results
+from lstmstate.trained import saved as saved_run
+from lstmstate.trained import state_trace
+from lstmstate.trained import stream
+from lstmstate.tutorial import suite
+from lstmstate.core.engine import Trainer
+from lstmstate.trained.generation import StepModel, generate
 
 STATEFUL_SEEDS = [0, 1, 2]
 STATEFUL_EPOCHS = 150  # enough for 100% on the 25 pairs (300 as published; 150 keeps the test fast)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from lstmstate import baseline, statistics
+from lstmstate.core import baselines as baseline
+from lstmstate.core import statistics
 
 
 def test_mean_share_and_median():

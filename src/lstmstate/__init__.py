@@ -1,15 +1,19 @@
 """lstmstate: how an LSTM keeps state, measured over populations of seeds on Keras 3 + JAX."""
 
-from lstmstate.backend import select_jax_backend
+from lstmstate.core.backend import select_jax_backend
 
 select_jax_backend()
 
-from lstmstate.compilation_cache import enable_compilation_cache  # noqa: E402
+from lstmstate.core.compilation_cache import enable_compilation_cache  # noqa: E402
 
 enable_compilation_cache()
 
-from lstmstate.vocabulary import Vocabulary  # noqa: E402
-from lstmstate import framing, encoding, model, policy, engine  # noqa: E402
+from lstmstate.core.vocabulary import Vocabulary  # noqa: E402
+from lstmstate.core import framing  # noqa: E402
+from lstmstate.core import encoding
+from lstmstate.core import model
+from lstmstate.core import policy
+from lstmstate.core import engine
 
 __version__ = "0.1.0"
 

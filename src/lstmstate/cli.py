@@ -19,9 +19,13 @@ except ImportError:  # pragma: no cover - older typer on plain click
 from rich.console import Console
 from rich.table import Table
 
-from lstmstate import experiments as registry
-from lstmstate import report, results, statistics, suite, verdicts
-from lstmstate.progress import progress_bar
+from lstmstate.tutorial import experiments as registry
+from lstmstate.output import report
+from lstmstate.storage import runfolder as results
+from lstmstate.core import statistics
+from lstmstate.tutorial import suite
+from lstmstate.tutorial import verdicts
+from lstmstate.output.progress import progress_bar
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Understand and use LSTM state: the stateful-LSTM tutorial on Keras 3 + JAX, over many seeds.")
@@ -222,7 +226,7 @@ def print_tables(payload: dict) -> None:
 
 
 def _load_saved(run_dir: Path, experiment: str | None):
-    from lstmstate import saved_run  # imported on use: the other commands do not need it
+    from lstmstate.trained import saved as saved_run  # imported on use: the other commands do not need it
     return saved_run.load(run_dir, experiment)
 
 
@@ -286,7 +290,8 @@ def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/su
             seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
             png: Path | None = typer.Option(None, help="heatmap file (default: RUN_DIR/NAME/state-seedS.png)")) -> None:
     """Show a saved seed's hidden and cell state after every symbol of a sequence; write a heatmap PNG."""
-    from lstmstate import figures, state_trace
+    from lstmstate.output import figures
+    from lstmstate.trained import state_trace
 
     saved = _load_saved(run_dir, experiment)
     index = saved.seed_index(seed_index)
@@ -312,7 +317,8 @@ DATA_HELP = "a UTF-8 text file (symbols) or a CSV file with a header row (number
 
 def _read_plan(data: Path, tokens: str | None, columns: str | None, target: str | None, **plan):
     """The user's data and plan, every check done before a folder is made or a seed trained."""
-    from lstmstate import dataset, userrun
+    from lstmstate.owndata import dataset
+    from lstmstate.owndata import training as userrun
 
     return dataset.read(data, tokens, columns, target), userrun.Plan(**plan)
 
@@ -322,7 +328,7 @@ def _score(metric: str, value: float) -> str:
 
 
 def _print_outcome(outcome) -> None:
-    from lstmstate import userrun
+    from lstmstate.owndata import training as userrun
 
     summary = outcome.summary()
     low, high = summary["ci95"]
@@ -371,7 +377,7 @@ def train_on_data(
         out: Path | None = typer.Option(None, help="folder for results.json and the saved run"),
         quiet: bool = typer.Option(False, help="no progress bar")) -> None:
     """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline."""
-    from lstmstate import userrun
+    from lstmstate.owndata import training as userrun
 
     dataset_, plan = _read_plan(data, tokens, columns, target, framing=framing, window=window, units=units,
                                 epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout, encoding=encoding)
@@ -407,7 +413,8 @@ def compare_framings(
         out: Path | None = typer.Option(None, help="folder for results.json and every framing's saved run"),
         quiet: bool = typer.Option(False, help="no progress bar")) -> None:
     """Train every applicable framing on your data; rank them by held-out score and say which to use."""
-    from lstmstate import comparison, userrun
+    from lstmstate.owndata import comparison
+    from lstmstate.owndata import training as userrun
 
     dataset_, plan = _read_plan(data, tokens, columns, target, window=window, units=units, epochs=epochs,
                                 batch_size=batch_size, seeds=seeds, holdout=holdout, encoding=encoding)

@@ -14,7 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstmstate import figures, results, state_trace
+from lstmstate.output import figures
+from lstmstate.storage import runfolder as results
+from lstmstate.trained import state_trace
 
 FIGURES_FOLDER = "figures"  # PNGs beside the report, referenced by report.md
 

@@ -15,7 +15,7 @@ with the trained weights assigned::
 import keras
 import numpy as np
 
-from lstmstate.model import ModelSpec, assign_weights
+from lstmstate.core.model import ModelSpec, assign_weights
 
 
 def batch_one_model(spec: ModelSpec, weights: list[np.ndarray]) -> keras.Model:

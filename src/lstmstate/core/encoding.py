@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmstate.framing import PAD
+from lstmstate.core.framing import PAD
 
 
 @dataclass(frozen=True)

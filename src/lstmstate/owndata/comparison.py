@@ -9,8 +9,10 @@ the top two holds over seeds; when it includes zero, these seeds cannot tell the
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from lstmstate import samples, statistics, userrun
-from lstmstate.dataset import Numbers, Symbols
+from lstmstate.owndata import framed as samples
+from lstmstate.core import statistics
+from lstmstate.owndata import training as userrun
+from lstmstate.owndata.dataset import Numbers, Symbols
 
 
 @dataclass(frozen=True)

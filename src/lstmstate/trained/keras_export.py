@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lstmstate.model import ModelSpec, assign_weights
+from lstmstate.core.model import ModelSpec, assign_weights
 
 
 def keras_model(spec: ModelSpec, weights: list[np.ndarray], stateful: bool, name: str = "lstmstate") -> keras.Sequential:

@@ -7,7 +7,7 @@ Each judge reads the results.json entries of the experiments it needs and return
 
 import numpy as np
 
-from lstmstate import statistics
+from lstmstate.core import statistics
 
 MARGIN = 0.02  # a difference under 2 accuracy points is treated as no practical difference
 SPREAD = 0.10  # seeds spread over more than 10 points: one run cannot stand for the method

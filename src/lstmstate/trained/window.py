@@ -21,10 +21,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lstmstate.encoding import Encoding
-from lstmstate.framing import PAD
-from lstmstate.model import ModelSpec
-from lstmstate.vocabulary import Vocabulary
+from lstmstate.core.encoding import Encoding
+from lstmstate.core.framing import PAD
+from lstmstate.core.model import ModelSpec
+from lstmstate.core.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)

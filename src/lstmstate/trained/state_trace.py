@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lstmstate.encoding import Encoding
-from lstmstate.generation import StepModel
-from lstmstate.model import ModelSpec
-from lstmstate.vocabulary import Vocabulary
+from lstmstate.core.encoding import Encoding
+from lstmstate.trained.generation import StepModel
+from lstmstate.core.model import ModelSpec
+from lstmstate.core.vocabulary import Vocabulary
 
 SPARK = "▁▂▃▄▅▆▇█"  # eight levels for a compact row of values in a terminal
 
@@ -84,8 +84,8 @@ def saved_state_trace(folder, name: str, entry: dict) -> tuple[StateTrace, int] 
     """The median seed's trace over the experiment's own training stream, and that seed, from a
     run folder; None when the experiment carries no state from one sample to the next (its state
     over a stream would mean nothing) or it cannot be loaded."""
-    from lstmstate import experiments as registry
-    from lstmstate import saved_run
+    from lstmstate.tutorial import experiments as registry
+    from lstmstate.trained import saved as saved_run
 
     if entry.get("policy", "reset-every-batch") == "reset-every-batch" or name not in registry.EXPERIMENTS:
         return None

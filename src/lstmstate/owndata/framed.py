@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmstate import framing
-from lstmstate.dataset import Numbers, Symbols
-from lstmstate.encoding import Encoding
-from lstmstate.holdout import Split
-from lstmstate.scaling import Scaling
+from lstmstate.core import framing
+from lstmstate.owndata.dataset import Numbers, Symbols
+from lstmstate.core.encoding import Encoding
+from lstmstate.owndata.split import Split
+from lstmstate.owndata.scaling import Scaling
 
 FRAMINGS = ("one-step", "window-features", "window-timesteps", "variable-length", "stateful", "stateful-streams")
 CARRIED = ("stateful", "stateful-streams")  # framings that carry state from batch to batch

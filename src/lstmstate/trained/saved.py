@@ -21,11 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate import generation, keras_export, results, sliding_window, state_trace
-from lstmstate.encoding import Encoding
-from lstmstate.engine import TrainConfig
-from lstmstate.model import ModelSpec
-from lstmstate.vocabulary import Vocabulary
+from lstmstate.trained import generation
+from lstmstate.trained import keras_export
+from lstmstate.storage import runfolder as results
+from lstmstate.trained import window as sliding_window
+from lstmstate.trained import state_trace
+from lstmstate.core.encoding import Encoding
+from lstmstate.core.engine import TrainConfig
+from lstmstate.core.model import ModelSpec
+from lstmstate.core.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)

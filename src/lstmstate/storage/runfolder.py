@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate import statistics
+from lstmstate.core import statistics
 
 FORMAT_VERSION = 1  # bump when the layout of a run folder changes; loading checks it
 

@@ -18,9 +18,9 @@ import keras
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from lstmstate import policy as policies
-from lstmstate.framing import batchify
-from lstmstate.model import ModelSpec, stacked_initial_weights
+from lstmstate.core import policy as policies
+from lstmstate.core.framing import batchify
+from lstmstate.core.model import ModelSpec, stacked_initial_weights
 
 LOSSES = ("categorical_crossentropy", "mean_squared_error")
 

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from lstmstate.results import write_atomically  # noqa: E402
+from lstmstate.storage.runfolder import write_atomically  # noqa: E402
 
 SEED_COLOR = "#4c72b0"  # one seed's accuracy, the mean curve
 PUBLISHED_COLOR = "#c44e52"  # the seed's single published run

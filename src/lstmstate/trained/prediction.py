@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lstmstate.model import ModelSpec
+from lstmstate.core.model import ModelSpec
 
 CHUNK_SAMPLES = 1 << 15  # samples per compiled call: big enough to amortise the call, small enough for memory
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate.vocabulary import Vocabulary
+from lstmstate.core.vocabulary import Vocabulary
 
 TOKENS = ("char", "word", "line")  # what one symbol of a text is
 NUMERIC_SUFFIXES = (".csv",)  # files read as numeric columns unless --tokens says text

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate import baseline, results, statistics
-from lstmstate.engine import Evaluation, Population, Trainer
-from lstmstate.experiments import ALPHABET, Experiment, Setup
-from lstmstate.generation import StepModel, generate
+from lstmstate.core import baselines as baseline
+from lstmstate.storage import runfolder as results
+from lstmstate.core import statistics
+from lstmstate.core.engine import Evaluation, Population, Trainer
+from lstmstate.tutorial.experiments import ALPHABET, Experiment, Setup
+from lstmstate.trained.generation import StepModel, generate
 
 COLD_START = "K"  # the seed's "New start: K"
 PRIME = "ABCDEFGHIJ"  # the letters before K: the context a stateful model needs there

@@ -19,12 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate import holdout, prediction, results, samples, statistics
-from lstmstate.dataset import Numbers, Symbols
-from lstmstate.engine import Population, TrainConfig, Trainer
-from lstmstate.holdout import Split
-from lstmstate.model import ModelSpec
-from lstmstate.scaling import Scaling
+from lstmstate.owndata import split as holdout
+from lstmstate.trained import prediction
+from lstmstate.storage import runfolder as results
+from lstmstate.owndata import framed as samples
+from lstmstate.core import statistics
+from lstmstate.owndata.dataset import Numbers, Symbols
+from lstmstate.core.engine import Population, TrainConfig, Trainer
+from lstmstate.owndata.split import Split
+from lstmstate.core.model import ModelSpec
+from lstmstate.owndata.scaling import Scaling
 
 ACCURACY, RMSE = "accuracy", "rmse"
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmstate import framing
-from lstmstate.encoding import Encoding
-from lstmstate.engine import TrainConfig
-from lstmstate.model import ModelSpec
-from lstmstate.vocabulary import Vocabulary
+from lstmstate.core import framing
+from lstmstate.core.encoding import Encoding
+from lstmstate.core.engine import TrainConfig
+from lstmstate.core.model import ModelSpec
+from lstmstate.core.vocabulary import Vocabulary
 
 ALPHABET = Vocabulary.alphabet()
 MEMORY_SEQUENCE = "ABCDEFABCXYZ"  # after C comes D or X: only the context before C tells which

@@ -12,9 +12,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lstmstate.encoding import Encoding
-from lstmstate.model import ModelSpec
-from lstmstate.vocabulary import Vocabulary
+from lstmstate.core.encoding import Encoding
+from lstmstate.core.model import ModelSpec
+from lstmstate.core.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
