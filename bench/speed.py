@@ -1,6 +1,6 @@
 """Speed of lstmstate's engine next to a hand-written pure-JAX loop and plain Keras ``fit``.
 
-For each of the seed tutorial's six experiments (SPEC table: data, units, epochs, batch size,
+For each of the tutorial's six experiments (the tutorial's table: data, units, epochs, batch size,
 shuffling and state as published) it times, in one run:
 
   engine     lstmstate's ``Trainer.train`` for S seeds at once (compiled once, vmapped over seeds,
@@ -10,7 +10,7 @@ shuffling and state as published) it times, in one run:
              ``lax.scan`` over batches and epochs, ``vmap`` over seeds, on one CPU device (as a
              user would run it; the engine splits seeds over one device per core)
   keras      plain Keras 3 ``model.fit`` on the JAX backend, one seed, written as a user would
-             (the seed's own listing, ported): batch size and epochs as published
+             (the tutorial's own listing, ported): batch size and epochs as published
 
 Each runs in its own subprocess, so backends and XLA flags cannot leak from one to another.
 The unit of work is a *seed-step*: one optimizer step (one batch) of one seed. Times are medians
@@ -50,14 +50,14 @@ from arguments import positive
 
 @dataclass(frozen=True)
 class Experiment:
-    """One row of the SPEC's table of the seed's experiments."""
+    """One row of the table of the tutorial's experiments."""
 
     name: str
     units: int  # LSTM units
     epochs: int  # as published
     batch_size: int  # as published (25 = the whole data set in one batch)
     shuffle: bool  # fit's shuffle, as published
-    stateful: bool  # the seed's stateful loop: state carried across batches, reset each epoch
+    stateful: bool  # the tutorial's stateful loop: state carried across batches, reset each epoch
 
 
 EXPERIMENTS = {
@@ -75,7 +75,7 @@ ALPHABET = 26
 
 
 def seed_data(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """``x (sample, step, feature)`` float32 and ``y (sample,)`` ids, built as the seed builds them
+    """``x (sample, step, feature)`` float32 and ``y (sample,)`` ids, built as the tutorial builds them
     (NumPy only, so the plain-Keras worker imports nothing of lstmstate)."""
     ids = np.arange(ALPHABET)
     if name in ("one-char", "whole-batch", "stateful"):
@@ -85,7 +85,7 @@ def seed_data(name: str) -> tuple[np.ndarray, np.ndarray]:
         x = windows[:, None, :] if name == "window-features" else windows[:, :, None]
         y = ids[3:]
     elif name == "variable-length":
-        # The seed's draw (numpy.random.seed(7)), left-padded with 0 as pad_sequences does.
+        # The tutorial's draw (numpy.random.seed(7)), left-padded with 0 as pad_sequences does.
         rng = np.random.RandomState(7)
         x, y = np.zeros((1000, 5, 1)), np.zeros(1000, np.int64)
         for row in range(1000):
@@ -249,7 +249,7 @@ def pure_jax_worker(names, seeds, max_seed_steps, repeats):
 
 
 def keras_worker(names, max_steps):
-    """Plain Keras as the seed's reader writes it: Sequential, LSTM, Dense softmax, fit."""
+    """Plain Keras as the tutorial's reader writes it: Sequential, LSTM, Dense softmax, fit."""
     os.environ["KERAS_BACKEND"] = "jax"
     import keras
 
@@ -267,7 +267,7 @@ def keras_worker(names, max_steps):
         model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
 
         def fit(epochs):
-            if experiment.stateful:  # the seed's loop: one epoch per fit, then reset
+            if experiment.stateful:  # the tutorial's loop: one epoch per fit, then reset
                 for _ in range(epochs):
                     model.fit(x, targets, epochs=1, batch_size=experiment.batch_size, verbose=0, shuffle=False)
                     model.layers[0].reset_state()

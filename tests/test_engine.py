@@ -1,6 +1,7 @@
 """The engine against plain Keras, the reference: same weights, same order, same numbers."""
 
 
+import jax
 import keras
 import numpy as np
 import pytest
@@ -8,8 +9,10 @@ import pytest
 from conftest import run_reference
 from lstmstate.core import encoding
 from lstmstate.core import framing
-from lstmstate.core.engine import TrainConfig, Trainer, epoch_order, seed_key
+from lstmstate.core.engine import Batch, TrainConfig, Trainer, epoch_order, seed_key
+from lstmstate.core.loss import MEAN_SQUARED_ERROR
 from lstmstate.core.model import ModelSpec
+from lstmstate.core.policy import CARRY_ALWAYS, CARRY_WITHIN_EPOCH, RESET_EVERY_BATCH
 
 ALPHABET = np.arange(26)
 
@@ -109,19 +112,70 @@ def test_stateful_training_matches_keras_stateful_lstm(tmp_path, tensorflow_pyth
     np.testing.assert_allclose(evaluation.loss[0], reference["loss"], rtol=1e-3)
 
 
-def test_carried_state_changes_the_output_and_reset_does_not():
+def one_seed(state, index=0):
+    """The ``index``-th seed's part of a stacked ``TrainState``."""
+    return jax.tree.map(lambda a: a[index], state)
+
+
+@pytest.mark.parametrize("policy", [RESET_EVERY_BATCH, CARRY_WITHIN_EPOCH, CARRY_ALWAYS], ids=lambda p: p.name)
+def test_carried_state_changes_the_output_and_reset_does_not(policy):
+    # Two training steps on the same sample, M (A is 0.0: no signal), at learning rate 0: the
+    # weights stay, so the second step differs from the first only by the (h, c) it starts from,
+    # which is what train_step's policy gives it.
     x, y = one_char_data()
-    spec = ModelSpec("lstm", 1, 1, 26, units=8)
-    same_twice = np.repeat(x[12:13], 2, axis=0)  # the symbol M fed twice (A is 0.0: no signal)
-    outputs = {}
-    for name in ("carry-always", "reset-every-batch"):
-        config = TrainConfig(epochs=1, batch_size=1, shuffle=False, policy=name)
-        trainer = Trainer(spec, config, same_twice, y[:2])
-        weights = trainer.initial_weights([0])
-        evaluation = trainer._evaluate([w for w in weights], same_twice, y[:2], trainer.layout)
-        outputs[name] = np.asarray(evaluation[2])[0]  # (sample, classes)
-    assert not np.allclose(outputs["carry-always"][0], outputs["carry-always"][1], atol=1e-6)
-    np.testing.assert_array_equal(outputs["reset-every-batch"][0], outputs["reset-every-batch"][1])
+    same_twice, targets = np.repeat(x[12:13], 2, axis=0), np.repeat(y[12:13], 2)
+    config = TrainConfig(epochs=1, batch_size=1, shuffle=False, policy=policy, learning_rate=0.0)
+    trainer = Trainer(ModelSpec("lstm", 1, 1, 26, units=8), config, same_twice, targets)
+    state = one_seed(trainer.initial_state([0]))
+    step = jax.jit(trainer.train_step)
+    losses = []
+    for index in range(2):
+        batch = Batch(same_twice[index:index + 1], targets[index:index + 1], np.ones(1, np.float32), index)
+        state, metrics = step(state, batch)
+        losses.append(float(metrics.loss))
+    for after, before in zip(state.trainable, trainer.initial_weights([0])):
+        np.testing.assert_array_equal(after, before[0])
+    if policy.carries_state:
+        assert abs(losses[1] - losses[0]) > 1e-4, losses
+    else:
+        assert losses[1] == losses[0], losses
+
+
+def test_dropout_draws_a_new_mask_every_step_and_for_every_seed():
+    # Dropout's SeedGenerator keeps its state in a non-trainable variable; train_step must return
+    # it (else one mask forever) and every seed must start its own (else one mask for all).
+    x, y = one_char_data()
+    spec = ModelSpec("lstm", 1, 1, 26, units=8, dropout=0.5)
+    config = TrainConfig(epochs=1, batch_size=5, shuffle=False, learning_rate=0.0)
+    trainer = Trainer(spec, config, x, y)
+    same = [np.repeat(w[:1], 2, axis=0) for w in trainer.initial_weights([0])]  # seed 0's weights for both
+    state = trainer.initial_state([0, 1], weights=same)
+    batch = Batch(x[:5], y[:5], np.ones(5, np.float32), 0)
+    step = jax.jit(jax.vmap(trainer.train_step, in_axes=(0, None)))
+    after_one, first = step(state, batch)
+    after_two, second = step(after_one, batch)
+    # Same weights, same batch: only the two seeds' masks can tell their losses apart...
+    assert first.loss[0] != first.loss[1]
+    # ...and at learning rate 0 only a new mask can tell one step's loss from the next.
+    assert (first.loss != second.loss).all()
+    # The generators' states, in model order: the LSTM cell's (no dropout of its own: it draws
+    # nothing), then Dropout's, which advances by one draw, [0, 1], each step; each seed's apart.
+    lstm_cell, dropout = zip(*(s.non_trainable for s in (state, after_one, after_two)))
+    assert all(np.array_equal(lstm_cell[0], later) for later in lstm_cell[1:])
+    np.testing.assert_array_equal(np.diff(np.stack(dropout), axis=0), [[[0, 1]] * 2] * 2)
+    assert dropout[0][0, 0] != dropout[0][1, 0]
+
+    # Trained as usual from the same weights, the two seeds end apart, the same way every time
+    # (the generators' states come from the seeds, not from Keras's random default).
+    config = TrainConfig(epochs=3, batch_size=5, shuffle=False)
+    first_run = Trainer(spec, config, x, y).train([0, 1], weights=same)
+    second_run = Trainer(spec, config, x, y).train([0, 1], weights=same)
+    assert not np.allclose(first_run.weights[0][0], first_run.weights[0][1])
+    for a, b in zip(first_run.weights, second_run.weights):
+        np.testing.assert_array_equal(a, b)
+    # Evaluation draws no masks: the same weights give the same outputs.
+    outputs = trainer.outputs(same)
+    np.testing.assert_array_equal(outputs[0], outputs[1])
 
 
 def test_seed_alone_equals_seed_among_eight():
@@ -169,16 +223,16 @@ def test_masked_padding_leaves_the_state_at_zero():
     # Non-zero biases, as after training: a zero input then moves the state, so a padding step
     # that is not skipped shows (with Keras's zero biases it would not).
     weights[2] = weights[2] + 0.5
-    padded = np.asarray(trainer._evaluate(weights, x, framed.targets, trainer.layout)[2])
+    padded = trainer.outputs(weights)  # (seed, sample, classes)
     single = Trainer(short, TrainConfig(epochs=1, batch_size=1, shuffle=False), x[:1, -1:], framed.targets[:1])
-    alone = np.asarray(single._evaluate(weights, x[:1, -1:], framed.targets[:1], single.layout)[2])
+    alone = single.outputs(weights)
     # "- - - A" with a mask predicts exactly what "A" alone predicts...
     np.testing.assert_allclose(padded[0, 0], alone[0, 0], rtol=1e-5, atol=1e-6)
-    # ...and the same run padded with zeros (the seed's way, no mask) does not.
+    # ...and the same run padded with zeros (the tutorial's way, no mask) does not.
     unmasked = ModelSpec("lstm", framed.steps, 1, 26, units=4)
     zeros = np.where(framed.inputs == framing.PAD, 0, framed.inputs)
     plain = Trainer(unmasked, TrainConfig(epochs=1, batch_size=1, shuffle=False), enc.encode(zeros), framed.targets)
-    zero_padded = np.asarray(plain._evaluate(weights, enc.encode(zeros), framed.targets, plain.layout)[2])
+    zero_padded = plain.outputs(weights)
     assert np.abs(zero_padded[0, 0] - alone[0, 0]).max() > 1e-4
 
 
@@ -189,6 +243,26 @@ def test_bad_configuration_is_a_value_error():
         TrainConfig(epochs=1, batch_size=1, shuffle=True, policy="carry-always")
     with pytest.raises(ValueError, match="policy"):
         TrainConfig(epochs=1, batch_size=1, shuffle=False, policy="sometimes")
+    with pytest.raises(ValueError, match="loss"):
+        TrainConfig(epochs=1, batch_size=1, shuffle=False, loss="hinge")
+    with pytest.raises(ValueError, match="dropout"):
+        ModelSpec("lstm", 1, 1, 26, dropout=1.0)
+
+
+def test_configurations_hold_named_objects_and_save_names():
+    by_name = TrainConfig(epochs=2, batch_size=3, shuffle=False, policy="carry-within-epoch",
+                          loss="mean_squared_error")
+    by_object = TrainConfig(epochs=2, batch_size=3, shuffle=False, policy=CARRY_WITHIN_EPOCH, loss=MEAN_SQUARED_ERROR)
+    assert by_name == by_object and by_name.policy is CARRY_WITHIN_EPOCH and by_name.carries_state
+    saved = by_object.to_dict()
+    assert saved == {"epochs": 2, "batch_size": 3, "shuffle": False, "policy": "carry-within-epoch",
+                     "loss": "mean_squared_error", "learning_rate": 0.001}
+    assert TrainConfig.from_dict(saved) == by_object
+    # A model saved before dropout existed reads back as one without it.
+    old = {"kind": "lstm", "steps": 1, "features": 1, "outputs": 26, "units": 8, "mask_value": None,
+           "output_activation": "softmax", "unroll": False}
+    assert ModelSpec.from_dict(old).dropout == 0.0
+    assert [layer.name for layer in ModelSpec.from_dict(old).build().layers] == ["x", "h", "c", "lstm", "dense"]
 
 
 def test_seeds_that_do_not_fill_the_devices_come_back_alone():

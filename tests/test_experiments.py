@@ -1,12 +1,13 @@
-"""The registry against the seed's table in SPEC.md, and the framings behind it."""
+"""The registry against the tutorial's table (the project's specification), and the framings behind it."""
 
 import numpy as np
 import pytest
 
+from lstmstate.core import baselines
 from lstmstate.tutorial import experiments
 from lstmstate.core import framing
 
-# (data shape, units, epochs, batch, shuffle, carries state, published) from SPEC.md's table
+# (data shape, units, epochs, batch, shuffle, carries state, published) from the tutorial's published table
 SEED_TABLE = {
     "one-char": ((25, 1, 1), 32, 500, 1, True, False, 0.84),
     "window-features": ((23, 1, 3), 32, 500, 1, True, False, 0.8696),
@@ -28,7 +29,7 @@ def test_seed_experiments_match_the_published_configuration(name):
     assert setup.config.shuffle == shuffle and setup.config.carries_state == stateful
     assert experiment.published_accuracy == pytest.approx(published)
     assert setup.encoding.name == "scalar" and setup.config.learning_rate == 0.001
-    # the seed's input encoding: id / 26
+    # the tutorial's input encoding: id / 26
     assert setup.x.max() <= 25 / 26 and setup.x.min() >= 0
 
 
@@ -55,8 +56,16 @@ def test_variable_length_pads_with_a_then_with_a_reserved_id():
 def test_memory_experiments_need_context():
     setup = experiments.get("memory-stateless").setup()
     assert setup.vocabulary.symbols == tuple("ABCDEFXYZ")
+    # The same input, C, is followed by D and by X: no function of the current symbol gets both,
+    # so the memoryless ceiling is below 100%: 3 of the 35 pairs (C -> the rarer-chosen successor) are lost.
+    framed = setup.framed
+    after_c = set(framed.targets[framed.last_ids() == setup.vocabulary.encode("C")[0]].tolist())
+    assert setup.vocabulary.decode(sorted(after_c)) == ["D", "X"]
+    assert baselines.memoryless_ceiling(framed.last_ids(), framed.targets) == pytest.approx(32 / 35)
+    # The stateful twin reads the same pairs as one stream, in order, so its state can hold what came before C.
     stateful = experiments.get("memory-stateful").setup()
     assert stateful.config.carries_state and not stateful.config.shuffle
+    np.testing.assert_array_equal(stateful.framed.inputs, framed.inputs)
 
 
 def test_unknown_experiment_lists_the_known_ones():

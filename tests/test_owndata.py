@@ -7,15 +7,13 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from lstmstate.core import baselines as baseline
-from lstmstate.owndata import dataset
-from lstmstate.core import framing
-from lstmstate.owndata import split as holdout
-from lstmstate.trained import prediction
-from lstmstate.owndata import framed as samples
-from lstmstate.owndata import training as userrun
+from lstmstate.core import baselines, framing
 from lstmstate.core.engine import TrainConfig, Trainer
 from lstmstate.core.model import ModelSpec
+from lstmstate.owndata import dataset, training
+from lstmstate.owndata import framed as samples
+from lstmstate.owndata.split import split as split_sequence
+from lstmstate.trained import keras_export, prediction, saved
 
 PATTERN = "aaaabbbccd"  # after a comes a three times in four: context (how many a's) decides
 SENTENCE = "the cat sat on the mat and the dog sat on the log "
@@ -75,26 +73,26 @@ def test_numbers_read_the_columns_asked_for(series_file):
 def test_baselines_agree_with_their_definitions():
     rng = np.random.default_rng(0)
     ids = rng.integers(0, 5, 300).astype(np.int32)
-    split = holdout.split(len(ids), 0.25)
-    rule = baseline.most_frequent_successor(ids[:split.train_items - 1], ids[1:split.train_items])
+    split = split_sequence(len(ids), 0.25)
+    rule = baselines.most_frequent_successor(ids[:split.train_items - 1], ids[1:split.train_items])
     expected = np.mean([rule[p] == n for p, n in zip(ids[split.train_items - 1:-1], ids[split.train_items:])])
-    assert holdout.successor_accuracy(ids, split, 5) == pytest.approx(expected)
-    assert holdout.memoryless_ceiling_held_out(ids, split, 5) == pytest.approx(
-        baseline.memoryless_ceiling(ids[split.train_items - 1:-1], ids[split.train_items:]))
+    assert baselines.successor_accuracy(ids, split.train_items, 5) == pytest.approx(expected)
+    assert baselines.memoryless_ceiling_held_out(ids, split.train_items, 5) == pytest.approx(
+        baselines.memoryless_ceiling(ids[split.train_items - 1:-1], ids[split.train_items:]))
 
 
 def test_pattern_baseline_by_hand(pattern_file):
     # After a: a three times, b once; after b: b twice, c once; after c: c or d (tie: c); after d: a.
     # The rule a->a, b->b, c->c, d->a gets 3 + 2 + 1 + 1 = 7 of every 10 right.
     data = dataset.read(pattern_file)
-    split = holdout.split(data.items, 0.25)
-    assert holdout.successor_accuracy(data.ids, split, 4) == pytest.approx(0.7)
-    assert holdout.memoryless_ceiling_held_out(data.ids, split, 4) == pytest.approx(0.7)
+    split = split_sequence(data.items, 0.25)
+    assert baselines.successor_accuracy(data.ids, split.train_items, 4) == pytest.approx(0.7)
+    assert baselines.memoryless_ceiling_held_out(data.ids, split.train_items, 4) == pytest.approx(0.7)
 
 
 def test_every_framing_is_scored_on_the_same_held_out_targets(pattern_file, series_file):
     for data in (dataset.read(pattern_file), dataset.read(series_file, target="b")):
-        split = holdout.split(data.items, 0.25)
+        split = split_sequence(data.items, 0.25)
         for name in samples.FRAMINGS:
             framed = samples.frame(data, split, name, window=3, batch_size=4 if name == "stateful-streams" else None)
             scored = np.sort(framed.layout.reshape(-1))
@@ -109,7 +107,7 @@ def test_every_framing_is_scored_on_the_same_held_out_targets(pattern_file, seri
 
 def test_numbers_are_scaled_on_the_training_part_only(series_file):
     data = dataset.read(series_file, target="b")
-    split = holdout.split(data.items, 0.25)
+    split = split_sequence(data.items, 0.25)
     framed = samples.frame(data, split, "one-step", window=1, batch_size=None)
     train = data.values[:split.train_items]
     assert framed.scaling.mean == pytest.approx(train.mean(axis=0).tolist())
@@ -161,7 +159,7 @@ def test_one_step_on_words_cannot_pass_the_memoryless_ceiling(tmp_path):
     path = tmp_path / "sentence.txt"
     path.write_text(SENTENCE * 20)
     data = dataset.read(path, tokens="word")
-    outcome = userrun.train(data, userrun.Plan(framing="one-step", epochs=3, seeds=2, holdout=0.2))
+    outcome = training.train(data, training.Plan(framing="one-step", epochs=3, seeds=2, holdout=0.2))
     assert outcome.metric == "accuracy" and outcome.scores.shape == (2,)
     # One word of input is a function of the previous word: it can never beat the exact ceiling.
     assert (outcome.scores <= outcome.ceiling + 1e-9).all()
@@ -179,9 +177,20 @@ def test_numbers_report_rmse_in_original_units_beside_persistence(series_file, t
     persistence = np.sqrt(np.mean((held - values[159:-1]) ** 2))
     assert payload["holdout"]["metric"] == "rmse"
     assert payload["baseline"]["score"] == pytest.approx(persistence)
-    # an RMSE in units of b (|b| <= 1): a few epochs cannot be far off, nor exactly right
-    assert 0 < payload["holdout"]["mean"] < 2
-    assert json.loads((out / "window-timesteps" / "setup.json").read_text())["scaling"]["columns"] == ["a", "b"]
+    # Each seed's RMSE, recomputed by hand from the saved run: the saved weights in a plain Keras
+    # model, windows of the two columns scaled with the saved training-part scaling, the output
+    # turned back into units of b. A wrong scaling, window or target column would not match.
+    setup = json.loads((out / "window-timesteps" / "setup.json").read_text())
+    scaling = setup["scaling"]
+    assert scaling["columns"] == ["a", "b"]
+    table = np.loadtxt(series_file, delimiter=",", skiprows=1)  # (item, column)
+    scaled = (table - np.asarray(scaling["mean"])) / np.asarray(scaling["scale"])
+    windows = np.stack([scaled[t - 3:t] for t in range(160, 200)]).astype(np.float32)  # (held-out, step=3, 2)
+    saved_run = saved.load(out)
+    for index, reported in enumerate(payload["holdout"]["per_seed"]):
+        model = keras_export.keras_model(saved_run.spec, saved_run.member_weights(index), stateful=False)
+        values = model.predict(windows, verbose=0)[:, 0] * scaling["scale"][1] + scaling["mean"][1]
+        assert np.sqrt(np.mean((values - held) ** 2)) == pytest.approx(reported, rel=1e-4)
     # The saved model of numbers exports as plain Keras; generate says why it cannot run on numbers.
     code, stdout, _ = run_cli(monkeypatch, capsys, "export", out, "--to", tmp_path / "series.keras")
     assert code == 0 and (tmp_path / "series.keras").is_file()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from conftest import run_cli
 from lstmstate.core import encoding
 from lstmstate.core import framing
-from lstmstate.core.engine import TrainConfig, _batch_layout
+from lstmstate.core.engine import TrainConfig, batch_layout
 
 sequences = st.lists(st.integers(min_value=0, max_value=5), min_size=0, max_size=30)
 
@@ -57,7 +57,7 @@ def test_batch_layouts_cover_every_sample_once_or_raise(samples, batch, carry):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            layout, weight = _batch_layout(samples, config)
+            layout, weight = batch_layout(samples, config)
         except ValueError:
             assert carry and batch > samples
             return

@@ -12,7 +12,8 @@ from rich.console import Console
 
 from lstmstate.output import figures
 from lstmstate.output import report
-from lstmstate.storage import runfolder as results
+from lstmstate.core import statistics
+from lstmstate.storage import files, runfolder
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.model import ModelSpec, initial_weights
 from lstmstate.output.progress import progress_bar
@@ -32,7 +33,7 @@ def _entry(per_seed, published, policy="reset-every-batch", generation=None):
         "section": "a section", "shows": "what it shows", "published_accuracy": published, "epochs": 4,
         "units": 8, "batch_size": 1, "shuffle": policy == "reset-every-batch", "policy": policy, "model": "lstm",
         "samples": 25, "seeds": list(range(len(per_seed))), "seconds": 1.5,
-        "accuracy": results.accuracy_block(per_seed), "perfect_share": float(np.mean(per_seed == 1)),
+        "accuracy": statistics.accuracy_block(per_seed), "perfect_share": float(np.mean(per_seed == 1)),
         "loss": {"per_seed": [1.0] * len(per_seed)}, "median_seed": 1, "memoryless_ceiling": 0.6,
         "curves": {"loss": _curve([3.2, 2.0, 1.1, 0.5]), "accuracy": _curve([0.1, 0.4, 0.7, 0.8])},
         "transcript": ["['A'] -> B", "['B'] -> C"],
@@ -53,12 +54,12 @@ GENERATION = {
 @pytest.fixture
 def payload():
     return {
-        "format_version": results.FORMAT_VERSION, "lstmstate_version": "0.1.0", "created": "2025-01-01T12:00:00",
+        "format_version": runfolder.FORMAT_VERSION, "lstmstate_version": "0.1.0", "created": "2025-01-01T12:00:00",
         "versions": {"python": "3.11", "keras": "3.15.1", "jax": "0.10.2", "backend": "jax"},
         "machine": {"platform": "Linux", "processor": "x86_64", "cpus": 2}, "seeds": [0, 1, 2],
         "experiments": {"one-char": _entry([0.8, 0.84, 0.88], 0.84),
                         "stateful": _entry([1.0, 1.0, 0.96], 1.0, "carry-within-epoch", GENERATION)},
-        "verdicts": [{"claim": "cold start needs priming", "seed_says": "cold at K it predicts B",
+        "verdicts": [{"claim": "cold start needs priming", "tutorial_says": "cold at K it predicts B",
                       "measured": "cold K -> L in 0% of seeds", "verdict": "supported",
                       "evidence": "a < b & c | d"}],
     }
@@ -108,13 +109,13 @@ def test_state_trace_matches_the_whole_sequence_in_one_call():
 
 
 def test_report_is_self_contained_and_reads_as_a_paper(tmp_path, payload):
-    results.write_json(tmp_path / "results.json", payload)
+    files.write_json(tmp_path / "results.json", payload)
     html_path, md_path = report.write_report(tmp_path)
     page = html_path.read_text()
     for heading in ("What was run", "Results", "Claims", "Pictures"):
         assert heading in page
     assert "keras 3.15.1" in page and "2 CPUs" in page
-    assert "84.0%" in page and "supported" in page
+    assert "84.00%" in page and "84.0%<" not in page and "supported" in page  # the terminal's format
     assert "a &lt; b &amp; c | d" in page  # text is escaped, not markup
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
     # accuracy, two curve figures, the generation (no weights saved here, so no state heatmap)
@@ -133,7 +134,7 @@ def test_report_of_damaged_results_is_a_value_error(tmp_path, payload):
     with pytest.raises(ValueError, match="no results.json"):
         report.write_report(tmp_path)
     del payload["experiments"]["one-char"]["accuracy"]["ci95"]
-    results.write_json(tmp_path / "results.json", payload)
+    files.write_json(tmp_path / "results.json", payload)
     with pytest.raises(ValueError, match="damaged"):
         report.write_report(tmp_path)
 
@@ -155,7 +156,7 @@ def test_progress_shows_epochs_seeds_and_time_left_only_on_a_terminal():
 
 
 def test_results_json_of_a_report_stays_unchanged(tmp_path, payload):
-    results.write_json(tmp_path / "results.json", payload)
+    files.write_json(tmp_path / "results.json", payload)
     before = (tmp_path / "results.json").read_bytes()
     report.write_report(tmp_path)
     assert (tmp_path / "results.json").read_bytes() == before
@@ -167,7 +168,7 @@ def test_report_command_regenerates_and_rejects_a_bad_folder(tmp_path, payload):
     import sys
 
     cli = [sys.executable, "-c", "from lstmstate.cli import main; main()", "report"]
-    results.write_json(tmp_path / "results.json", payload)
+    files.write_json(tmp_path / "results.json", payload)
     done = subprocess.run([*cli, str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "report.html").is_file() and (tmp_path / "figures" / "accuracy.png").is_file()
@@ -177,17 +178,17 @@ def test_report_command_regenerates_and_rejects_a_bad_folder(tmp_path, payload):
 
 
 def test_report_lists_an_experiment_whose_seeds_all_diverged(tmp_path, payload):
-    # As suite.entry writes it when every loss became NaN: no accuracy, only the count.
+    # As tutorial.outcome.entry writes it when every loss became NaN: no accuracy, only the count.
     payload["experiments"]["whole-batch"] = {
         "section": "LSTM State Within A Batch", "published_accuracy": 1.0, "epochs": 4, "seeds": [0, 1, 2],
         "seconds": 1.0, "accuracy": {"mean": None, "ci95": [None, None], "per_seed": []}, "perfect_share": None,
         "diverged": {"count": 3, "seeds": [0, 1, 2]}}
     payload["experiments"]["one-char"]["diverged"] = {"count": 1, "seeds": [2]}
-    payload["experiments"]["one-char"]["accuracy"] = results.accuracy_block([0.8, 0.84])
-    results.write_json(tmp_path / "results.json", payload)
+    payload["experiments"]["one-char"]["accuracy"] = statistics.accuracy_block([0.8, 0.84])
+    files.write_json(tmp_path / "results.json", payload)
     html_path, _ = report.write_report(tmp_path)
     page = html_path.read_text()
     assert "every seed diverged" in page
-    assert "one-char (seed 1, accuracy 84.0%)" in page  # the median seed found among the kept seeds
+    assert "one-char (seed 1, accuracy 84.00%)" in page  # the median seed found among the kept seeds
     assert "(+1 diverged)" in figures.accuracy_per_seed(
         {"one-char": payload["experiments"]["one-char"]}).axes[0].get_yticklabels()[0].get_text()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lstmstate.storage import runfolder as results
+from lstmstate.storage import files, runfolder
+from lstmstate.tutorial.suite import run_suite
 
 CLI = [sys.executable, "-c", "from lstmstate.cli import main; main()"]
 
@@ -23,9 +24,8 @@ def _numbers(payload: dict) -> dict:
 
 
 def test_same_seeds_same_numbers(tmp_path):
-    from lstmstate import cli
-    first, _ = cli._run_all(["one-char", "stateful"], 2, tmp_path / "a", epochs=4, units=4, quiet=True)
-    second, _ = cli._run_all(["one-char", "stateful"], 2, tmp_path / "b", epochs=4, units=4, quiet=True)
+    first = run_suite(["one-char", "stateful"], 2, tmp_path / "a", epochs=4, units=4).payload
+    second = run_suite(["one-char", "stateful"], 2, tmp_path / "b", epochs=4, units=4).payload
     assert _numbers(first) == _numbers(second)
     saved = json.loads((tmp_path / "a" / "results.json").read_text())
     assert _numbers(saved) == _numbers(json.loads((tmp_path / "b" / "results.json").read_text()))
@@ -61,36 +61,34 @@ def test_ctrl_c_keeps_finished_experiments(tmp_path):
 
 def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     target = tmp_path / "results.json"
-    results.write_json(target, {"a": 1})
+    files.write_json(target, {"a": 1})
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(OSError):
-        results.write_json(target, {"a": 2})
+        files.write_json(target, {"a": 2})
     assert json.loads(target.read_text()) == {"a": 1}
     assert [p.name for p in Path(tmp_path).iterdir()] == ["results.json"]
 
 
 def test_a_damaged_or_foreign_run_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no results.json"):
-        results.read_results(tmp_path)
+        runfolder.read_results(tmp_path)
     (tmp_path / "results.json").write_text("{not json")
     with pytest.raises(ValueError, match="damaged"):
-        results.read_results(tmp_path)
+        runfolder.read_results(tmp_path)
     (tmp_path / "results.json").write_text(json.dumps({"format_version": 999, "experiments": {}}))
     with pytest.raises(ValueError, match="format 999"):
-        results.read_results(tmp_path)
+        runfolder.read_results(tmp_path)
 
 
 def test_a_diverged_seed_is_left_out_and_does_not_poison_the_others():
     import numpy as np
 
-    from lstmstate.tutorial import experiments
-    from lstmstate.tutorial import suite
-    from lstmstate.tutorial import verdicts
     from lstmstate.core.engine import Trainer
+    from lstmstate.tutorial import experiments, outcome, verdicts
 
     experiment = experiments.get("one-char")
     setup = experiment.setup(epochs=3, units=4)
@@ -105,8 +103,7 @@ def test_a_diverged_seed_is_left_out_and_does_not_poison_the_others():
     for index in (0, 2):  # the other seeds train exactly as without the poisoned one
         np.testing.assert_allclose(population.loss[index], alone.loss[index], rtol=1e-6)
 
-    outcome = suite.Outcome(experiment, setup, population, evaluation, 1.0)
-    entry = suite.entry(outcome)
+    entry = outcome.entry(outcome.Outcome(experiment, setup, population, evaluation, 1.0))
     assert entry["diverged"] == {"count": 1, "seeds": [1]}
     assert len(entry["accuracy"]["per_seed"]) == 2
     assert all(np.isfinite(entry["accuracy"]["per_seed"]))

@@ -7,15 +7,12 @@ import numpy as np
 import pytest
 
 from conftest import run_cli, run_reference
-from lstmstate.tutorial import experiments
-from lstmstate.trained import keras_export
-from lstmstate.storage import runfolder as results
-from lstmstate.trained import saved as saved_run
-from lstmstate.trained import state_trace
-from lstmstate.trained import stream
-from lstmstate.tutorial import suite
 from lstmstate.core.engine import Trainer
+from lstmstate.storage import runfolder
+from lstmstate.trained import keras_export, state_trace, stream
+from lstmstate.trained.saved import load as load_run
 from lstmstate.trained.generation import StepModel, generate
+from lstmstate.tutorial import experiments, outcome as tutorial_outcome
 
 STATEFUL_SEEDS = [0, 1, 2]
 STATEFUL_EPOCHS = 150  # enough for 100% on the 25 pairs (300 as published; 150 keeps the test fast)
@@ -23,10 +20,10 @@ STATEFUL_EPOCHS = 150  # enough for 100% on the 25 pairs (300 as published; 150 
 
 @pytest.fixture(scope="module")
 def stateful_run(tmp_path_factory):
-    """A run folder holding the seed's stateful experiment, trained for three seeds."""
+    """A run folder holding the tutorial's stateful experiment, trained for three seeds."""
     folder = tmp_path_factory.mktemp("stateful-run")
-    outcome = suite.run_experiment(experiments.get("stateful"), STATEFUL_SEEDS, epochs=STATEFUL_EPOCHS)
-    suite.save(folder, outcome)
+    outcome = tutorial_outcome.run_experiment(experiments.get("stateful"), STATEFUL_SEEDS, epochs=STATEFUL_EPOCHS)
+    runfolder.write_entry(folder, tutorial_outcome.saved_entry(outcome))
     return folder, outcome
 
 
@@ -34,8 +31,8 @@ def stateful_run(tmp_path_factory):
 def window_run(tmp_path_factory):
     """A run folder holding the stateless three-step window experiment, barely trained."""
     folder = tmp_path_factory.mktemp("window-run")
-    outcome = suite.run_experiment(experiments.get("window-timesteps"), [0, 1], epochs=3)
-    suite.save(folder, outcome)
+    outcome = tutorial_outcome.run_experiment(experiments.get("window-timesteps"), [0, 1], epochs=3)
+    runfolder.write_entry(folder, tutorial_outcome.saved_entry(outcome))
     return folder, outcome
 
 
@@ -44,7 +41,7 @@ def window_run(tmp_path_factory):
 def test_trained_stateful_model_needs_priming_to_continue_from_k(stateful_run):
     _, outcome = stateful_run
     assert outcome.accuracy.tolist() == [1.0, 1.0, 1.0]
-    saved = saved_run.load(stateful_run[0])
+    saved = load_run(stateful_run[0])
     for index in range(len(STATEFUL_SEEDS)):
         cold = [s.predicted for s in saved.generate("K", 3, index=index)]
         primed = [s.predicted for s in saved.generate("K", 3, list("ABCDEFGHIJ"), index=index)]
@@ -90,7 +87,7 @@ def test_generate_bad_input_is_one_line_and_exit_2(stateful_run, monkeypatch, ca
 
 def test_window_model_slides_its_window_and_agrees_with_the_engine(window_run):
     folder, outcome = window_run
-    saved = saved_run.load(folder, "window-timesteps")
+    saved = load_run(folder, "window-timesteps")
     assert not saved.stateful
     steps = saved.generate("K", 3, list("HIJ"), index=0)
     first, second, third = steps
@@ -116,21 +113,24 @@ def test_loading_another_version_or_a_damaged_file_is_a_clear_error(stateful_run
     setup_path = folder / "stateful" / "setup.json"
     setup = json.loads(setup_path.read_text())
 
-    setup_path.write_text(json.dumps({**setup, "format_version": results.FORMAT_VERSION + 1}))
-    with pytest.raises(ValueError, match="run format 2; this lstmstate reads format 1"):
-        saved_run.load(folder)
+    # A folder of the first format (the tutorial was "the seed" there) is refused, naming both versions.
+    assert runfolder.FORMAT_VERSION == 2
+    for version in (1, 3):
+        setup_path.write_text(json.dumps({**setup, "format_version": version}))
+        with pytest.raises(ValueError, match=f"run format {version}; this lstmstate reads format 2 only"):
+            load_run(folder)
 
     setup_path.write_text(json.dumps(setup)[:-20])
     with pytest.raises(ValueError, match="setup.json is damaged"):
-        saved_run.load(folder)
+        load_run(folder)
 
     setup_path.write_text(json.dumps({**setup, "vocabulary": setup["vocabulary"][:-1]}))
     with pytest.raises(ValueError, match="predicts 26 classes but the vocabulary has 25"):
-        saved_run.load(folder)
+        load_run(folder)
 
     setup_path.write_text(json.dumps({**setup, "seeds": [0, 1]}))
     with pytest.raises(ValueError, match=r"w0 is \(3, 1, 200\), the model needs \(2, 1, 200\)"):
-        saved_run.load(folder)
+        load_run(folder)
 
     setup_path.write_text(json.dumps(setup))
     weights_path = folder / "stateful" / "weights.npz"
@@ -138,15 +138,15 @@ def test_loading_another_version_or_a_damaged_file_is_a_clear_error(stateful_run
     arrays["w0"][1] = np.nan  # seed index 1 diverged; the others stay usable
     np.savez(weights_path, **arrays)
     with pytest.raises(ValueError, match=r"seed 1 \(index 1\) of 'stateful' diverged"):
-        saved_run.load(folder).generate("K", 1, index=1)
-    assert saved_run.load(folder).generate("K", 1, index=0)[0].predicted == "B"
+        load_run(folder).generate("K", 1, index=1)
+    assert load_run(folder).generate("K", 1, index=0)[0].predicted == "B"
 
     weights_path.write_bytes(weights_path.read_bytes()[:1000])
     with pytest.raises(ValueError, match="weights.npz is damaged"):
-        saved_run.load(folder)
+        load_run(folder)
     weights_path.unlink()
     with pytest.raises(ValueError, match="weights.npz is missing"):
-        saved_run.load(folder)
+        load_run(folder)
 
 
 def test_a_folder_of_several_experiments_needs_a_choice(stateful_run, window_run, tmp_path):
@@ -154,11 +154,11 @@ def test_a_folder_of_several_experiments_needs_a_choice(stateful_run, window_run
     _copy_run(stateful_run[0] / "stateful", folder / "stateful")
     _copy_run(window_run[0] / "window-timesteps", folder / "window-timesteps")
     with pytest.raises(ValueError, match="holds 2 experiments; choose one with --experiment: stateful, window-timesteps"):
-        saved_run.load(folder)
-    assert saved_run.load(folder, "stateful").name == "stateful"
-    assert saved_run.load(folder / "window-timesteps").name == "window-timesteps"  # an experiment's own folder
+        load_run(folder)
+    assert load_run(folder, "stateful").name == "stateful"
+    assert load_run(folder / "window-timesteps").name == "window-timesteps"  # an experiment's own folder
     with pytest.raises(ValueError, match="no saved experiments"):
-        saved_run.load(tmp_path)
+        load_run(tmp_path)
 
 
 # ---- parallel streams and another batch size ------------------------------------------------
@@ -246,10 +246,10 @@ def test_exported_models_reproduce_the_engine_in_plain_keras_on_tensorflow(
                        "--seed-index", 2, "--to", tmp_path / "stateful.keras")
     assert code == 0 and "LSTM(50, stateful=True) with keras.Input(batch_shape=(1, 1, 1))" in out
     assert "KERAS_BACKEND=tensorflow" in out
-    saved_window = saved_run.load(window_folder)
+    saved_window = load_run(window_folder)
     saved_window.export(tmp_path / "window.keras", index=1)
 
-    saved = saved_run.load(stateful_folder)
+    saved = load_run(stateful_folder)
     windows = window_outcome.setup.x
     np.savez(tmp_path / "in.npz", x=stateful_outcome.setup.x, windows=windows)
     run_reference(tensorflow_python, EXPORT_REFERENCE, str(tmp_path / "in.npz"), str(tmp_path / "stateful.keras"),
@@ -272,15 +272,15 @@ def test_exported_models_reproduce_the_engine_in_plain_keras_on_tensorflow(
 
 def test_export_needs_a_keras_file_name(stateful_run, tmp_path):
     with pytest.raises(ValueError, match="must end in .keras"):
-        saved_run.load(stateful_run[0]).export(tmp_path / "model.h5")
+        load_run(stateful_run[0]).export(tmp_path / "model.h5")
     with pytest.raises(ValueError, match="does not exist"):
-        saved_run.load(stateful_run[0]).export(tmp_path / "missing" / "model.keras")
+        load_run(stateful_run[0]).export(tmp_path / "missing" / "model.keras")
 
 
 # ---- state capture ------------------------------------------------------------------------
 
 def test_state_trace_shapes_and_values(stateful_run, window_run):
-    saved = saved_run.load(stateful_run[0])
+    saved = load_run(stateful_run[0])
     trace = saved.trace(list("ABCDEFGHIJK"), index=0)
     assert trace.h.shape == trace.c.shape == (11, 50)
     assert "".join(trace.predicted) == "BCDEFGHIJKL"
@@ -292,16 +292,16 @@ def test_state_trace_shapes_and_values(stateful_run, window_run):
     assert np.abs(trace.h).max() <= 1.0  # h = o * tanh(c)
 
     # A three-step window model stepped one step at a time: its last step is the engine's sample.
-    window = saved_run.load(window_run[0])
+    window = load_run(window_run[0])
     window_trace = window.trace(list("IJK"), index=1)
     assert window_trace.predicted[-1] == window.vocabulary.symbols[window_run[1].evaluation.predictions[1][8]]
 
 
 def test_state_trace_rejects_models_without_one_symbol_per_step(tmp_path):
-    outcome = suite.run_experiment(experiments.get("window-features"), [0], epochs=1)
-    suite.save(tmp_path, outcome)
+    outcome = tutorial_outcome.run_experiment(experiments.get("window-features"), [0], epochs=1)
+    runfolder.write_entry(tmp_path, tutorial_outcome.saved_entry(outcome))
     with pytest.raises(ValueError, match="reads 3 symbols per step"):
-        saved_run.load(tmp_path).trace(list("ABC"))
+        load_run(tmp_path).trace(list("ABC"))
 
 
 def test_inspect_prints_the_state_and_writes_a_heatmap(stateful_run, monkeypatch, capsys, tmp_path):

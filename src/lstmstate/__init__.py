@@ -9,11 +9,7 @@ from lstmstate.core.compilation_cache import enable_compilation_cache  # noqa: E
 enable_compilation_cache()
 
 from lstmstate.core.vocabulary import Vocabulary  # noqa: E402
-from lstmstate.core import framing  # noqa: E402
-from lstmstate.core import encoding
-from lstmstate.core import model
-from lstmstate.core import policy
-from lstmstate.core import engine
+from lstmstate.core import encoding, engine, framing, model, policy  # noqa: E402
 
 __version__ = "0.1.0"
 

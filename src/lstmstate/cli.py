@@ -1,11 +1,9 @@
-"""The command line: each command parses its arguments and calls the library once.
+"""The command line: each command parses its arguments, calls the library once, and prints.
 
 Errors a user can cause (a bad name, a bad number, an unwritable folder) end in one line on
-stderr and exit code 2, never a traceback.
+stderr and exit code 2, never a traceback; Ctrl-C ends with what was kept and exit code 130.
 """
 
-import datetime
-import platform
 import sys
 import warnings
 from pathlib import Path
@@ -19,13 +17,14 @@ except ImportError:  # pragma: no cover - older typer on plain click
 from rich.console import Console
 from rich.table import Table
 
-from lstmstate.tutorial import experiments as registry
-from lstmstate.output import report
-from lstmstate.storage import runfolder as results
 from lstmstate.core import statistics
-from lstmstate.tutorial import suite
-from lstmstate.tutorial import verdicts
+from lstmstate.output import report
+from lstmstate.output.formatting import percent, score, share_of_seeds
 from lstmstate.output.progress import progress_bar
+from lstmstate.storage import runfolder
+from lstmstate.tutorial import experiments as registry
+from lstmstate.tutorial.outcome import Outcome, transcript_lines
+from lstmstate.tutorial import suite
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Understand and use LSTM state: the stateful-LSTM tutorial on Keras 3 + JAX, over many seeds.")
@@ -39,89 +38,20 @@ class UserError(Exception):
     """A mistake in what the user asked for: reported in one line, exit code 2."""
 
 
-class Interrupted(Exception):
-    """Ctrl-C during a run: what finished is already on disk; exit code 130."""
-
-
-def _out_folder(out: Path | None) -> Path:
-    """The run folder, created and checked writable now, before any training time is spent."""
-    if out is None:
-        out = Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise UserError(f"cannot write to --out {out}: {error.strerror or error}; "
-                        "give a folder you can create and write") from None
-    return out
-
-
-def _run_header(seeds: list[int]) -> dict:
-    import jax
-    import keras
-
-    from lstmstate import __version__
-    return {
-        "format_version": results.FORMAT_VERSION,
-        "lstmstate_version": __version__,
-        "created": datetime.datetime.now().isoformat(timespec="seconds"),
-        "versions": {"python": platform.python_version(), "keras": keras.__version__, "jax": jax.__version__,
-                     "backend": keras.backend.backend()},
-        "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                    "cpus": __import__("os").cpu_count()},
-        "seeds": seeds,
-        "experiments": {},
-        "verdicts": [],
-    }
-
-
-def _run_all(names: list[str], seeds: int, out: Path, epochs: int | None = None, units: int | None = None,
-             quiet: bool = False, streams: int | None = None) -> tuple[dict, list[suite.Outcome]]:
-    """Run experiments in order, writing results after each so that finished work is kept."""
-    seed_list = list(range(seeds))
-    payload = _run_header(seed_list)
-    outcomes = []
-    try:
-        with progress_bar(console, quiet) as bar:
-            for name in names:
-                _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units, streams)
-    except KeyboardInterrupt:
-        # Each finished experiment was written as it finished; the one in progress is dropped.
-        if payload["experiments"]:
-            report.write_report(out, payload)
-        kept = ", ".join(payload["experiments"]) or "nothing (no experiment had finished)"
-        raise Interrupted(f"interrupted: kept {kept} (results, weights, report) in {out}") from None
-    # The report is drawn once, at the end (or above, on Ctrl-C): drawing it after every
-    # experiment cost ~30 s of a suite.
-    report.write_report(out, payload)
-    return payload, outcomes
-
-
-def _run_one(name, seed_list, out, payload, outcomes, bar, epochs, units, streams=None) -> None:
-    """Run one experiment and write everything it produced."""
-    task = bar.add_task(name, total=1, seeds=len(seed_list))
-    outcome = suite.run_experiment(
-        registry.get(name), seed_list, epochs=epochs, units=units, streams=streams,
-        on_progress=lambda done, total: bar.update(task, completed=done, total=total))
-    outcomes.append(outcome)
-    payload["experiments"][name] = suite.entry(outcome)
-    payload["verdicts"] = verdicts.judge(payload["experiments"])
-    suite.save(out, outcome)
-    results.write_json(out / "results.json", payload)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.2f}%"
+def _progress(bar, total: int | None = None):
+    """``on_start(name, seeds)`` for the library: a bar per experiment or framing."""
+    def on_start(name: str, seeds: int | None = None):
+        task = bar.add_task(name, total=total or 1, seeds=seeds)
+        return lambda done, epochs: bar.update(task, completed=done, total=epochs)
+    return on_start
 
 
 @app.command("list")
 def list_experiments() -> None:
     """List the experiments."""
-    table = Table("experiment", "seed's section", "seed's figure", "what it shows")
+    table = Table("experiment", "tutorial's section", "tutorial's figure", "what it shows")
     for experiment in registry.EXPERIMENTS.values():
-        table.add_row(experiment.name, experiment.section, _pct(experiment.published_accuracy), experiment.shows)
+        table.add_row(experiment.name, experiment.section, percent(experiment.published_accuracy), experiment.shows)
     console.print(table)
 
 
@@ -133,34 +63,34 @@ def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate li
         out: Path | None = typer.Option(None, help="folder for results.json and weights"),
         quiet: bool = typer.Option(False, help="no progress bar"),
         streams: int | None = typer.Option(None, min=1, help="stateful experiments: train as B parallel streams")) -> None:
-    """Run one experiment: the seed-style output of the median seed, then the population."""
-    experiment = registry.get(name)
-    folder = _out_folder(out) if out is not None else None
+    """Run one experiment: the tutorial-style output of the median seed, then the population."""
+    folder = runfolder.prepare(out) if out is not None else None
     # Training warnings (a sequence trimmed to fit the streams) are shown as one line each, as they happen.
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = lambda message, *_: print(f"warning: {message}", file=sys.stderr)
-        if folder is None:
-            with progress_bar(console, quiet) as bar:
-                task = bar.add_task(name, total=1, seeds=seeds)
-                outcome = suite.run_experiment(
-                    experiment, list(range(seeds)), epochs=epochs, units=units, streams=streams,
-                    on_progress=lambda done, total: bar.update(task, completed=done, total=total))
-        else:
-            _, (outcome,) = _run_all([name], seeds, folder, epochs, units, quiet, streams)
+        with progress_bar(console, quiet) as bar:
+            suite_run = suite.run_suite([name], seeds, folder, epochs=epochs, units=units, streams=streams,
+                                  on_start=_progress(bar))
+    (outcome,) = suite_run.outcomes
     _print_transcript(outcome)
     _print_population(outcome)
     if folder is not None:
-        console.print(f"results written to {folder}/results.json")
+        _print_written(folder, report=True)
+
+
+def _print_written(folder: Path, report: bool = False) -> None:
+    console.print(f"results written to {folder}/results.json")
+    if report:
         console.print(f"report written to {folder}/report.html and report.md")
 
 
-def _print_transcript(outcome: suite.Outcome) -> None:
+def _print_transcript(outcome: Outcome) -> None:
     index = outcome.median_index
     print(f"{outcome.experiment.name}: {outcome.experiment.section} "
           f"(median seed, seed {outcome.population.seeds[index]})")
-    print(f"Model Accuracy: {100 * outcome.evaluation.accuracy[index]:.2f}%")
-    for line in suite.transcript_lines(outcome, index):
+    print(f"Model Accuracy: {percent(outcome.evaluation.accuracy[index])}")
+    for line in transcript_lines(outcome, index):
         print(line)
     median = outcome.generation.get("median_seed") if outcome.generation else None
     if median:
@@ -174,16 +104,16 @@ def _print_transcript(outcome: suite.Outcome) -> None:
             print(f"{given} -> {predicted}")
 
 
-def _print_population(outcome: suite.Outcome) -> None:
+def _print_population(outcome: Outcome) -> None:
     values = outcome.accuracy
     if outcome.diverged.any():
         print(f"{int(outcome.diverged.sum())} of {len(outcome.diverged)} seeds diverged "
               "(loss became NaN or infinite) and are left out of the statistics")
     low, high = statistics.bootstrap_ci(values)
-    print(f"Population: {len(values)} seeds, mean {_pct(statistics.mean(values))} "
-          f"[95% interval {_pct(low)}, {_pct(high)}], {100 * statistics.perfect_share(values):.0f}% of seeds at 100%, "
-          f"range {_pct(values.min())}..{_pct(values.max())}; seed's figure {_pct(outcome.experiment.published_accuracy)}; "
-          f"{outcome.seconds:.1f} s")
+    print(f"Population: {len(values)} seeds, mean {percent(statistics.mean(values))} "
+          f"[95% interval {percent(low)}, {percent(high)}], {share_of_seeds(statistics.perfect_share(values))} "
+          f"of seeds at 100%, range {percent(values.min())}..{percent(values.max())}; "
+          f"tutorial's figure {percent(outcome.experiment.published_accuracy)}; {outcome.seconds:.1f} s")
 
 
 @app.command("suite")
@@ -192,16 +122,16 @@ def run_suite(seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of se
               epochs: int | None = typer.Option(None, min=1, help="override every experiment's epochs (a quick look)"),
               quiet: bool = typer.Option(False, help="no progress bar")) -> None:
     """Run every experiment over many seeds; print results and the verdict on each claim."""
-    folder = _out_folder(out)
-    payload, _ = _run_all(list(registry.EXPERIMENTS), seeds, folder, epochs=epochs, quiet=quiet)
-    print_tables(payload)
-    console.print(f"results written to {folder}/results.json")
-    console.print(f"report written to {folder}/report.html and report.md")
+    folder = runfolder.prepare(out)
+    with progress_bar(console, quiet) as bar:
+        suite_run = suite.run_suite(list(registry.EXPERIMENTS), seeds, folder, epochs=epochs, on_start=_progress(bar))
+    print_tables(suite_run.payload)
+    _print_written(folder, report=True)
 
 
 def print_tables(payload: dict) -> None:
     """The results table and the verdicts table of a run."""
-    table = Table("experiment", "seed's figure", "mean [95% interval]", "at 100%", "epochs", "seconds",
+    table = Table("experiment", "tutorial's figure", "mean [95% interval]", "at 100%", "epochs", "seconds",
                   title="Accuracy over seeds")
     for name, entry in payload["experiments"].items():
         accuracy = entry["accuracy"]
@@ -209,16 +139,16 @@ def print_tables(payload: dict) -> None:
         diverged = entry.get("diverged", {}).get("count", 0)
         note = f" ({diverged} diverged, left out)" if diverged else ""
         if not accuracy["per_seed"]:
-            table.add_row(name, _pct(entry["published_accuracy"]), f"every seed diverged{note}", "-",
+            table.add_row(name, percent(entry["published_accuracy"]), f"every seed diverged{note}", "-",
                           str(entry["epochs"]), f"{entry['seconds']:.1f}")
             continue
-        table.add_row(name, _pct(entry["published_accuracy"]),
-                      f"{_pct(accuracy['mean'])} [{_pct(low)}, {_pct(high)}]{note}",
-                      f"{100 * entry['perfect_share']:.0f}%", str(entry["epochs"]), f"{entry['seconds']:.1f}")
+        table.add_row(name, percent(entry["published_accuracy"]),
+                      f"{percent(accuracy['mean'])} [{percent(low)}, {percent(high)}]{note}",
+                      share_of_seeds(entry["perfect_share"]), str(entry["epochs"]), f"{entry['seconds']:.1f}")
     console.print(table)
-    claims = Table("claim", "the seed says", "measured", "verdict", title="Claims", show_lines=True)
+    claims = Table("claim", "the tutorial says", "measured", "verdict", title="Claims", show_lines=True)
     for verdict in payload["verdicts"]:
-        claims.add_row(verdict["claim"], verdict["seed_says"], verdict["measured"], verdict["verdict"])
+        claims.add_row(verdict["claim"], verdict["tutorial_says"], verdict["measured"], verdict["verdict"])
     console.print(claims)
 
 
@@ -226,8 +156,8 @@ def print_tables(payload: dict) -> None:
 
 
 def _load_saved(run_dir: Path, experiment: str | None):
-    from lstmstate.trained import saved as saved_run  # imported on use: the other commands do not need it
-    return saved_run.load(run_dir, experiment)
+    from lstmstate.trained import saved  # imported on use: the other commands do not need it
+    return saved.load(run_dir, experiment)
 
 
 def _seed_words(saved, index: int) -> str:
@@ -267,20 +197,9 @@ def export(run_dir: Path = typer.Argument(..., help="a folder written by run/sui
     saved = _load_saved(run_dir, experiment)
     index = saved.seed_index(seed_index)
     path = saved.export(to, index)
-    spec = saved.spec
-    kind = (f"LSTM({spec.units}, stateful=True) with keras.Input(batch_shape=(1, {spec.steps}, {spec.features}))"
-            if saved.stateful else f"a stateless Sequential on inputs ({spec.steps}, {spec.features})")
-    print(f"wrote {path}: {_seed_words(saved, index)} as {kind}")
-    if saved.vocabulary is None:
-        print("inputs: the columns standardized with the training part's mean and deviation "
-              "(saved in setup.json under 'scaling'); the output is the scaled next target value")
-        return
-    symbols = saved.vocabulary.symbols
-    print(f"inputs: {saved.encoding.name} encoding of {len(symbols)} symbols, ids {symbols[0]}=0 … "
-          f"{symbols[-1]}={len(symbols) - 1}" + (f" (feature = id / {len(symbols)})" if saved.encoding.name == "scalar" else ""))
-    if saved.stateful:
-        print("load it with KERAS_BACKEND=tensorflow (or torch): on the JAX backend Keras silently resets a "
-              "stateful LSTM in predict; call model.get_layer('lstm').reset_state() before each new sequence")
+    print(f"wrote {path}: {_seed_words(saved, index)} as {saved.export_description()}")
+    for line in saved.export_notes():
+        print(line)
 
 
 @app.command()
@@ -301,10 +220,8 @@ def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/su
     for line in state_trace.compact_lines(trace):
         print(line)
     path = png if png is not None else saved.folder / f"state-seed{saved.seeds[index]}.png"
-    labels = [f"{symbol}\n→{predicted}" for symbol, predicted in zip(trace.symbols, trace.predicted)]
-    figure = figures.state_heatmaps(trace.h, trace.c, labels, f"{saved.name}, seed {saved.seeds[index]}")
     try:
-        results.write_atomically(Path(path), figures.to_png(figure))
+        figures.save_png(figures.state_trace_heatmaps(trace, f"{saved.name}, seed {saved.seeds[index]}"), path)
     except OSError as error:
         raise UserError(f"cannot write the heatmap {path}: {error.strerror or error}") from None
     print(f"heatmap written to {path}")
@@ -315,35 +232,27 @@ def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/su
 DATA_HELP = "a UTF-8 text file (symbols) or a CSV file with a header row (numbers)"
 
 
-def _read_plan(data: Path, tokens: str | None, columns: str | None, target: str | None, **plan):
-    """The user's data and plan, every check done before a folder is made or a seed trained."""
-    from lstmstate.owndata import dataset
-    from lstmstate.owndata import training as userrun
-
-    return dataset.read(data, tokens, columns, target), userrun.Plan(**plan)
-
-
-def _score(metric: str, value: float) -> str:
-    return _pct(value) if metric == "accuracy" else f"{value:.4g}"
-
-
 def _print_outcome(outcome) -> None:
-    from lstmstate.owndata import training as userrun
+    from lstmstate.owndata import training
 
     summary = outcome.summary()
     low, high = summary["ci95"]
-    metric = "accuracy" if outcome.metric == "accuracy" else f"RMSE of {outcome.data.target} (original units)"
+    metric = "accuracy" if outcome.higher_is_better else f"RMSE of {outcome.data.target} (original units)"
     print(f"framing: {outcome.name}, {outcome.encoding} inputs, {outcome.spec.units} units, "
           f"{outcome.config.epochs} epochs, batch size {outcome.config.batch_size}, "
           f"{len(outcome.scores)} seeds ({outcome.seconds:.1f} s)")
-    print(f"held-out {metric}: {_score(outcome.metric, summary['mean'])} "
-          f"[95% interval {_score(outcome.metric, low)}, {_score(outcome.metric, high)}] over {len(outcome.scores)} seeds, "
-          f"range {_score(outcome.metric, min(outcome.scores))}..{_score(outcome.metric, max(outcome.scores))}")
-    line = f"baseline, {outcome.baseline['name']}: {_score(outcome.metric, outcome.baseline['score'])}"
+    print(f"held-out {metric}: {score(outcome.metric, summary['mean'])} "
+          f"[95% interval {score(outcome.metric, low)}, {score(outcome.metric, high)}] over {len(outcome.scores)} seeds, "
+          f"range {score(outcome.metric, min(outcome.scores))}..{score(outcome.metric, max(outcome.scores))}")
+    _print_baseline(outcome)
+    print(f"verdict: {training.against_baseline(outcome)}")
+
+
+def _print_baseline(outcome) -> None:
+    line = f"baseline, {outcome.baseline['name']}: {score(outcome.metric, outcome.baseline['score'])}"
     if outcome.ceiling is not None:
-        line += f"; memoryless ceiling on the held-out part: {_pct(outcome.ceiling)}"
+        line += f"; memoryless ceiling on the held-out part: {percent(outcome.ceiling)}"
     print(line)
-    print(f"verdict: {userrun.against_baseline(outcome)}")
 
 
 # Options that train and compare share: one definition, so the two commands cannot drift apart.
@@ -377,24 +286,18 @@ def train_on_data(
         out: Path | None = typer.Option(None, help="folder for results.json and the saved run"),
         quiet: bool = typer.Option(False, help="no progress bar")) -> None:
     """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline."""
-    from lstmstate.owndata import training as userrun
+    from lstmstate.owndata import training
 
-    dataset_, plan = _read_plan(data, tokens, columns, target, framing=framing, window=window, units=units,
-                                epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout, encoding=encoding)
-    split = userrun.check(dataset_, plan)
-    folder = _out_folder(out) if out is not None else None
-    print(f"data: {data}, {dataset_.describe()}; {split.describe()}")
-    try:
-        with progress_bar(console, quiet) as bar:
-            task = bar.add_task(framing, total=epochs)
-            outcome = userrun.train(dataset_, plan, on_progress=lambda done, total: bar.update(task, completed=done))
-    except KeyboardInterrupt:
-        raise Interrupted(f"interrupted: {framing} had not finished, so nothing was written") from None
+    dataset, plan, split = training.prepare(data, tokens, columns, target, framing=framing, window=window,
+                                            units=units, epochs=epochs, batch_size=batch_size, seeds=seeds,
+                                            holdout=holdout, encoding=encoding)
+    folder = runfolder.prepare(out) if out is not None else None
+    print(f"data: {data}, {dataset.describe()}; {split.describe()}")
+    with progress_bar(console, quiet) as bar:
+        outcome = training.run(dataset, plan, folder, on_progress=_progress(bar, epochs)(framing))
     _print_outcome(outcome)
     if folder is not None:
-        userrun.save(folder, outcome)
-        results.write_json(folder / "results.json", userrun.payload([outcome]))
-        console.print(f"results written to {folder}/results.json")
+        _print_written(folder)
 
 
 @app.command("compare")
@@ -413,62 +316,34 @@ def compare_framings(
         out: Path | None = typer.Option(None, help="folder for results.json and every framing's saved run"),
         quiet: bool = typer.Option(False, help="no progress bar")) -> None:
     """Train every applicable framing on your data; rank them by held-out score and say which to use."""
-    from lstmstate.owndata import comparison
-    from lstmstate.owndata import training as userrun
+    from lstmstate.owndata import comparison, training
 
-    dataset_, plan = _read_plan(data, tokens, columns, target, window=window, units=units, epochs=epochs,
-                                batch_size=batch_size, seeds=seeds, holdout=holdout, encoding=encoding)
-    comparison.check(dataset_, plan)
-    folder = _out_folder(out) if out is not None else None
-    print(f"data: {data}, {dataset_.describe()}; {userrun.check(dataset_, plan).describe()}")
-    finished = []
-
-    def on_finish(outcome):
-        # Saved as each framing finishes, so Ctrl-C keeps every framing that was done.
-        finished.append(outcome)
-        if folder is not None:
-            userrun.save(folder, outcome)
-            results.write_json(folder / "results.json", userrun.payload(finished))
-
-    try:
-        with progress_bar(console, quiet) as bar:
-            def on_start(name):
-                task = bar.add_task(name, total=epochs)
-                return lambda done, total: bar.update(task, completed=done)
-            result = comparison.compare(dataset_, plan, on_start, on_finish)
-    except KeyboardInterrupt:
-        kept = ", ".join(o.name for o in finished) or "nothing (no framing had finished)"
-        where = f" in {folder}" if folder is not None else " (no --out: nothing written)"
-        raise Interrupted(f"interrupted: kept {kept}{where}") from None
+    dataset, plan, split = training.prepare(data, tokens, columns, target, window=window, units=units,
+                                            epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout,
+                                            encoding=encoding)
+    comparison.check(dataset, plan)
+    folder = runfolder.prepare(out) if out is not None else None
+    print(f"data: {data}, {dataset.describe()}; {split.describe()}")
+    with progress_bar(console, quiet) as bar:
+        result = comparison.run(dataset, plan, folder, on_start=_progress(bar, epochs))
     best = result.best
-    metric = "accuracy" if best.metric == "accuracy" else f"RMSE of {best.data.target}"
+    metric = "accuracy" if best.higher_is_better else f"RMSE of {best.data.target}"
     table = Table("#", "framing", "mean", "95% interval", "range over seeds", "batch", "seconds",
                   title=f"Framings ranked by held-out {metric} ({len(best.scores)} seeds each)")
     for rank, outcome in enumerate(result.ranked, 1):
         summary = outcome.summary()
         low, high = summary["ci95"]
-        table.add_row(str(rank), outcome.name, _score(best.metric, summary["mean"]),
-                      f"{_score(best.metric, low)}..{_score(best.metric, high)}",
-                      f"{_score(best.metric, min(outcome.scores))}..{_score(best.metric, max(outcome.scores))}",
+        table.add_row(str(rank), outcome.name, score(best.metric, summary["mean"]),
+                      f"{score(best.metric, low)}..{score(best.metric, high)}",
+                      f"{score(best.metric, min(outcome.scores))}..{score(best.metric, max(outcome.scores))}",
                       str(outcome.config.batch_size), f"{outcome.seconds:.1f}")
     console.print(table)
-    line = f"baseline, {best.baseline['name']}: {_score(best.metric, best.baseline['score'])}"
-    if best.ceiling is not None:
-        line += f"; memoryless ceiling on the held-out part: {_pct(best.ceiling)}"
-    print(line)
+    _print_baseline(best)
     for name, why in result.skipped:
         print(f"not run: {name} ({why})")
     print(result.recommendation())
     if folder is not None:
-        payload = userrun.payload(list(result.ranked), best)
-        margin = result.margin()
-        payload["ranking"] = [o.name for o in result.ranked]
-        payload["recommendation"] = {"framing": best.name, "text": result.recommendation(),
-                                     "margin_over_runner_up": None if margin is None else
-                                     {"difference": margin[0], "ci95": list(margin[1])}}
-        results.write_json(folder / "results.json", payload)
-        console.print(f"results written to {folder}/results.json")
-
+        _print_written(folder)
 
 
 # ---- commands for reports: report ----
@@ -501,7 +376,7 @@ def main() -> None:
     except click_exceptions.ClickException as error:
         print(f"error: {error.format_message()}", file=sys.stderr)
         sys.exit(2)
-    except Interrupted as error:
+    except runfolder.Interrupted as error:
         print(error, file=sys.stderr)
         sys.exit(130)
     except (UserError, ValueError) as error:

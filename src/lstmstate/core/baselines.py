@@ -1,4 +1,8 @@
-"""Baselines: what a model with no memory can score on the same data, computed exactly.
+"""Baselines: what a model with no memory scores on the same data, computed exactly; the numbers
+every LSTM result is judged against.
+
+Symbols are ids ``(item,)``; a held-out part is the items from ``train_items`` on, fitted on the
+items before it only.
 
 A model that sees only the previous symbol can do no better than predicting, for each symbol,
 its most frequent successor; the share of samples that rule gets right is the *memoryless
@@ -38,3 +42,54 @@ def memoryless_ceiling(previous, following) -> float:
         raise ValueError("the memoryless ceiling needs at least one pair")
     best = sum(max(c.values()) for c in successor_counts(previous, following).values())
     return best / len(previous)
+
+
+# ---- baselines on symbols: the rule "after x, the successor seen most often after x" -----------
+
+def _pair_counts(previous: np.ndarray, following: np.ndarray, vocabulary_size: int):
+    """Distinct (previous, following) pairs and how often each occurs, without a Python loop
+    (memory stays linear in the length, whatever the vocabulary)."""
+    codes = previous.astype(np.int64) * vocabulary_size + following.astype(np.int64)
+    pairs, counts = np.unique(codes, return_counts=True)
+    return pairs // vocabulary_size, pairs % vocabulary_size, counts
+
+
+def successor_rule(ids: np.ndarray, train_items: int, vocabulary_size: int) -> np.ndarray:
+    """``rule[x]``: the symbol that most often follows ``x`` in the training part (ties: the
+    smaller id, as ``most_frequent_successor``); a symbol never followed by anything in
+    training gets the training part's most frequent symbol. Shape ``(vocabulary,)``."""
+    training = np.asarray(ids[:train_items])
+    previous, following, counts = _pair_counts(training[:-1], training[1:], vocabulary_size)
+    order = np.lexsort((following, -counts, previous))  # by previous, then most frequent, then smallest id
+    first = np.ones(len(order), bool)
+    first[1:] = previous[order][1:] != previous[order][:-1]
+    rule = np.full(vocabulary_size, np.argmax(np.bincount(training, minlength=vocabulary_size)), np.int32)
+    rule[previous[order][first]] = following[order][first]
+    return rule
+
+
+def successor_accuracy(ids: np.ndarray, train_items: int, vocabulary_size: int) -> float:
+    """The held-out accuracy of the successor rule learned on the training part."""
+    rule = successor_rule(ids, train_items, vocabulary_size)
+    held = np.asarray(ids[train_items:])
+    previous = np.asarray(ids[train_items - 1:-1])
+    return float((rule[previous] == held).mean())
+
+
+def memoryless_ceiling_held_out(ids: np.ndarray, train_items: int, vocabulary_size: int) -> float:
+    """The best held-out accuracy any function of the previous symbol alone can reach, even one
+    fitted on the held-out part itself: ``memoryless_ceiling`` of the held-out pairs."""
+    previous, _, counts = _pair_counts(np.asarray(ids[train_items - 1:-1]),
+                                       np.asarray(ids[train_items:]), vocabulary_size)
+    best = np.zeros(vocabulary_size, np.int64)
+    np.maximum.at(best, previous, counts)
+    return float(best.sum() / (len(ids) - train_items))
+
+
+# ---- baseline on numbers: the last value ----------------------------------------------------
+
+def persistence_rmse(values: np.ndarray, train_items: int) -> float:
+    """Root mean squared error, in the values' units, of predicting each held-out value by the
+    value before it."""
+    values = np.asarray(values, np.float64)
+    return float(np.sqrt(np.mean((values[train_items:] - values[train_items - 1:-1]) ** 2)))

@@ -16,7 +16,7 @@ from lstmstate.core.framing import PAD
 class Encoding:
     """An id-to-feature map for a vocabulary of ``vocabulary_size`` symbols."""
 
-    name: str  # "scalar" (the seed's id / vocabulary size) or "one-hot"
+    name: str  # "scalar" (the tutorial's id / vocabulary size) or "one-hot"
     vocabulary_size: int  # number of symbols; ids run 0..vocabulary_size-1
 
     def __post_init__(self):
@@ -48,7 +48,7 @@ class Encoding:
         if (ids >= self.vocabulary_size).any() or (ids < PAD).any():
             raise ValueError(f"ids must lie in 0..{self.vocabulary_size - 1} or be PAD ({PAD})")
         if self.name == "scalar":
-            # The seed's encoding: id / vocabulary size (ABC -> 0, 1/26, 2/26).
+            # The tutorial's encoding: id / vocabulary size (ABC -> 0, 1/26, 2/26).
             out = ids.astype(np.float32) / np.float32(self.vocabulary_size)
             return np.where(ids == PAD, np.float32(self.mask_value), out).astype(np.float32)
         eye = np.concatenate([np.eye(self.vocabulary_size, dtype=np.float32),

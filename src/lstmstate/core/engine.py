@@ -1,16 +1,24 @@
 """The population engine: S seeds of one configuration trained in one compiled JAX program.
 
-Following purejaxrl's ``make_train``: the training of one seed is a pure function of its
-initial weights and key; ``jax.vmap`` runs it for every seed, ``jax.lax.scan`` steps through
-batches and epochs, and the model and optimizer enter only through Keras's
-``model.stateless_call`` and ``optimizer.stateless_apply``. What it computes is what
-``model.fit`` computes: batches of ``batch_size``, per-epoch shuffling (per seed), Keras's Adam,
-categorical cross-entropy (or mean squared error), per-epoch means of loss and accuracy.
+Following Keras's guide "Writing a training loop from scratch in JAX" and purejaxrl's
+``make_train``: one seed's training is a pure function of its ``TrainState``, and the model and
+optimizer enter only through Keras's ``model.stateless_call`` and ``optimizer.stateless_apply``::
+
+    Trainer.train                 dispatches chunks of epochs, collects metrics
+      jit(vmap(train_chunk))      every seed at once, seeds split over the host devices
+        train_chunk               scan over the chunk's epochs (skipping those past the end)
+          train_epoch             shuffle (per seed), then scan over the epoch's batches
+            train_step            one gradient step: TrainState, Batch -> TrainState, StepMetrics
+
+What it computes is what ``model.fit`` computes: batches of ``batch_size``, per-epoch shuffling,
+Keras's Adam, the configured loss, per-epoch means of loss and accuracy.
 """
 
+import functools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -18,27 +26,28 @@ import keras
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from lstmstate.core import loss as losses
 from lstmstate.core import policy as policies
 from lstmstate.core.framing import batchify
-from lstmstate.core.model import ModelSpec, stacked_initial_weights
-
-LOSSES = ("categorical_crossentropy", "mean_squared_error")
+from lstmstate.core.loss import Loss
+from lstmstate.core.model import ModelSpec, call, stacked_initial_non_trainable, stacked_initial_weights
+from lstmstate.core.policy import StatePolicy
 
 # Sequences this short are trained with the time loop unrolled: the same arithmetic, but without
-# a while loop per LSTM call (the seed's sequences have 1 to 5 steps, where the loop's overhead
+# a while loop per LSTM call (the tutorial's sequences have 1 to 5 steps, where the loop's overhead
 # is a large share of a step; longer unrolls mostly add compile time).
 UNROLL_STEPS = 8
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How to train; saved with a run."""
+    """How to train; saved with a run (``to_dict`` writes the policy's and the loss's names)."""
 
     epochs: int  # passes over the data
     batch_size: int  # samples per gradient step; for carried state, the number of parallel streams
     shuffle: bool  # reshuffle sample order every epoch, independently per seed (stateless only)
-    policy: str = "reset-every-batch"  # a name in policy.POLICIES: what happens to state between batches
-    loss: str = "categorical_crossentropy"  # or "mean_squared_error" for numbers
+    policy: StatePolicy = policies.RESET_EVERY_BATCH  # what a batch's LSTM state starts from (a name is accepted)
+    loss: Loss = losses.CATEGORICAL_CROSSENTROPY  # or MEAN_SQUARED_ERROR for numbers (a name is accepted)
     learning_rate: float = 0.001  # Adam, Keras's default
 
     def __post_init__(self):
@@ -46,18 +55,26 @@ class TrainConfig:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")
         if self.batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
-        policies.get(self.policy)
-        if self.shuffle and policies.carries(self.policy):
-            raise ValueError(f"policy {self.policy!r} carries state between batches, so shuffle must be off")
+        # Names, as run folders save them and older callers pass them, become the named objects.
+        if isinstance(self.policy, str):
+            object.__setattr__(self, "policy", policies.get(self.policy))
+        if isinstance(self.loss, str):
+            object.__setattr__(self, "loss", losses.get(self.loss))
+        if not isinstance(self.policy, StatePolicy):
+            raise ValueError(f"policy must be a StatePolicy or one of {', '.join(policies.POLICIES)}, "
+                             f"got {self.policy!r}")
+        if not isinstance(self.loss, Loss):
+            raise ValueError(f"loss must be a Loss or one of {', '.join(losses.LOSSES)}, got {self.loss!r}")
+        if self.shuffle and self.policy.carries_state:
+            raise ValueError(f"policy {self.policy.name!r} carries state between batches, so shuffle must be off")
 
     @property
     def carries_state(self) -> bool:
-        return policies.carries(self.policy)
+        return self.policy.carries_state
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = {field.name: getattr(self, field.name) for field in fields(self)}
+        return {**data, "policy": self.policy.name, "loss": self.loss.name}
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
@@ -88,7 +105,53 @@ class Evaluation:
     evaluated: np.ndarray  # (sample,) indices of the samples evaluated, in evaluation order
 
 
-def _batch_layout(samples: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+class TrainState(NamedTuple):
+    """Everything one seed's training carries from one step to the next.
+
+    Shapes are one seed's, as ``train_step`` sees them; ``Trainer.initial_state`` and the compiled
+    chunks hold every seed's, with a leading ``(seed,)`` axis on every array.
+    """
+
+    trainable: list  # model.trainable_variables order, each (*variable shape) float32
+    non_trainable: list  # model.non_trainable_variables order: each SeedGenerator's state, (2,) uint32
+    optimizer: list  # optimizer.variables order: iteration (), learning rate (), Adam's moments (*variable shape)
+    lstm_state: tuple  # the LSTM's (h, c), each (row, units), as the last batch left it; () for dense
+    key: jax.Array  # (2,) uint32: the seed's shuffling key (seed_key)
+
+
+class Batch(NamedTuple):
+    """The samples of one gradient step."""
+
+    x: jax.Array  # (row, steps, features) float32
+    y: jax.Array  # (row,) int class ids, or (row, outputs) float targets
+    weight: jax.Array  # (row,) float32: 1 for a sample, 0 for the padding of a short last batch
+    index: jax.Array  # () int: the batch's place in its epoch, which the state policy reads
+
+
+class StepMetrics(NamedTuple):
+    """One step's contribution to its epoch's means: sums, so a short batch counts its real rows."""
+
+    loss: jax.Array  # () the batch's mean loss times its real rows
+    correct: jax.Array  # () real rows whose most probable class is the target (0 for regression)
+
+
+class EpochMetrics(NamedTuple):
+    """One epoch's means over its real samples, as ``model.fit``'s history has them."""
+
+    loss: jax.Array  # () for one seed and epoch; (seed, epoch) out of a compiled chunk
+    accuracy: jax.Array  # likewise; NaN for an epoch past the end of training
+
+
+class TrainingData(NamedTuple):
+    """The training set and its batch layout, the same for every seed."""
+
+    x: jax.Array  # (sample, steps, features) float32
+    y: jax.Array  # (sample,) int class ids, or (sample, outputs) float targets
+    layout: jax.Array  # (batch, row) int32 sample indices in unshuffled order (batch_layout)
+    weight: jax.Array  # (batch, row) float32, 0 for padding rows
+
+
+def batch_layout(samples: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """Sample indices and weights shaped ``(batch, row)`` in unshuffled order.
 
     Carried state: the parallel-stream layout, so each row continues its own stream.
@@ -132,98 +195,103 @@ class Trainer:
         if len(self.y) != len(self.x):
             raise ValueError(f"x has {len(self.x)} samples but y has {len(self.y)}")
         if config.carries_state and not spec.has_state:
-            raise ValueError(f"a {spec.kind} model has no state to carry (policy {config.policy!r})")
+            raise ValueError(f"a {spec.kind} model has no state to carry (policy {config.policy.name!r})")
         self.samples = len(self.x)
-        self.layout, self.layout_weight = _batch_layout(self.samples, config)
+        self.layout, self.layout_weight = batch_layout(self.samples, config)
         self.model = spec.build()
         # The model the compiled programs call: the same weights and numbers as self.model.
         self._step_model = replace(spec, unroll=True).build() if spec.steps <= UNROLL_STEPS else self.model
+        # Evaluation never draws random numbers (no dropout outside training), so it reads the
+        # non-trainable values the model was built with.
+        self._non_trainable = [v.value for v in self._step_model.non_trainable_variables]
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
         self.optimizer.build(self.model.trainable_variables)
-        self._policy = policies.get(config.policy)
+        self._data = TrainingData(self.x, self.y, self.layout, self.layout_weight)
         self._chunks = {}
         self._evaluate = jax.jit(jax.vmap(self._evaluate_one, in_axes=(0, None, None, None)))
+        self._outputs = jax.jit(jax.vmap(self._outputs_one, in_axes=(0, None, None)))
 
     # ---- one seed, pure -------------------------------------------------------------------
 
-    def _forward(self, trainable, x, state, training):
-        """``(prediction (batch, outputs), new state)`` for a batch from ``state``."""
-        model = self._step_model
-        non_trainable = [v.value for v in model.non_trainable_variables]
-        if self.spec.has_state:
-            (y, h, c), _ = model.stateless_call(trainable, non_trainable, [x, *state], training=training)
-            return y, (h, c)
-        y, _ = model.stateless_call(trainable, non_trainable, x, training=training)
-        return y, state
+    def train_step(self, state: TrainState, batch: Batch) -> tuple[TrainState, StepMetrics]:
+        """One gradient step of one seed, as ``model.fit`` takes one batch."""
+        # The one place the state policy is applied: it decides whether this batch starts from
+        # zeros or from the (h, c) the batch before left (gradients stopped: truncated BPTT).
+        lstm_state = self.config.policy.apply(state.lstm_state, batch.index)  # (h, c), each (row, units)
+        loss_and_gradients = jax.value_and_grad(self._batch_loss, has_aux=True)
+        (loss, (correct, lstm_state, non_trainable)), gradients = loss_and_gradients(
+            state.trainable, state.non_trainable, lstm_state, batch)
+        trainable, optimizer = self.optimizer.stateless_apply(state.optimizer, gradients, state.trainable)
+        state = TrainState(trainable, non_trainable, optimizer, lstm_state, state.key)
+        return state, StepMetrics(loss * jnp.sum(batch.weight), correct)
 
-    def _per_sample(self, prediction, y):
-        """Per-sample loss and correctness (correctness is 0 for regression)."""
-        if self.config.loss == "categorical_crossentropy":
-            target = jax.nn.one_hot(y, self.spec.outputs, dtype=prediction.dtype)
-            loss = keras.losses.categorical_crossentropy(target, prediction)
-            correct = (jnp.argmax(prediction, axis=-1) == y).astype(jnp.float32)
-            return loss, correct
-        loss = keras.losses.mean_squared_error(y, prediction)
-        return loss, jnp.zeros_like(loss)
+    def _batch_loss(self, trainable, non_trainable, lstm_state, batch: Batch):
+        """``(mean loss over the real rows, (correct rows, lstm_state after, non_trainable after))``;
+        the non-trainable values come back advanced, so the next step draws new dropout masks."""
+        prediction, lstm_state, non_trainable = call(self._step_model, self.spec, trainable, non_trainable,
+                                                     batch.x, lstm_state, training=True)  # (row, outputs)
+        loss, correct = self.config.loss.per_sample(prediction, batch.y)  # each (row,)
+        count = jnp.maximum(jnp.sum(batch.weight), 1.0)
+        return jnp.sum(loss * batch.weight) / count, (jnp.sum(correct * batch.weight), lstm_state, non_trainable)
 
-    def _batch_loss(self, trainable, x, y, weight, state):
-        prediction, state = self._forward(trainable, x, state, training=True)
-        loss, correct = self._per_sample(prediction, y)
-        count = jnp.maximum(jnp.sum(weight), 1.0)
-        return jnp.sum(loss * weight) / count, (jnp.sum(correct * weight), state)
-
-    def _train_batch(self, carry, batch, x, y):
-        trainable, optimizer_variables, state = carry
-        indices, weight, batch_index = batch
-        # The state policy is applied here, once per batch: it decides what the batch starts from.
-        state = self._policy(state, batch_index)
-        (loss, (correct, state)), grads = jax.value_and_grad(self._batch_loss, has_aux=True)(
-            trainable, x[indices], y[indices], weight, state)
-        trainable, optimizer_variables = self.optimizer.stateless_apply(optimizer_variables, grads, trainable)
-        return (trainable, optimizer_variables, state), (loss * jnp.sum(weight), correct)
-
-    def _train_epoch(self, carry, epoch, total_epochs, data):
-        trainable, optimizer_variables, state, key = carry
-        x, y, layout, layout_weight = data
+    def train_epoch(self, state: TrainState, epoch, data: TrainingData) -> tuple[TrainState, EpochMetrics]:
+        """One epoch of one seed: every batch of ``data.layout`` in turn (shuffled per seed)."""
+        layout = data.layout  # (batch, row)
         if self.config.shuffle:
-            order = epoch_order(key, epoch, self.samples)
-            flat = jnp.zeros(layout.size, jnp.int32).at[: self.samples].set(order)
-            layout = flat.reshape(layout.shape)
+            # Stateless only (TrainConfig checks), so the layout is consecutive samples with the
+            # padding last: the shuffled order written over the first ``samples`` places keeps it so.
+            order = epoch_order(state.key, epoch, self.samples)  # (sample,)
+            layout = jnp.zeros(layout.size, jnp.int32).at[: self.samples].set(order).reshape(layout.shape)
+        batches = (layout, data.weight, jnp.arange(layout.shape[0]))  # scanned along the batch axis
+        state, steps = jax.lax.scan(functools.partial(self._train_rows, data=data), state, batches)
+        total = jnp.sum(data.weight)
+        return state, EpochMetrics(jnp.sum(steps.loss) / total, jnp.sum(steps.correct) / total)
 
-        def run(_):
-            batches = (layout, layout_weight, jnp.arange(layout.shape[0]))
-            (t, o, s), (losses, correct) = jax.lax.scan(
-                lambda c, b: self._train_batch(c, b, x, y), (trainable, optimizer_variables, state), batches)
-            total = jnp.sum(layout_weight)
-            return (t, o, s), (jnp.sum(losses) / total, jnp.sum(correct) / total)
+    def _train_rows(self, state: TrainState, rows, data: TrainingData):
+        """``train_step`` on the samples that ``rows = (indices (row,), weight (row,), index ())`` name."""
+        indices, weight, index = rows
+        return self.train_step(state, Batch(data.x[indices], data.y[indices], weight, index))
 
-        def skip(_):
-            # Past the last epoch in the final chunk: leave everything as it is.
-            return (trainable, optimizer_variables, state), (jnp.nan, jnp.nan)
-
-        (trainable, optimizer_variables, state), metrics = jax.lax.cond(epoch < total_epochs, run, skip, None)
-        return (trainable, optimizer_variables, state, key), metrics
-
-    def _train_chunk(self, carry, first_epoch, data, epochs_in_chunk, total_epochs):
+    def train_chunk(self, state: TrainState, first_epoch, data: TrainingData,
+                    epochs_in_chunk: int) -> tuple[TrainState, EpochMetrics]:
+        """Epochs ``first_epoch`` to ``first_epoch + epochs_in_chunk - 1`` of one seed; the
+        metrics are ``(epoch,)`` each."""
         epochs = first_epoch + jnp.arange(epochs_in_chunk)
-        return jax.lax.scan(lambda c, e: self._train_epoch(c, e, total_epochs, data), carry, epochs)
+        return jax.lax.scan(functools.partial(self._epoch_unless_past_end, data=data), state, epochs)
+
+    def _epoch_unless_past_end(self, state: TrainState, epoch, data: TrainingData):
+        # Every chunk has the same length, so one compiled program serves them all; the last one
+        # may run past the final epoch, and those epochs leave the state as it is.
+        return jax.lax.cond(epoch < self.config.epochs, self.train_epoch, _skip_epoch, state, epoch, data)
+
+    def _outputs_one(self, trainable, x, layout):
+        """One seed's outputs, as ``model.predict`` gives them. Stateless: every sample of ``x``
+        from zero state, ``(sample, outputs)``. Carried state: the streams of ``layout``
+        ``(batch, row)`` in order from a reset state, ``(batch * row, outputs)`` in the flattened
+        layout's order."""
+        if not self.config.carries_state:
+            prediction, _ = self._predict(trainable, x, self.spec.zero_state(len(x)))
+            return prediction
+        lstm_state = self.spec.zero_state(layout.shape[1])
+        _, predictions = jax.lax.scan(functools.partial(self._predict_rows, trainable, x), lstm_state, layout)
+        return predictions.reshape(-1, predictions.shape[-1])  # (batch, row, outputs) -> stream order
+
+    def _predict_rows(self, trainable, x, lstm_state, indices):
+        prediction, lstm_state = self._predict(trainable, x[indices], lstm_state)
+        return lstm_state, prediction
+
+    def _predict(self, trainable, x, lstm_state):
+        """Inference: ``(prediction (row, outputs), lstm_state after)``."""
+        prediction, lstm_state, _ = call(self._step_model, self.spec, trainable, self._non_trainable, x,
+                                         lstm_state, training=False)
+        return prediction, lstm_state
 
     def _evaluate_one(self, trainable, x, y, layout):
-        """As ``model.evaluate``: stateless, every sample from zero state; carried state, the
-        streams of ``layout`` ``(batch, row)`` in order from a reset state."""
-        if not self.config.carries_state:
-            prediction, _ = self._forward(trainable, x, self.spec.zero_state(len(x)), training=False)
-            loss, correct = self._per_sample(prediction, y)
-            return jnp.mean(loss), jnp.mean(correct), prediction
-
-        def step(state, indices):
-            prediction, state = self._forward(trainable, x[indices], state, training=False)
-            return state, prediction
-
-        _, predictions = jax.lax.scan(step, self.spec.zero_state(layout.shape[1]), layout)
-        # (batch, row, out) -> stream order of the flattened layout; the loss is over those samples.
-        prediction = predictions.reshape(-1, predictions.shape[-1])
-        loss, correct = self._per_sample(prediction, y[layout.reshape(-1)])
+        """As ``model.evaluate``: ``(mean loss, accuracy, outputs)`` over the samples ``_outputs_one``
+        predicts."""
+        prediction = self._outputs_one(trainable, x, layout)
+        targets = y[layout.reshape(-1)] if self.config.carries_state else y
+        loss, correct = self.config.loss.per_sample(prediction, targets)
         return jnp.mean(loss), jnp.mean(correct), prediction
 
     # ---- many seeds, compiled -------------------------------------------------------------
@@ -231,6 +299,22 @@ class Trainer:
     def initial_weights(self, seeds: Sequence[int]) -> list[np.ndarray]:
         """Initial weights of every seed, stacked: each ``(seed, *variable shape)``."""
         return stacked_initial_weights(self.model, list(seeds))
+
+    def initial_state(self, seeds: Sequence[int], weights: list[np.ndarray] | None = None) -> TrainState:
+        """Every seed's ``TrainState`` before its first step, stacked: a leading ``(seed,)`` axis on
+        every array. ``weights`` (each ``(seed, *variable shape)``) overrides the seeded initial weights.
+
+        Each seed has its own random-generator states (``stacked_initial_non_trainable``), so a
+        layer that draws random numbers draws differently for every seed, and anew each step.
+        """
+        seeds = [int(s) for s in seeds]
+        count = len(seeds)
+        trainable = [np.asarray(w) for w in (weights if weights is not None else self.initial_weights(seeds))]
+        non_trainable = stacked_initial_non_trainable(self._step_model, seeds)
+        optimizer = [np.broadcast_to(np.asarray(v.value), (count, *v.shape)) for v in self.optimizer.variables]
+        lstm_state = tuple(np.broadcast_to(s, (count, *s.shape)) for s in self.spec.zero_state(self.layout.shape[1]))
+        keys = np.stack([np.asarray(seed_key(s)) for s in seeds])
+        return TrainState(trainable, non_trainable, optimizer, lstm_state, keys)
 
     def train(self, seeds: Sequence[int], chunks: int = 20,
               on_progress: Callable[[int, int], None] | None = None,
@@ -243,50 +327,40 @@ class Trainer:
         total = self.config.epochs
         per_chunk = math.ceil(total / max(1, min(chunks, total)))
         chunk = self._compiled_chunk(per_chunk)
+        state, data = _spread_over_devices(self.initial_state(seeds, weights), self._data)
 
-        trainable = [np.asarray(w) for w in (weights if weights is not None else self.initial_weights(seeds))]
-        count = len(seeds)
-        optimizer_variables = [np.broadcast_to(np.asarray(v.value), (count, *v.shape)) for v in self.optimizer.variables]
-        state = jax.tree.map(lambda s: np.broadcast_to(s, (count, *s.shape)),
-                             self.spec.zero_state(self.layout.shape[1]))
-        keys = np.stack([np.asarray(seed_key(s)) for s in seeds])
-        carry, data = _spread_over_devices((trainable, optimizer_variables, state, keys),
-                                           (self.x, self.y, self.layout, self.layout_weight))
-
-        losses, accuracies = [], []
+        epoch_losses, epoch_accuracies = [], []
         done = None  # (metrics, epochs done) of the chunk still running
         for first in range(0, total, per_chunk):
             # Dispatch the next chunk before waiting for the last one's metrics, so the devices
             # never idle while the host copies metrics and reports progress.
-            carry, metrics = chunk(carry, first, data)
+            state, metrics = chunk(state, first, data)
             if done is not None:
-                self._collect(done, losses, accuracies, total, on_progress)
+                self._collect(done, epoch_losses, epoch_accuracies, total, on_progress)
             done = (metrics, min(first + per_chunk, total))
-        self._collect(done, losses, accuracies, total, on_progress)
-        loss = np.concatenate(losses, axis=1)[:count, :total]
-        accuracy = np.concatenate(accuracies, axis=1)[:count, :total]
-        if self.config.loss != "categorical_crossentropy":
+        self._collect(done, epoch_losses, epoch_accuracies, total, on_progress)
+        count = len(seeds)
+        loss = np.concatenate(epoch_losses, axis=1)[:count, :total]  # (seed, epoch), padding seeds dropped
+        accuracy = np.concatenate(epoch_accuracies, axis=1)[:count, :total]
+        if not self.config.loss.classification:
             accuracy = np.full_like(accuracy, np.nan)
-        return Population(seeds, [np.asarray(w)[:count] for w in carry[0]], loss, accuracy)
+        return Population(seeds, [np.asarray(w)[:count] for w in state.trainable], loss, accuracy)
 
     @staticmethod
-    def _collect(done, losses, accuracies, total, on_progress):
-        (loss, accuracy), epochs_done = done
-        losses.append(np.asarray(loss))
-        accuracies.append(np.asarray(accuracy))
+    def _collect(done, epoch_losses, epoch_accuracies, total, on_progress):
+        metrics, epochs_done = done  # EpochMetrics, each (seed, epoch in chunk)
+        epoch_losses.append(np.asarray(metrics.loss))
+        epoch_accuracies.append(np.asarray(metrics.accuracy))
         if on_progress is not None:
             on_progress(epochs_done, total)
 
     def _compiled_chunk(self, epochs_in_chunk: int):
         if epochs_in_chunk not in self._chunks:
-            total = self.config.epochs
-
-            def chunk(carry, first_epoch, data):
-                # The data and its batch layout arrive as arguments, not constants, so a long
-                # sequence is neither baked into the program nor copied into it (memory, compile time).
-                return jax.vmap(lambda c: self._train_chunk(c, first_epoch, data, epochs_in_chunk, total))(carry)
-
-            self._chunks[epochs_in_chunk] = jax.jit(chunk)
+            chunk = functools.partial(self.train_chunk, epochs_in_chunk=epochs_in_chunk)
+            # The state has a seed axis; the first epoch and the data are shared by every seed.
+            # The data and its batch layout arrive as arguments, not constants, so a long
+            # sequence is neither baked into the program nor copied into it (memory, compile time).
+            self._chunks[epochs_in_chunk] = jax.jit(jax.vmap(chunk, in_axes=(0, None, None)))
         return self._chunks[epochs_in_chunk]
 
     def evaluate(self, weights: list[np.ndarray], x: np.ndarray | None = None,
@@ -297,30 +371,46 @@ class Trainer:
             raise ValueError("evaluate needs both x and y, or neither")
         x = self.x if x is None else np.asarray(x, np.float32)
         y = self.y if y is None else np.asarray(y)
-        if self.config.carries_state:
-            layout = self.layout if x is self.x else batchify(len(x), self.config.batch_size)
-        else:
-            layout = np.arange(len(x), dtype=np.int32)[:, None]
+        layout = self._evaluation_layout(x)
         loss, accuracy, prediction = self._evaluate([jnp.asarray(w) for w in weights], x, y, layout)
         prediction = np.asarray(prediction)
         evaluated = layout.reshape(-1)
-        if self.config.loss == "categorical_crossentropy":
+        if self.config.loss.classification:
             return Evaluation(np.asarray(loss), np.asarray(accuracy), prediction.argmax(-1), evaluated)
         return Evaluation(np.asarray(loss), np.full(len(loss), np.nan), prediction, evaluated)
 
+    def outputs(self, weights: list[np.ndarray], x: np.ndarray | None = None) -> np.ndarray:
+        """What the model outputs for stacked weights (each ``(seed, …)``) on the training data or
+        on ``x``: ``(seed, sample, outputs)`` softmax probabilities (or linear values), for the
+        samples and in the order of ``evaluate``'s ``Evaluation.evaluated``."""
+        x = self.x if x is None else np.asarray(x, np.float32)
+        return np.asarray(self._outputs([jnp.asarray(w) for w in weights], x, self._evaluation_layout(x)))
 
-def _spread_over_devices(carry, data: tuple[np.ndarray, ...]):
-    """Split the seed axis of ``carry`` evenly over the host devices; copy ``data`` to each.
+    def _evaluation_layout(self, x: np.ndarray) -> np.ndarray:
+        """``(batch, row)`` sample indices: the training streams for carried state, one sample
+        per batch otherwise (each evaluated on its own)."""
+        if self.config.carries_state:
+            return self.layout if x is self.x else batchify(len(x), self.config.batch_size)
+        return np.arange(len(x), dtype=np.int32)[:, None]
+
+
+def _skip_epoch(state: TrainState, epoch, data: TrainingData) -> tuple[TrainState, EpochMetrics]:
+    """An epoch past the end of training: nothing changes, and its metrics are NaN."""
+    return state, EpochMetrics(jnp.nan, jnp.nan)
+
+
+def _spread_over_devices(state: TrainState, data: TrainingData):
+    """Split the seed axis of ``state`` evenly over the host devices; copy ``data`` to each.
 
     Seeds never interact, so each device trains its own share with no communication, and a seed's
     numbers do not depend on which device or which neighbours it has. When the seeds do not divide
     evenly, the last seed is repeated to fill the gap; the caller drops the copies (``[:count]``).
     """
-    count = len(carry[-1])
+    count = len(state.key)
     devices = jax.devices()[: min(len(jax.devices()), count)]
     padded = math.ceil(count / len(devices)) * len(devices)
     if padded != count:
-        carry = jax.tree.map(lambda a: np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)]), carry)
+        state = jax.tree.map(lambda a: np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)]), state)
     mesh = Mesh(np.array(devices), ("seed",))
     by_seed, everywhere = NamedSharding(mesh, PartitionSpec("seed")), NamedSharding(mesh, PartitionSpec())
-    return jax.device_put(carry, by_seed), jax.device_put(data, everywhere)
+    return jax.device_put(state, by_seed), jax.device_put(data, everywhere)

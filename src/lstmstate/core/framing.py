@@ -1,10 +1,10 @@
 """Framings: the ways a sequence of symbol ids becomes (input, next-symbol) training samples.
 
 Every framing is pure NumPy and returns a ``Framed``: integer ids shaped ``(sample, step, slot)``
-and targets shaped ``(sample,)``. A *slot* is one id inside a step: the seed's "window as
+and targets shaped ``(sample,)``. A *slot* is one id inside a step: the tutorial's "window as
 features" puts three ids in one step (three slots), its "window as time steps" puts one id in
 each of three steps. Padding that the model must ignore is the reserved id ``PAD`` (-1), which
-encodings turn into a masked value; the seed's own padding is id 0, which is also ``A``.
+encodings turn into a masked value; the tutorial's own padding is id 0, which is also ``A``.
 """
 
 import warnings
@@ -66,7 +66,7 @@ def _require_length(ids: np.ndarray, needed: int, what: str) -> None:
 
 
 def next_symbol(ids) -> Framed:
-    """One symbol -> the next: the seed's naive one-char framing.
+    """One symbol -> the next: the tutorial's naive one-char framing.
 
     ::
 
@@ -101,7 +101,7 @@ def window_features(ids, window: int) -> Framed:
         window 3: [A B C] -> D      input (sample, step=1, slot=3): [[A, B, C]]
                   [B C D] -> E                                       [[B, C, D]]
 
-    The LSTM sees one step, so it has no recurrence to use: the seed's "feature window".
+    The LSTM sees one step, so it has no recurrence to use: the tutorial's "feature window".
 
     >>> f = window_features([0, 1, 2, 3, 4], 3)
     >>> f.inputs.tolist(), f.targets.tolist()
@@ -143,10 +143,10 @@ def random_runs(ids, count: int, max_length: int, rng: np.random.Generator, rese
 
     ::
 
-        run R S      padded to 5, seed's way:   [A A A R S] -> T   (pad id 0 is also A)
+        run R S      padded to 5, tutorial's way:   [A A A R S] -> T   (pad id 0 is also A)
                      padded with a reserved id: [- - - R S] -> T   (- is PAD, masked)
 
-    The draw follows the seed: ``start`` uniform over the first ``len - 2`` positions, ``end``
+    The draw follows the tutorial: ``start`` uniform over the first ``len - 2`` positions, ``end``
     uniform in ``[start, min(start + max_length, len - 1))``; the run is ``ids[start:end + 1]``.
 
     >>> f = random_runs([0, 1, 2, 3], 2, 2, np.random.default_rng(0), reserved_padding=True)

@@ -1,9 +1,11 @@
-"""Model specifications and the Keras 3 functional models they build.
+"""Model specifications, the Keras 3 functional models they build, and the one way to call them.
 
 An LSTM model carries its state explicitly: inputs ``[x, h, c]``, outputs
 ``[prediction, h, c]``, built from ``LSTM(return_state=True)`` with ``initial_state``.
 That is what works on every backend: on JAX, ``LSTM(stateful=True)`` keeps its state in
-untracked variables that ``stateless_call`` drops (see SPEC), so state must travel as data.
+variables made under ``no_automatic_dependency_tracking`` (keras/src/layers/rnn/rnn.py,
+``_create_state_variables``), which ``stateless_call`` neither takes nor returns, so state must
+travel as data. ``call`` is that data path, for every model a spec builds.
 """
 
 from dataclasses import asdict, dataclass
@@ -26,6 +28,7 @@ class ModelSpec:
     mask_value: float | None = None  # a Masking layer skips steps equal to this value; None: no mask
     output_activation: str = "softmax"  # "softmax" for next-symbol classes, "linear" for numbers
     unroll: bool = False  # unroll the time loop: same numbers, less loop overhead for short steps
+    dropout: float = 0.0  # fraction dropped before the Dense head while training; 0: no Dropout layer at all
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
@@ -33,6 +36,8 @@ class ModelSpec:
         for field in ("steps", "features", "outputs", "units"):
             if getattr(self, field) < 1:
                 raise ValueError(f"{field} must be at least 1, got {getattr(self, field)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be at least 0 and below 1, got {self.dropout}")
 
     @property
     def has_state(self) -> bool:
@@ -48,9 +53,9 @@ class ModelSpec:
     def build(self, batch_size: int | None = None) -> keras.Model:
         """The Keras model; ``batch_size`` fixes the batch dimension (None: any batch size)."""
         if self.kind == "dense":
-            return dense_model(self.steps, self.features, self.outputs, batch_size)
+            return dense_model(self.steps, self.features, self.outputs, batch_size, self.dropout)
         return lstm_model(self.steps, self.features, self.units, self.outputs, self.mask_value,
-                          self.output_activation, self.unroll, batch_size)
+                          self.output_activation, self.unroll, batch_size, self.dropout)
 
     def zero_state(self, batch: int) -> tuple[np.ndarray, ...]:
         """Zero ``(h, c)`` for ``batch`` samples, each ``(batch, units)``; ``()`` for a dense model."""
@@ -62,7 +67,7 @@ class ModelSpec:
 
 def lstm_model(steps: int, features: int, units: int, outputs: int, mask_value: float | None = None,
                output_activation: str = "softmax", unroll: bool = False,
-               batch_size: int | None = None) -> keras.Model:
+               batch_size: int | None = None, dropout: float = 0.0) -> keras.Model:
     """``[x (batch, steps, features), h (batch, units), c (batch, units)] -> [y, h, c]``."""
     x = keras.Input((steps, features), batch_size=batch_size, name="x")
     h_in = keras.Input((units,), batch_size=batch_size, name="h")
@@ -76,15 +81,43 @@ def lstm_model(steps: int, features: int, units: int, outputs: int, mask_value: 
         # ``initial_state``: the padding would then be read as zeros (what Masking leaves there),
         # silently. Passing the mask explicitly keeps it (tests/test_engine.py checks this).
         last, h, c = lstm(sequence, initial_state=[h_in, c_in], mask=sequence._keras_mask)
-    y = keras.layers.Dense(outputs, activation=output_activation, name="dense")(last)
+    y = keras.layers.Dense(outputs, activation=output_activation, name="dense")(_dropped(last, dropout))
     return keras.Model([x, h_in, c_in], [y, h, c], name="lstm_explicit_state")
 
 
-def dense_model(steps: int, features: int, outputs: int, batch_size: int | None = None) -> keras.Model:
+def dense_model(steps: int, features: int, outputs: int, batch_size: int | None = None,
+                dropout: float = 0.0) -> keras.Model:
     """``x (batch, steps, features) -> y``: no recurrence and no state, the memoryless control."""
     x = keras.Input((steps, features), batch_size=batch_size, name="x")
-    y = keras.layers.Dense(outputs, activation="softmax", name="dense")(keras.layers.Flatten()(x))
+    flat = keras.layers.Flatten()(x)
+    y = keras.layers.Dense(outputs, activation="softmax", name="dense")(_dropped(flat, dropout))
     return keras.Model(x, y, name="dense_only")
+
+
+def _dropped(features, rate: float):
+    # No layer at all for rate 0, so a model without dropout has exactly the layers and the
+    # variables it always had.
+    return keras.layers.Dropout(rate, name="dropout")(features) if rate > 0 else features
+
+
+def call(model: keras.Model, spec: ModelSpec, trainable, non_trainable, x, lstm_state, training: bool = False):
+    """One pure call of a model built from ``spec``: ``(y, lstm_state, non_trainable)``.
+
+    ``x`` is ``(batch, steps, features)``; ``lstm_state`` is ``(h, c)``, each ``(batch, units)``,
+    or ``()`` for a dense model (passed through); ``y`` is ``(batch, outputs)``. ``trainable`` and
+    ``non_trainable`` are values in ``model.trainable_variables`` and
+    ``model.non_trainable_variables`` order. The non-trainable values that come back are the
+    updated ones: a layer that draws random numbers while training (Dropout; an LSTM cell with
+    dropout of its own) advances its ``SeedGenerator``'s state with every draw
+    (keras/src/random/seed_generator.py, ``next``), so a caller that drops them draws the same
+    numbers on every call.
+    """
+    if spec.has_state:
+        (y, h, c), non_trainable = model.stateless_call(trainable, non_trainable, [x, *lstm_state],
+                                                        training=training)
+        return y, (h, c), non_trainable
+    y, non_trainable = model.stateless_call(trainable, non_trainable, x, training=training)
+    return y, lstm_state, non_trainable
 
 
 def assign_weights(model: keras.Model, weights: list[np.ndarray]) -> keras.Model:
@@ -125,8 +158,33 @@ def stacked_initial_weights(model: keras.Model, seeds) -> list[np.ndarray]:
     return [np.stack(values) for values in zip(*per_seed)]
 
 
-def _derived_seed(seed: int, index: int) -> int:
-    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0] >> 1)
+def stacked_initial_non_trainable(model: keras.Model, seeds) -> list[np.ndarray]:
+    """Initial values of ``model.non_trainable_variables`` for every seed, stacked: each
+    ``(seed, *variable shape)``.
+
+    A ``SeedGenerator``'s state starts at ``[its integer seed, 0]`` and gains ``[0, 1]`` per draw
+    (keras/src/random/seed_generator.py); built without a seed, the integer is a fresh random one
+    each time a model is built. Here it is ``[a seed derived from (seed, variable index), 0]``, so
+    each seed draws its own dropout masks, the same ones every run, and apart from the draws of
+    its initial weights. Any other non-trainable variable keeps the value it was built with.
+    """
+    per_seed = []
+    for seed in seeds:
+        values = []
+        for index, variable in enumerate(model.non_trainable_variables):
+            if variable.name == "seed_generator_state":
+                values.append(np.array([_derived_seed(seed, index, stream=1), 0], variable.dtype))
+            else:
+                values.append(np.asarray(variable.value))
+        per_seed.append(values)
+    return [np.stack(values) for values in zip(*per_seed)]
+
+
+def _derived_seed(seed: int, index: int, stream: int = 0) -> int:
+    # Stream 0: the initial weights' draws (the values they always had); stream 1: random
+    # generator states, independent of them (numpy's SeedSequence spawn keys).
+    spawn_key = (stream,) if stream else ()
+    return int(np.random.SeedSequence([seed, index], spawn_key=spawn_key).generate_state(1)[0] >> 1)
 
 
 @dataclass(frozen=True)

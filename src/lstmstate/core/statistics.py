@@ -80,7 +80,38 @@ def median_index(values) -> int:
     return int(order[(len(values) - 1) // 2])
 
 
-def summary(values) -> dict:
-    """Mean, 95% interval and share at 100%, as stored in results.json."""
-    low, high = bootstrap_ci(values)
-    return {"mean": mean(values), "ci95": [low, high], "perfect_share": perfect_share(values)}
+def accuracy_block(per_seed) -> dict:
+    """The ``accuracy`` block of a results.json entry: mean, 95% interval and every seed's value."""
+    per_seed = _as_values(per_seed)
+    low, high = bootstrap_ci(per_seed)
+    return {"mean": mean(per_seed), "ci95": [low, high], "per_seed": per_seed.round(6).tolist()}
+
+
+def curve_band(values, points: int = 250) -> dict:
+    """Per-epoch mean over seeds with a 95% band (normal approximation of the mean's interval),
+    at most ``points`` epochs (evenly spaced, the last included) so results.json stays small.
+
+    ``values`` is ``(seed, epoch)``; an epoch that is not finite is ``None``.
+    """
+    values = np.asarray(values, np.float64)
+    epochs = np.unique(np.linspace(0, values.shape[1] - 1, min(points, values.shape[1])).round().astype(int))
+    chosen = values[:, epochs]
+    average = np.nanmean(chosen, axis=0)
+    half = 1.96 * np.nanstd(chosen, axis=0, ddof=1) / np.sqrt(len(values)) if len(values) > 1 else 0 * average
+    return {"epoch": (epochs + 1).tolist(), "mean": _finite(average), "low": _finite(average - half),
+            "high": _finite(average + half)}
+
+
+def _finite(values) -> list:
+    return [None if not np.isfinite(v) else round(float(v), 6) for v in values]
+
+
+def accuracy(predicted: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per-seed accuracy ``(seed,)`` of predicted ids ``(seed, sample)`` against ``(sample,)``."""
+    return (np.asarray(predicted) == np.asarray(targets)[None, :]).mean(axis=1)
+
+
+def rmse(predicted: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Per-seed root mean squared error ``(seed,)`` of values ``(seed, sample)`` against ``(sample,)``."""
+    error = np.asarray(predicted, np.float64) - np.asarray(targets, np.float64)[None, :]
+    return np.sqrt(np.mean(error ** 2, axis=1))

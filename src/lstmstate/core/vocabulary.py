@@ -37,7 +37,7 @@ class Vocabulary:
 
     @classmethod
     def alphabet(cls) -> "Vocabulary":
-        """The seed's 26 capital letters, A=0 … Z=25."""
+        """The tutorial's 26 capital letters, A=0 … Z=25."""
         return cls(tuple(ALPHABET))
 
     @property

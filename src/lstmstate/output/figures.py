@@ -18,10 +18,10 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from lstmstate.storage.runfolder import write_atomically  # noqa: E402
+from lstmstate.storage.files import write_atomically  # noqa: E402
 
-SEED_COLOR = "#4c72b0"  # one seed's accuracy, the mean curve
-PUBLISHED_COLOR = "#c44e52"  # the seed's single published run
+POPULATION_COLOR = "#4c72b0"  # one seed's accuracy, the mean curve
+PUBLISHED_COLOR = "#c44e52"  # the tutorial's single published run
 CEILING_COLOR = "#8c8c8c"  # what a memoryless model can reach
 RIGHT_COLOR = "#55a868"  # a generated letter that is the true next letter
 WRONG_COLOR = "#c44e52"
@@ -32,7 +32,7 @@ DPI = 110  # sharp enough on screen, small enough to embed several in one HTML f
 
 def accuracy_per_seed(experiments: dict) -> Figure:
     """Each experiment's accuracy on every seed as dots over a box, the mean with its 95%
-    interval, and the seed's published figure as a red cross.
+    interval, and the tutorial's published figure as a red cross.
 
     ``experiments`` maps a name to its results.json entry (``accuracy.per_seed`` etc.).
     """
@@ -47,7 +47,7 @@ def accuracy_per_seed(experiments: dict) -> Figure:
                      boxprops={"facecolor": "#e8eef7", "edgecolor": "#9aaccc"},
                      medianprops={"color": "#9aaccc"}, whiskerprops={"color": "#9aaccc"},
                      capprops={"color": "#9aaccc"})
-        axes.scatter(per_seed, y + jitter.uniform(-0.18, 0.18, len(per_seed)), s=14, color=SEED_COLOR,
+        axes.scatter(per_seed, y + jitter.uniform(-0.18, 0.18, len(per_seed)), s=14, color=POPULATION_COLOR,
                      alpha=0.75, zorder=3, label="one seed" if row == 0 else None)
         low, high = entry["accuracy"]["ci95"]
         axes.errorbar(100 * entry["accuracy"]["mean"], y + 0.36, xerr=[[100 * (entry["accuracy"]["mean"] - low)],
@@ -60,13 +60,13 @@ def accuracy_per_seed(experiments: dict) -> Figure:
         published = entry.get("published_accuracy")
         if published is not None:
             axes.scatter([100 * published], [y], marker="X", s=90, color=PUBLISHED_COLOR, edgecolor="white",
-                         zorder=5, label="seed's published run" if "seed's published run" not in _labels(axes) else None)
+                         zorder=5, label="tutorial's published run" if "tutorial's published run" not in _labels(axes) else None)
     axes.set_yticks(range(len(names)), [_seed_label(name, experiments[name]) for name in reversed(names)], fontsize=8)
     axes.set_xlim(-3, 103)
     axes.set_ylim(-0.7, len(names) - 0.3)
     axes.set_xlabel("accuracy on the training patterns (%)")
     axes.grid(axis="x", alpha=0.3)
-    axes.set_title("Accuracy of every seed, against the seed's single published run", fontsize=10)
+    axes.set_title("Accuracy of every seed, against the tutorial's single published run", fontsize=10)
     figure.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
     return figure
 
@@ -99,13 +99,13 @@ def training_curves(experiments: dict, metric: str = "accuracy") -> Figure:
         epoch = np.asarray(curve["epoch"], np.float64)  # (point,)
         scale = 100 if metric == "accuracy" else 1
         mean, low, high = (scale * _floats(curve[key]) for key in ("mean", "low", "high"))
-        panel.fill_between(epoch, low, high, color=SEED_COLOR, alpha=0.25, lw=0, label="95% band")
-        panel.plot(epoch, mean, color=SEED_COLOR, lw=1.5, label=f"mean of {len(entry['accuracy']['per_seed'])} seeds")
+        panel.fill_between(epoch, low, high, color=POPULATION_COLOR, alpha=0.25, lw=0, label="95% band")
+        panel.plot(epoch, mean, color=POPULATION_COLOR, lw=1.5, label=f"mean of {len(entry['accuracy']['per_seed'])} seeds")
         if metric == "accuracy":
             panel.set_ylim(-3, 103)
             if entry.get("published_accuracy") is not None:
                 panel.axhline(100 * entry["published_accuracy"], color=PUBLISHED_COLOR, ls="--", lw=1,
-                              label="seed's published run")
+                              label="tutorial's published run")
         elif np.nanmin(mean) > 0 and np.nanmax(mean) / np.nanmin(mean) > 20:
             panel.set_yscale("log")  # a loss falling over orders of magnitude is flat on a linear axis
         panel.set_title(name, fontsize=9)
@@ -154,6 +154,13 @@ def state_heatmaps(hidden: np.ndarray, cell: np.ndarray, symbols: list[str], tit
         figure.colorbar(image, ax=panel, shrink=0.8)
     figure.suptitle(title, fontsize=10)
     return figure
+
+
+def state_trace_heatmaps(trace, title: str) -> Figure:
+    """``state_heatmaps`` of a ``trained.state_trace.StateTrace``, each column labelled with the
+    symbol read and the symbol predicted after it."""
+    labels = [f"{symbol}\n→{predicted}" for symbol, predicted in zip(trace.symbols, trace.predicted)]
+    return state_heatmaps(trace.h, trace.c, labels, title)
 
 
 def generation_transcripts(generation: dict, symbols: str = string.ascii_uppercase) -> Figure:

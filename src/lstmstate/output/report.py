@@ -9,14 +9,15 @@ Everything comes from ``results.json`` and the saved weights; nothing is trained
 
 import base64
 import html
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from lstmstate.output import figures
-from lstmstate.storage import runfolder as results
-from lstmstate.trained import state_trace
+from lstmstate.output.formatting import percent, share_of_seeds
+from lstmstate.storage import runfolder
+from lstmstate.storage.files import write_atomically
+from lstmstate.trained import saved
 
 FIGURES_FOLDER = "figures"  # PNGs beside the report, referenced by report.md
 
@@ -31,12 +32,6 @@ class Picture:
     png: bytes  # the image itself, embedded in the HTML
 
 
-# Figures of one experiment depend only on that experiment's entry and files, which do not change
-# once it has finished; a suite rewrites its report after every experiment, so these are kept
-# (keyed by the entry) instead of being traced and drawn again each time.
-_drawn: dict[tuple[str, str, str], bytes] = {}
-
-
 def write_report(folder: Path, payload: dict | None = None) -> tuple[Path, Path]:
     """Write ``folder/report.html``, ``folder/report.md`` and ``folder/figures/*.png`` from the
     run's results (``payload``, or ``folder/results.json`` read and checked when None).
@@ -45,7 +40,7 @@ def write_report(folder: Path, payload: dict | None = None) -> tuple[Path, Path]
     ``ValueError``.
     """
     folder = Path(folder)
-    payload = results.read_results(folder) if payload is None else payload
+    payload = runfolder.read_results(folder) if payload is None else payload
     try:
         pictures = draw_pictures(folder, payload)
         html_text, md_text = render_html(payload, pictures), render_markdown(payload, pictures)
@@ -53,8 +48,8 @@ def write_report(folder: Path, payload: dict | None = None) -> tuple[Path, Path]
         # results.json parsed but lacks what its format promises: say so instead of a traceback.
         raise ValueError(f"{folder}/results.json is damaged: {type(error).__name__} {error}") from None
     html_path, md_path = folder / "report.html", folder / "report.md"
-    results.write_atomically(html_path, html_text.encode())
-    results.write_atomically(md_path, md_text.encode())
+    write_atomically(html_path, html_text.encode())
+    write_atomically(md_path, md_text.encode())
     return html_path, md_path
 
 
@@ -83,18 +78,16 @@ def draw_pictures(folder: Path, payload: dict) -> list[Picture]:
             "change the model, even if accuracy has stopped moving.",
             lambda: figures.training_curves(with_curves, "loss"))
     for name, entry in experiments.items():
-        key = json.dumps(entry, sort_keys=True)
-        trace_png = _remember(("state", name, key), lambda: _state_png(folder, name, entry))
+        trace_png = _state_png(folder, name)
         if trace_png:
             path = f"{FIGURES_FOLDER}/state-{name}.png"
-            results.write_atomically(folder / path, trace_png)
+            write_atomically(folder / path, trace_png)
             pictures.append(Picture(path, f"Hidden and cell state of {name}", _state_caption(name, entry), trace_png))
         if entry.get("generation"):
             generation = entry["generation"]
-            png = _remember(("generation", name, key),
-                            lambda: figures.to_png(figures.generation_transcripts(generation)))
+            png = figures.to_png(figures.generation_transcripts(generation))
             path = f"{FIGURES_FOLDER}/generation-{name}.png"
-            results.write_atomically(folder / path, png)
+            write_atomically(folder / path, png)
             pictures.append(Picture(path, f"Cold and primed generation of {name}", _generation_caption(generation), png))
     return pictures
 
@@ -104,24 +97,24 @@ def _has_accuracy(entry: dict) -> bool:
     return bool(accuracy.get("per_seed")) and accuracy.get("mean") is not None
 
 
-def _remember(key, draw) -> bytes | None:
-    if key not in _drawn:
-        _drawn[key] = draw()
-    return _drawn[key]
-
-
-def _state_png(folder: Path, name: str, entry: dict) -> bytes | None:
-    traced = state_trace.saved_state_trace(folder, name, entry)
-    if traced is None:
+def _state_png(folder: Path, name: str) -> bytes | None:
+    """The median seed's state over its own training stream, for an experiment that carries state
+    from one sample to the next (over a stream of windows, the state would mean nothing)."""
+    try:
+        experiment = saved.load(folder, name)
+        if not experiment.stateful or experiment.stream is None:
+            return None
+        trace = experiment.trace(list(experiment.stream))
+    except ValueError:
         return None
-    trace, seed = traced
+    seed = experiment.seeds[experiment.median_index]
     return figures.to_png(figures.state_heatmaps(
         trace.h, trace.c, list(trace.symbols),
         f"{name}: state of seed {seed} (the median seed) over its training stream, from zero state"))
 
 
 def _accuracy_caption(experiments: dict) -> str:
-    return ("Each dot is one seed and the black bar the mean with its 95% interval; the red cross is the seed's "
+    return ("Each dot is one seed and the black bar the mean with its 95% interval; the red cross is the tutorial's "
             "single published run: where it sits outside the dots, one run did not stand for the method.")
 
 
@@ -145,20 +138,16 @@ def _generation_caption(generation: dict) -> str:
 
 # ---- the text of the report, shared by HTML and Markdown ----
 
-def _pct(value) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
 def _interval(entry: dict) -> str:
     accuracy = entry["accuracy"]
     low, high = accuracy["ci95"]
     if accuracy["mean"] is None:
         return "- (every seed diverged)"
-    return f"{_pct(accuracy['mean'])} [{_pct(low)}, {_pct(high)}]"
+    return f"{percent(accuracy['mean'])} [{percent(low)}, {percent(high)}]"
 
 
 def _configuration_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
-    header = ["experiment", "seed's section or purpose", "model", "units", "epochs", "batch", "shuffle",
+    header = ["experiment", "tutorial's section or purpose", "model", "units", "epochs", "batch", "shuffle",
               "state between batches", "samples", "seeds"]
     rows = []
     for name, entry in payload["experiments"].items():
@@ -170,23 +159,23 @@ def _configuration_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
 
 
 def _result_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
-    header = ["experiment", "seed's figure", "mean [95% interval]", "seeds at 100%", "memoryless ceiling",
+    header = ["experiment", "tutorial's figure", "mean [95% interval]", "seeds at 100%", "memoryless ceiling",
               "median seed", "diverged", "seconds"]
     rows = []
     for name, entry in payload["experiments"].items():
         if "accuracy" not in entry:
             continue
         share = entry.get("perfect_share")
-        rows.append([name, _pct(entry.get("published_accuracy")), _interval(entry),
-                     "-" if share is None else f"{100 * share:.0f}%", _pct(entry.get("memoryless_ceiling")),
+        rows.append([name, percent(entry.get("published_accuracy")), _interval(entry),
+                     share_of_seeds(share), percent(entry.get("memoryless_ceiling")),
                      str(entry.get("median_seed", "-")), str(entry.get("diverged", {}).get("count", 0)),
                      f"{entry.get('seconds', 0):.1f}"])
     return header, rows
 
 
 def _verdict_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
-    header = ["claim", "the seed says", "measured", "verdict", "evidence"]
-    return header, [[v.get("claim", ""), v.get("seed_says", ""), v.get("measured", ""), v.get("verdict", ""),
+    header = ["claim", "the tutorial says", "measured", "verdict", "evidence"]
+    return header, [[v.get("claim", ""), v.get("tutorial_says", ""), v.get("measured", ""), v.get("verdict", ""),
                      v.get("evidence", "")] for v in payload.get("verdicts", [])]
 
 
@@ -294,7 +283,7 @@ def render_html(payload: dict, pictures: list[Picture]) -> str:
     for name, entry in payload["experiments"].items():
         if entry.get("transcript"):
             parts.append(f"<details><summary>{html.escape(name)} (seed {entry.get('median_seed', '?')}, "
-                         f"accuracy {_pct(_median_accuracy(entry))})</summary>"
+                         f"accuracy {percent(_median_accuracy(entry))})</summary>"
                          f"<pre>{html.escape(chr(10).join(entry['transcript']))}</pre></details>")
     parts.append("</body></html>\n")
     return "\n".join(parts)

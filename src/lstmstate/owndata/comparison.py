@@ -8,22 +8,25 @@ the top two holds over seeds; when it includes zero, these seeds cannot tell the
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from lstmstate.owndata import framed as samples
 from lstmstate.core import statistics
-from lstmstate.owndata import training as userrun
+from lstmstate.output.formatting import ACCURACY
+from lstmstate.owndata import framed as samples
+from lstmstate.owndata import training
 from lstmstate.owndata.dataset import Numbers, Symbols
+from lstmstate.storage import runfolder
 
 
 @dataclass(frozen=True)
 class Comparison:
     """Framings ranked by held-out score, best first."""
 
-    ranked: tuple[userrun.Outcome, ...]  # best first: highest accuracy or lowest RMSE
+    ranked: tuple[training.Outcome, ...]  # best first: highest accuracy or lowest RMSE
     skipped: tuple[tuple[str, str], ...]  # (framing, why it was not run)
 
     @property
-    def best(self) -> userrun.Outcome:
+    def best(self) -> training.Outcome:
         return self.ranked[0]
 
     def margin(self) -> tuple[float, tuple[float, float]] | None:
@@ -41,8 +44,8 @@ class Comparison:
         """Which framing to use, and how sure that is, in one or two sentences."""
         best = self.best
         margin = self.margin()
-        units = "points" if best.metric == userrun.ACCURACY else "(RMSE, original units)"
-        scale = 100 if best.metric == userrun.ACCURACY else 1
+        units = "points" if best.metric == ACCURACY else "(RMSE, original units)"
+        scale = 100 if best.metric == ACCURACY else 1
         if margin is None:
             sure = "it is the only framing that applies"
         else:
@@ -54,10 +57,10 @@ class Comparison:
             else:
                 sure = (f"but it is not distinguishable from the runner-up {runner} ({span} includes no difference): "
                         "either will do, or run more seeds to tell them apart")
-        return f"Use {best.name}: {sure}. Against the baseline, {userrun.against_baseline(best)}."
+        return f"Use {best.name}: {sure}. Against the baseline, {training.against_baseline(best)}."
 
 
-def applicable(plan: userrun.Plan) -> tuple[list[str], list[tuple[str, str]]]:
+def applicable(plan: training.Plan) -> tuple[list[str], list[tuple[str, str]]]:
     """The framings to run, and those left out with why (with a window of 1 the window framings
     are one-step again)."""
     chosen, skipped = [], []
@@ -69,20 +72,20 @@ def applicable(plan: userrun.Plan) -> tuple[list[str], list[tuple[str, str]]]:
     return chosen, skipped
 
 
-def plan_for(plan: userrun.Plan, framing: str) -> userrun.Plan:
+def plan_for(plan: training.Plan, framing: str) -> training.Plan:
     """``plan`` for one framing: the stateful framing is one stream whatever --batch-size says."""
     return replace(plan, framing=framing, batch_size=None if framing == "stateful" else plan.batch_size)
 
 
-def check(data: Symbols | Numbers, plan: userrun.Plan) -> None:
+def check(data: Symbols | Numbers, plan: training.Plan) -> None:
     """Every framing's checks, before any is trained: a bad window or batch size is an error now."""
     for name in applicable(plan)[0]:
-        userrun.check(data, plan_for(plan, name))
+        training.check(data, plan_for(plan, name))
 
 
-def compare(data: Symbols | Numbers, plan: userrun.Plan,
+def compare(data: Symbols | Numbers, plan: training.Plan,
             on_start: Callable[[str], Callable[[int, int], None] | None] | None = None,
-            on_finish: Callable[[userrun.Outcome], None] | None = None) -> Comparison:
+            on_finish: Callable[[training.Outcome], None] | None = None) -> Comparison:
     """Train every applicable framing with ``plan``'s settings; ``on_start(framing)`` may return a
     progress callback for that framing, ``on_finish(outcome)`` sees each framing as it finishes
     (so a caller can save it before the next one starts)."""
@@ -91,9 +94,44 @@ def compare(data: Symbols | Numbers, plan: userrun.Plan,
     outcomes = []
     for name in names:
         progress = on_start(name) if on_start is not None else None
-        outcomes.append(userrun.train(data, plan_for(plan, name), on_progress=progress))
+        outcomes.append(training.train(data, plan_for(plan, name), on_progress=progress))
         if on_finish is not None:
             on_finish(outcomes[-1])
     higher = outcomes[0].higher_is_better
     ranked = sorted(outcomes, key=lambda o: statistics.mean(o.scores), reverse=higher)
     return Comparison(tuple(ranked), tuple(skipped))
+
+
+def payload(comparison: Comparison) -> dict:
+    """results.json of a comparison: every framing, the ranking and the recommendation."""
+    best = comparison.best
+    result = training.payload(list(comparison.ranked), best)
+    margin = comparison.margin()
+    result["ranking"] = [o.name for o in comparison.ranked]
+    result["recommendation"] = {"framing": best.name, "text": comparison.recommendation(),
+                                "margin_over_runner_up": None if margin is None else
+                                {"difference": margin[0], "ci95": list(margin[1])}}
+    return result
+
+
+def run(data: Symbols | Numbers, plan: training.Plan, folder: Path | None = None,
+        on_start: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Comparison:
+    """``compare``, saving each framing in ``folder`` (when given) as it finishes, so Ctrl-C keeps
+    every framing that was done; the ranking and recommendation are written at the end."""
+    finished = []
+
+    def on_finish(outcome: training.Outcome) -> None:
+        finished.append(outcome)
+        if folder is not None:
+            runfolder.write_entry(folder, training.saved_entry(outcome))
+            runfolder.write_results(folder, training.payload(finished))
+
+    try:
+        comparison = compare(data, plan, on_start, on_finish)
+    except KeyboardInterrupt:
+        kept = ", ".join(o.name for o in finished) or "nothing (no framing had finished)"
+        where = f" in {folder}" if folder is not None else " (no --out: nothing written)"
+        raise runfolder.Interrupted(f"interrupted: kept {kept}{where}") from None
+    if folder is not None:
+        runfolder.write_results(folder, payload(comparison))
+    return comparison

@@ -30,7 +30,7 @@ CARRIED = ("stateful", "stateful-streams")  # framings that carry state from bat
 WINDOWED = ("window-features", "window-timesteps", "variable-length")  # framings that read --window items
 DEFAULT_BATCH = {"stateful": 1, "stateful-streams": 16}  # others: STATELESS_BATCH
 STATELESS_BATCH = 32  # Keras fit's default batch size
-RUNS_DATA_SEED = 7  # the random runs of variable-length, drawn as the seed draws its own (numpy seed 7)
+RUNS_DATA_SEED = 7  # the random runs of variable-length, drawn as the tutorial draws its own (numpy seed 7)
 ONE_HOT_BUDGET = 256 * 2 ** 20  # bytes of one-hot inputs beyond which "auto" encodes symbols as scalars
 
 

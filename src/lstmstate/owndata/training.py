@@ -1,15 +1,9 @@
-"""A user run: the user's own data in one framing, trained over many seeds at once and scored on
-its held-out part beside a trivial baseline, then saved as a run folder the other commands load.
+"""Training on the user's own data: one framing trained over many seeds at once on the training
+part, scored on the held-out part beside a baseline, and saved as a run folder the other
+commands load.
 
-Data flows one way: file -> ``dataset`` -> ``holdout.split`` -> ``samples.frame`` -> engine ->
-``prediction`` on the held-out part -> scores and baseline -> results.json. A run folder::
-
-    DIR/
-    ├── results.json        holdout (metric, mean, ci95, per_seed), baseline, data, experiments
-    └── FRAMING/
-        ├── setup.json      model, train, encoding, vocabulary, seeds (as suite.save), plus data and scaling
-        ├── weights.npz     w0 … wN, each (seed, …)
-        └── curves.npz      training loss and accuracy, (seed, epoch)
+Data flows one way: file -> ``dataset`` -> ``split`` -> ``framed.frame`` -> engine ->
+``prediction`` on the held-out part -> scores and baseline -> results.json (``storage.runfolder``).
 """
 
 import time
@@ -19,18 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate.owndata import split as holdout
-from lstmstate.trained import prediction
-from lstmstate.storage import runfolder as results
-from lstmstate.owndata import framed as samples
-from lstmstate.core import statistics
-from lstmstate.owndata.dataset import Numbers, Symbols
+from lstmstate.core import baselines, loss, policy, statistics
 from lstmstate.core.engine import Population, TrainConfig, Trainer
-from lstmstate.owndata.split import Split
+from lstmstate.core.encoding import Encoding
 from lstmstate.core.model import ModelSpec
+from lstmstate.owndata import dataset
+from lstmstate.owndata import framed as samples
+from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.owndata.scaling import Scaling
+from lstmstate.owndata.split import Split, split as split_sequence
+from lstmstate.output.formatting import ACCURACY
+from lstmstate.storage import runfolder
+from lstmstate.trained import prediction
 
-ACCURACY, RMSE = "accuracy", "rmse"
+RMSE = "rmse"  # the metric of numbers: root mean squared error in the target's units
 
 
 @dataclass(frozen=True)
@@ -96,7 +92,7 @@ class Outcome:
 
 def check(data: Symbols | Numbers, plan: Plan) -> Split:
     """The split for ``plan``, with every out-of-range choice raised before anything is built."""
-    split = holdout.split(data.items, plan.holdout)  # the framing's own needs are checked next, by name
+    split = split_sequence(data.items, plan.holdout)  # the framing's own needs are checked next, by name
     samples.check_window(plan.window, plan.framing, split)
     samples.batch_size_for(plan.framing, plan.batch_size, samples.train_samples(plan.framing, plan.window, split))
     return split
@@ -117,9 +113,9 @@ def train(data: Symbols | Numbers, plan: Plan,
         epochs=plan.epochs, batch_size=framed.batch_size,
         # Stateless samples are shuffled as fit does; a stream must stay in order to carry its state.
         shuffle=not framed.carried,
-        # Carried: the seed's stateful loop, streams reset when an epoch starts (policy.carry_within_epoch).
-        policy="carry-within-epoch" if framed.carried else "reset-every-batch",
-        loss="mean_squared_error" if numbers else "categorical_crossentropy")
+        # Carried: the tutorial's stateful loop, streams reset when an epoch starts (policy.carry_within_epoch).
+        policy=policy.CARRY_WITHIN_EPOCH if framed.carried else policy.RESET_EVERY_BATCH,
+        loss=loss.MEAN_SQUARED_ERROR if numbers else loss.CATEGORICAL_CROSSENTROPY)
     trainer = Trainer(spec, config, framed.x_train, framed.y_train)
     population = trainer.train(range(plan.seeds), on_progress=on_progress)
     del trainer  # its device copy of the training inputs is no longer needed
@@ -129,15 +125,15 @@ def train(data: Symbols | Numbers, plan: Plan,
     targets = framed.held_out_targets[kept - framed.first_held_out]
     if numbers:
         values = framed.scaling.invert(predicted, data.target_index)
-        scores = holdout.rmse(values, targets)
-        base = {"name": "persistence (the last value)", "score": holdout.persistence_rmse(data.target_values, split)}
+        scores = statistics.rmse(values, targets)
+        base = {"name": "persistence (the last value)", "score": baselines.persistence_rmse(data.target_values, split.train_items)}
         metric, ceiling = RMSE, None
     else:
-        scores = holdout.accuracy(predicted, targets)
+        scores = statistics.accuracy(predicted, targets)
         size = data.vocabulary.size
         base = {"name": "most frequent successor of the previous symbol",
-                "score": holdout.successor_accuracy(data.ids, split, size)}
-        metric, ceiling = ACCURACY, holdout.memoryless_ceiling_held_out(data.ids, split, size)
+                "score": baselines.successor_accuracy(data.ids, split.train_items, size)}
+        metric, ceiling = ACCURACY, baselines.memoryless_ceiling_held_out(data.ids, split.train_items, size)
     return Outcome(data, plan, split, spec, config, framed.encoding, framed.scaling, population, metric,
                    scores, base, ceiling, time.perf_counter() - start)
 
@@ -170,18 +166,18 @@ def entry(outcome: Outcome) -> dict:
     plan = outcome.plan
     payload = {
         "framing": plan.framing, "window": plan.window, "units": plan.units, "epochs": plan.epochs,
-        "batch_size": outcome.config.batch_size, "shuffle": outcome.config.shuffle, "policy": outcome.config.policy,
+        "batch_size": outcome.config.batch_size, "shuffle": outcome.config.shuffle, "policy": outcome.config.policy.name,
         "encoding": outcome.encoding, "seeds": list(outcome.population.seeds),
         "seconds": round(outcome.seconds, 3),
         "holdout": outcome.summary(), "baseline": outcome.baseline,
         "against_baseline": against_baseline(outcome),
         "median_seed": int(outcome.population.seeds[outcome.median_index]),
-        "curves": {"loss": results.curve_band(outcome.population.loss)},
+        "curves": {"loss": statistics.curve_band(outcome.population.loss)},
     }
     if outcome.metric == ACCURACY:
         payload["memoryless_ceiling"] = outcome.ceiling
-        payload["accuracy"] = results.accuracy_block(outcome.scores)
-        payload["curves"]["accuracy"] = results.curve_band(outcome.population.accuracy)
+        payload["accuracy"] = statistics.accuracy_block(outcome.scores)
+        payload["curves"]["accuracy"] = statistics.curve_band(outcome.population.accuracy)
     return payload
 
 
@@ -190,7 +186,7 @@ def payload(outcomes: list[Outcome], best: Outcome | None = None) -> dict:
     (the only framing of ``train``, the recommended one of ``compare``)."""
     best = best or outcomes[0]
     return {
-        "format_version": results.FORMAT_VERSION,
+        **runfolder.header(list(best.population.seeds)),
         "data": data_block(best.data, best.split),
         "framing": best.name,
         "holdout": best.summary(),
@@ -200,24 +196,38 @@ def payload(outcomes: list[Outcome], best: Outcome | None = None) -> dict:
     }
 
 
-def save(folder: Path, outcome: Outcome) -> None:
-    """Write setup, weights and curves of ``outcome`` under ``folder / FRAMING`` (as ``suite.save``,
-    so saved-run commands load it) with the data's description and, for numbers, the scaling."""
-    target = Path(folder) / outcome.name
+def saved_entry(outcome: Outcome) -> runfolder.SavedEntry:
+    """What the run folder keeps of ``outcome``: the model, every seed's weights and curves, and
+    the plan, the data's description and (numbers) the scaling, so predictions can be turned back."""
     data = outcome.data
-    setup = {
-        "format_version": results.FORMAT_VERSION,
-        "experiment": outcome.name,
-        "model": outcome.spec.to_dict(),
-        "train": outcome.config.to_dict(),
-        "encoding": outcome.encoding,
-        "vocabulary": list(data.vocabulary.symbols) if data.kind == "symbols" else [],
-        "seeds": list(outcome.population.seeds),
-        "plan": asdict(outcome.plan),
-        "data": data_block(data, outcome.split),
-    }
+    details = {"plan": asdict(outcome.plan), "data": data_block(data, outcome.split)}
     if outcome.scaling is not None:
-        setup["scaling"] = outcome.scaling.to_dict()
-    results.write_json(target / "setup.json", setup)
-    results.write_arrays(target / "weights.npz", **{f"w{i}": w for i, w in enumerate(outcome.population.weights)})
-    results.write_arrays(target / "curves.npz", loss=outcome.population.loss, accuracy=outcome.population.accuracy)
+        details["scaling"] = outcome.scaling.to_dict()
+    symbols = data.kind == "symbols"
+    return runfolder.SavedEntry(
+        outcome.name, outcome.spec, outcome.config,
+        Encoding(outcome.encoding, data.vocabulary.size) if symbols else None,
+        data.vocabulary if symbols else None, tuple(outcome.population.seeds), tuple(outcome.population.weights),
+        outcome.population.loss, outcome.population.accuracy, details=details)
+
+
+def prepare(path: Path, tokens: str | None, columns: str | None, target: str | None,
+            **plan) -> tuple[Symbols | Numbers, Plan, Split]:
+    """The user's file read, the plan made and checked: every mistake is a ``ValueError`` now,
+    before a folder is made or a seed trained."""
+    data = dataset.read(path, tokens, columns, target)
+    plan = Plan(**plan)
+    return data, plan, check(data, plan)
+
+
+def run(data: Symbols | Numbers, plan: Plan, folder: Path | None = None,
+        on_progress: Callable[[int, int], None] | None = None) -> Outcome:
+    """``train``, then save the outcome in ``folder`` (when given): its entry and results.json."""
+    try:
+        outcome = train(data, plan, on_progress=on_progress)
+    except KeyboardInterrupt:
+        raise runfolder.Interrupted(f"interrupted: {plan.framing} had not finished, so nothing was written") from None
+    if folder is not None:
+        runfolder.write_entry(folder, saved_entry(outcome))
+        runfolder.write_results(folder, payload([outcome]))
+    return outcome

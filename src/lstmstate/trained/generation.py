@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lstmstate.core.encoding import Encoding
-from lstmstate.core.model import ModelSpec
+from lstmstate.core.model import ModelSpec, call
 from lstmstate.core.vocabulary import Vocabulary
 
 
@@ -32,7 +32,7 @@ def _compiled_step(spec: ModelSpec):
     non_trainable = [v.value for v in model.non_trainable_variables]
 
     def step(weights, x, h, c):
-        (y, h, c), _ = model.stateless_call(weights, non_trainable, [x, h, c])
+        y, (h, c), _ = call(model, spec, weights, non_trainable, x, (h, c))
         return y, h, c
 
     return jax.jit(step)

@@ -10,10 +10,10 @@ model they would have written. The trainable weights are the same arrays in the 
     LSTM(units, stateful=True)                   LSTM(units)
     Dense(outputs, activation)                   Dense(outputs, activation)
 
-A stateful export keeps its state between calls at batch size 1, as the seed's model did in
+A stateful export keeps its state between calls at batch size 1, as the tutorial's model did in
 ``predict``; ``model.get_layer("lstm").reset_state()`` starts a new sequence. That works on the
 TensorFlow and torch backends only: on JAX, Keras 3's ``predict`` drops a stateful layer's
-state updates and every call starts from zeros, silently (see SPEC).
+state updates and every call starts from zeros, silently (keras/src/layers/rnn/rnn.py).
 """
 
 import os

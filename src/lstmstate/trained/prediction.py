@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lstmstate.core.model import ModelSpec
+from lstmstate.core.model import ModelSpec, call
 
 CHUNK_SAMPLES = 1 << 15  # samples per compiled call: big enough to amortise the call, small enough for memory
 
@@ -30,9 +30,9 @@ def _compiled(spec: ModelSpec, classify: bool):
 
     def one_seed(weights, state, x, layout):
         def step(state, indices):
-            (y, h, c), _ = model.stateless_call(weights, non_trainable, [x[indices], *state])
+            y, state, _ = call(model, spec, weights, non_trainable, x[indices], state)
             out = jnp.argmax(y, axis=-1).astype(jnp.int32) if classify else y[:, 0]
-            return (h, c), out  # out: (row,)
+            return state, out  # out: (row,)
 
         return jax.lax.scan(step, state, layout)  # outputs (batch, row)
 

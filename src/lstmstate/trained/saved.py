@@ -1,35 +1,21 @@
-"""A saved experiment: what one experiment of a run folder trained, and every seed's weights, loaded back.
+"""A saved experiment: one experiment (or framing) of a run folder loaded back, with what one of
+its seeds can do: generate, trace its state, leave as a plain Keras model.
 
-``run --out DIR`` and ``suite --out DIR`` write, per experiment (see ``suite.save``)::
-
-    DIR/
-    ├── results.json          numbers and verdicts (the median seed of each experiment)
-    └── NAME/
-        ├── setup.json        format_version, model spec, train config, encoding, vocabulary, seeds
-        ├── weights.npz       w0 … wN, each (seed, *variable shape), in model.trainable_variables order
-        └── curves.npz        loss and accuracy, (seed, epoch)
-
-Loading checks everything it can before any seed is used: the format version, that each file
-parses, and that the weights have the shapes the saved model spec builds. A run from another
-version or a damaged file is a ``ValueError`` naming the file and what is wrong with it.
+The folder's layout and its checks belong to ``storage.runfolder``; this module turns a checked
+``SavedEntry`` into models.
 """
 
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from lstmstate.trained import generation
-from lstmstate.trained import keras_export
-from lstmstate.storage import runfolder as results
-from lstmstate.trained import window as sliding_window
-from lstmstate.trained import state_trace
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.engine import TrainConfig
 from lstmstate.core.model import ModelSpec
 from lstmstate.core.vocabulary import Vocabulary
+from lstmstate.storage import runfolder
+from lstmstate.trained import generation, keras_export, state_trace, window
 
 
 @dataclass(frozen=True)
@@ -45,6 +31,7 @@ class SavedExperiment:
     seeds: tuple[int, ...]  # the integer seed of each member, in weights order
     weights: tuple[np.ndarray, ...]  # model.trainable_variables order, each (seed, *variable shape)
     median_index: int  # position of results.json's median seed (0 when results.json does not say)
+    stream: tuple[str, ...] | None  # the training stream of a carried-state tutorial experiment
 
     @property
     def stateful(self) -> bool:
@@ -94,7 +81,7 @@ class SavedExperiment:
     # ---- what one seed can do: generate, trace its state, leave as a plain Keras model ----
 
     def generate(self, start: str, steps: int = 5, prime: list[str] = (), index: int | None = None
-                 ) -> list[generation.Step] | list[sliding_window.WindowStep]:
+                 ) -> list[generation.Step] | list[window.WindowStep]:
         """Generate ``steps`` symbols from ``start`` after ``prime`` with seed ``index``.
 
         A stateful model is a stream: the prime and each prediction are fed one by one with
@@ -105,7 +92,7 @@ class SavedExperiment:
         if self.stateful:
             return generation.generate(generation.StepModel(self.spec, weights), self.encoding,
                                        self.vocabulary, start, steps, list(prime))
-        return sliding_window.generate_by_window(self.spec, weights, self.encoding, self.vocabulary,
+        return window.generate_by_window(self.spec, weights, self.encoding, self.vocabulary,
                                                  start, steps, list(prime))
 
     def trace(self, symbols: list[str], index: int | None = None) -> state_trace.StateTrace:
@@ -121,13 +108,28 @@ class SavedExperiment:
                                          name=f"{self.name}-seed{self.seeds[index]}".replace("-", "_"))
         return keras_export.save(model, path)
 
+    def export_description(self) -> str:
+        """What ``export`` writes, as a Keras user would write it."""
+        spec = self.spec
+        if self.stateful:
+            return (f"LSTM({spec.units}, stateful=True) with "
+                    f"keras.Input(batch_shape=(1, {spec.steps}, {spec.features}))")
+        return f"a stateless Sequential on inputs ({spec.steps}, {spec.features})"
 
-def experiment_names(run_folder: Path) -> list[str]:
-    """The experiments saved in ``run_folder`` (folders holding a setup.json), sorted."""
-    run_folder = Path(run_folder)
-    if not run_folder.is_dir():
-        raise ValueError(f"{run_folder} is not a folder; give the folder written by run/suite --out")
-    return sorted(p.parent.name for p in run_folder.glob("*/setup.json"))
+    def export_notes(self) -> list[str]:
+        """How to feed the exported model: its inputs, and for a stateful one, where it runs."""
+        if self.vocabulary is None:
+            return ["inputs: the columns standardized with the training part's mean and deviation "
+                    "(saved in setup.json under 'scaling'); the output is the scaled next target value"]
+        symbols = self.vocabulary.symbols
+        scalar = f" (feature = id / {len(symbols)})" if self.encoding.name == "scalar" else ""
+        notes = [f"inputs: {self.encoding.name} encoding of {len(symbols)} symbols, ids {symbols[0]}=0 … "
+                 f"{symbols[-1]}={len(symbols) - 1}{scalar}"]
+        if self.stateful:
+            notes.append("load it with KERAS_BACKEND=tensorflow (or torch): on the JAX backend Keras silently "
+                         "resets a stateful LSTM in predict; call model.get_layer('lstm').reset_state() before "
+                         "each new sequence")
+        return notes
 
 
 def load(run_folder: Path, experiment: str | None = None) -> SavedExperiment:
@@ -137,9 +139,9 @@ def load(run_folder: Path, experiment: str | None = None) -> SavedExperiment:
     ``experiment``, a folder holding exactly one experiment gives that one.
     """
     run_folder = Path(run_folder)
-    if (run_folder / "setup.json").is_file() and experiment in (None, run_folder.name):
-        return _load_experiment(run_folder, run_folder.parent)
-    names = experiment_names(run_folder)
+    if (run_folder / runfolder.SETUP).is_file() and experiment in (None, run_folder.name):
+        return _loaded(run_folder, run_folder.parent)
+    names = runfolder.entry_names(run_folder)
     if not names:
         raise ValueError(f"{run_folder} holds no saved experiments (no NAME/setup.json); "
                          "write one with `lstmstate run NAME --out DIR`")
@@ -150,72 +152,11 @@ def load(run_folder: Path, experiment: str | None = None) -> SavedExperiment:
         experiment = names[0]
     if experiment not in names:
         raise ValueError(f"{run_folder} has no saved experiment {experiment!r}; it holds: {', '.join(names)}")
-    return _load_experiment(run_folder / experiment, run_folder)
+    return _loaded(run_folder / experiment, run_folder)
 
 
-def _load_experiment(folder: Path, run_folder: Path) -> SavedExperiment:
-    setup_path = folder / "setup.json"
-    setup = results.read_json(setup_path)
-    version = setup.get("format_version")
-    if version != results.FORMAT_VERSION:
-        raise ValueError(f"{setup_path} was written in run format {version!r}; this lstmstate reads "
-                         f"format {results.FORMAT_VERSION}: rerun the experiment with this version")
-    try:
-        spec = ModelSpec.from_dict(setup["model"])
-        config = TrainConfig.from_dict(setup["train"])
-        # A model of numbers (`train --data FILE.csv`) has no vocabulary: its inputs are scaled values.
-        numbers = setup.get("data", {}).get("kind") == "numbers"
-        vocabulary = None if numbers else Vocabulary.from_symbols(setup["vocabulary"])
-        encoding = None if numbers else Encoding(setup["encoding"], vocabulary.size)
-        seeds = tuple(int(s) for s in setup["seeds"])
-        name = str(setup.get("experiment", folder.name))
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{setup_path} is damaged: {type(error).__name__}: {error}") from None
-    if not seeds:
-        raise ValueError(f"{setup_path} is damaged: it lists no seeds")
-    if vocabulary is None:
-        pass
-    elif spec.kind == "lstm" and spec.output_activation == "softmax" and spec.outputs != vocabulary.size:
-        raise ValueError(f"{setup_path} is damaged: the model predicts {spec.outputs} classes "
-                         f"but the vocabulary has {vocabulary.size} symbols")
-    if encoding is not None and spec.features % encoding.features(1) != 0:
-        raise ValueError(f"{setup_path} is damaged: {spec.features} features per step do not fit "
-                         f"the {encoding.name} encoding of {vocabulary.size} symbols")
-    weights = _read_weights(folder / "weights.npz", spec, len(seeds))
-    return SavedExperiment(folder, name, spec, config, encoding, vocabulary, seeds, weights,
-                           _median_index(run_folder, name, seeds))
-
-
-def _read_weights(path: Path, spec: ModelSpec, seeds: int) -> tuple[np.ndarray, ...]:
-    """Every weight array, checked against the shapes of the model the spec builds."""
-    if not path.is_file():
-        raise ValueError(f"{path} is missing")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: np.asarray(archive[key]) for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path} is damaged: {error}") from None
-    expected = [tuple(v.shape) for v in spec.build().trainable_variables]
-    keys = [f"w{i}" for i in range(len(expected))]
-    if sorted(arrays) != sorted(keys):
-        raise ValueError(f"{path} is damaged: it holds {sorted(arrays)}, the model needs {keys}")
-    weights = []
-    for key, shape in zip(keys, expected):
-        value = arrays[key]
-        if value.shape != (seeds, *shape):
-            raise ValueError(f"{path} is damaged: {key} is {value.shape}, the model needs {(seeds, *shape)} "
-                             f"({seeds} seeds)")
-        weights.append(value.astype(np.float32))
-    return tuple(weights)
-
-
-def _median_index(run_folder: Path, name: str, seeds: tuple[int, ...]) -> int:
-    """Where results.json's median seed sits among ``seeds``; 0 when it does not say.
-
-    The median seed is what ``run`` prints, so later commands default to the same seed.
-    """
-    try:
-        median = json.loads((run_folder / "results.json").read_text())["experiments"][name]["median_seed"]
-        return seeds.index(int(median))
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
+def _loaded(folder: Path, run_folder: Path) -> SavedExperiment:
+    entry = runfolder.read_entry(folder)
+    return SavedExperiment(folder, entry.name, entry.spec, entry.config, entry.encoding, entry.vocabulary,
+                           entry.seeds, entry.weights,
+                           runfolder.median_seed_index(run_folder, entry.name, entry.seeds), entry.stream)

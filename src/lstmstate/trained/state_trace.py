@@ -78,23 +78,3 @@ def compact_lines(state_trace: StateTrace) -> list[str]:
         lines.append(f"{symbol:>{width}} -> {predicted:<{width}}  {np.linalg.norm(h):5.2f}  "
                      f"{np.linalg.norm(c):5.2f}  {spark(h, scale)}")
     return lines
-
-
-def saved_state_trace(folder, name: str, entry: dict) -> tuple[StateTrace, int] | None:
-    """The median seed's trace over the experiment's own training stream, and that seed, from a
-    run folder; None when the experiment carries no state from one sample to the next (its state
-    over a stream would mean nothing) or it cannot be loaded."""
-    from lstmstate.tutorial import experiments as registry
-    from lstmstate.trained import saved as saved_run
-
-    if entry.get("policy", "reset-every-batch") == "reset-every-batch" or name not in registry.EXPERIMENTS:
-        return None
-    try:
-        saved = saved_run.load(folder, name)
-        index = saved.seed_index(None)
-        # The registry rebuilds the data exactly (it is deterministic), so the trace follows the
-        # stream the model was trained on, in training order (stateful experiments do not shuffle).
-        framed, vocabulary = registry.get(name).data()
-        return saved.trace(vocabulary.decode(framed.last_ids()), index), int(saved.seeds[index])
-    except ValueError:
-        return None

@@ -10,7 +10,7 @@ from the window, then the window slides one symbol on and takes the prediction i
         ┌ K L M ┐ -> N
 
 A window that is not yet full is left-padded: with the reserved padding id where the model
-masks it, otherwise with id 0, as Keras's ``pad_sequences`` (and so the seed's
+masks it, otherwise with id 0, as Keras's ``pad_sequences`` (and so the tutorial's
 variable-length experiment) does. Only the last ``N`` symbols of the prime matter.
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.framing import PAD
-from lstmstate.core.model import ModelSpec
+from lstmstate.core.model import ModelSpec, call
 from lstmstate.core.vocabulary import Vocabulary
 
 
@@ -42,10 +42,7 @@ def _compiled_forward(spec: ModelSpec):
     non_trainable = [v.value for v in model.non_trainable_variables]
 
     def forward(weights, x):
-        if spec.has_state:
-            (y, _, _), _ = model.stateless_call(weights, non_trainable, [x, *spec.zero_state(1)])
-        else:
-            y, _ = model.stateless_call(weights, non_trainable, x)
+        y, _, _ = call(model, spec, weights, non_trainable, x, spec.zero_state(1))
         return y
 
     return jax.jit(forward)
@@ -73,7 +70,7 @@ def generate_by_window(spec: ModelSpec, weights: list[np.ndarray], encoding: Enc
         window = history[-size:]
         x = encoding.encode(np.asarray(window, np.int32).reshape(1, spec.steps, slots))
         predicted = int(np.argmax(np.asarray(forward(weights, jnp.asarray(x)))[0]))
-        # Zero padding is shown as the symbol it is (the seed's pitfall: 0 is also A); masked padding as "".
+        # Zero padding is shown as the symbol it is (the tutorial's pitfall: 0 is also A); masked padding as "".
         shown = tuple(vocabulary.symbols[i] if i != PAD else "" for i in window)
         transcript.append(WindowStep(shown, vocabulary.symbols[predicted]))
         history.append(predicted)

@@ -1,4 +1,4 @@
-"""The experiments: the seed's six, the seventh it describes, and the controls that test its
+"""The experiments: the tutorial's six, the seventh it describes, and the controls that test its
 claims, each composing a framing, an encoding, a model and a training configuration.
 """
 
@@ -11,12 +11,13 @@ from lstmstate.core import framing
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.engine import TrainConfig
 from lstmstate.core.model import ModelSpec
+from lstmstate.core.policy import CARRY_WITHIN_EPOCH, RESET_EVERY_BATCH, StatePolicy
 from lstmstate.core.vocabulary import Vocabulary
 
 ALPHABET = Vocabulary.alphabet()
 MEMORY_SEQUENCE = "ABCDEFABCXYZ"  # after C comes D or X: only the context before C tells which
 MEMORY_REPEATS = 3  # the memory sequence is repeated so that each context occurs more than once
-VARIABLE_LENGTH_DATA_SEED = 7  # the seed draws its 1000 runs after numpy.random.seed(7)
+VARIABLE_LENGTH_DATA_SEED = 7  # the tutorial draws its 1000 runs after numpy.random.seed(7)
 
 
 @dataclass(frozen=True)
@@ -40,21 +41,21 @@ class Setup:
 
 @dataclass(frozen=True)
 class Experiment:
-    """One registry entry. ``shows`` says what it shows; ``published_accuracy`` is the seed's figure."""
+    """One registry entry. ``shows`` says what it shows; ``published_accuracy`` is the tutorial's figure."""
 
     name: str  # the command-line name
-    section: str  # the seed's section title, or what the control is for
-    published_accuracy: float | None  # the seed's single-run accuracy as a fraction; None if it ran none
+    section: str  # the tutorial's section title, or what the control is for
+    published_accuracy: float | None  # the tutorial's single-run accuracy as a fraction; None if it ran none
     shows: str  # one line: what the experiment shows
     data: Callable[[], tuple[framing.Framed, Vocabulary]]  # builds the samples (deterministic)
     units: int  # LSTM units
     epochs: int  # as published
     batch_size: int  # as published
     shuffle: bool  # Keras fit's shuffle
-    policy: str = "reset-every-batch"  # what happens to state between batches
+    policy: StatePolicy = RESET_EVERY_BATCH  # what happens to the LSTM state between batches
     model_kind: str = "lstm"  # "lstm" or "dense"
     masked: bool = False  # reserved padding id plus a Masking layer
-    encoding: str = "scalar"  # the seed's id / vocabulary size
+    encoding: str = "scalar"  # the tutorial's id / vocabulary size
 
     def setup(self, epochs: int | None = None, units: int | None = None, streams: int | None = None) -> Setup:
         """The concrete setup, with ``epochs`` or ``units`` overridden if given; ``streams`` trains
@@ -75,7 +76,7 @@ class Experiment:
 
     @property
     def stateful(self) -> bool:
-        return self.policy != "reset-every-batch"
+        return self.policy.carries_state
 
 
 def _alphabet_pairs():
@@ -121,11 +122,11 @@ _EXPERIMENTS = [
                _alphabet_pairs, units=16, epochs=5000, batch_size=25, shuffle=False),
     Experiment("stateful", "Stateful LSTM for a One-Char to One-Char Mapping", 1.0,
                "state carried across batches of one letter, reset at each epoch's end",
-               _alphabet_pairs, units=50, epochs=300, batch_size=1, shuffle=False, policy="carry-within-epoch"),
+               _alphabet_pairs, units=50, epochs=300, batch_size=1, shuffle=False, policy=CARRY_WITHIN_EPOCH),
     Experiment("variable-length", "LSTM with Variable-Length Input to One-Char Output", 0.989,
                "1000 runs of 1..5 letters left-padded with 0, which is also the id of A",
                _alphabet_runs(reserved_padding=False), units=32, epochs=500, batch_size=1, shuffle=True),
-    Experiment("prefix-padded", "every prefix padded to 25 (described in the seed, not run)", None,
+    Experiment("prefix-padded", "every prefix padded to 25 (described in the tutorial, not run)", None,
                "the stateless twin of the stateful model: each sample replays the alphabet from A",
                _alphabet_prefixes, units=32, epochs=500, batch_size=1, shuffle=True, masked=True),
     Experiment("whole-batch-shuffled", "control: whole-batch with shuffle=True", None,
@@ -142,7 +143,7 @@ _EXPERIMENTS = [
                _memory_pairs, units=32, epochs=500, batch_size=1, shuffle=True),
     Experiment("memory-stateful", f"control: {MEMORY_SEQUENCE} as a stateful stream", None,
                "the carried state can remember what came before C and pass the memoryless ceiling",
-               _memory_pairs, units=50, epochs=300, batch_size=1, shuffle=False, policy="carry-within-epoch"),
+               _memory_pairs, units=50, epochs=300, batch_size=1, shuffle=False, policy=CARRY_WITHIN_EPOCH),
 ]
 
 EXPERIMENTS = {e.name: e for e in _EXPERIMENTS}

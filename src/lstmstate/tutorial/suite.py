@@ -1,172 +1,67 @@
-"""Running experiments: train a population, evaluate it, and turn it into results and files.
+"""The suite: the tutorial's experiments run one after another into a run folder, each saved as
+it finishes, the claims judged over what has finished, and the report drawn at the end.
 
-Data flows one way: experiment -> setup -> engine -> outcome -> results.json entry.
+::
+
+    for each experiment:  train every seed -> outcome -> results.json entry + NAME/ (saved now)
+                                                       -> verdicts over the entries so far
+    at the end (or at Ctrl-C, over what finished):     -> report.html, report.md, figures/
+
+Ctrl-C keeps every experiment that finished, with its weights and the report; the one in
+progress is dropped and ``runfolder.Interrupted`` says what was kept.
 """
 
-import time
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from lstmstate.output import report
+from lstmstate.storage import runfolder
+from lstmstate.tutorial import experiments, verdicts
+from lstmstate.tutorial.outcome import Outcome, entry, run_experiment, saved_entry
 
-from lstmstate.core import baselines as baseline
-from lstmstate.storage import runfolder as results
-from lstmstate.core import statistics
-from lstmstate.core.engine import Evaluation, Population, Trainer
-from lstmstate.tutorial.experiments import ALPHABET, Experiment, Setup
-from lstmstate.trained.generation import StepModel, generate
-
-COLD_START = "K"  # the seed's "New start: K"
-PRIME = "ABCDEFGHIJ"  # the letters before K: the context a stateful model needs there
-GENERATION_STEPS = 5  # the seed generates five letters from K
+# on_start(experiment, seeds) may return the progress callback of that experiment's training.
+OnStart = Callable[[str, int], Callable[[int, int], None] | None]
 
 
-@dataclass
-class Outcome:
-    """One experiment trained and evaluated for every seed."""
+@dataclass(frozen=True)
+class SuiteRun:
+    """Experiments run in order: their outcomes and the results.json they make."""
 
-    experiment: Experiment
-    setup: Setup
-    population: Population
-    evaluation: Evaluation
-    seconds: float  # training and evaluation, compilation included
-    generation: dict = field(default_factory=dict)  # stateful alphabet only: cold and primed starts
-
-    @property
-    def diverged(self) -> np.ndarray:
-        """(seed,) True where training or evaluation loss stopped being finite (NaN or inf)."""
-        training = np.isfinite(self.population.loss).all(axis=1)
-        return ~(training & np.isfinite(self.evaluation.loss))
-
-    @property
-    def accuracy(self) -> np.ndarray:
-        """(kept seed,) final accuracy of the seeds that did not diverge."""
-        return self.evaluation.accuracy[~self.diverged]
-
-    @property
-    def median_index(self) -> int:
-        """Index (among all seeds) of the median seed of those that did not diverge."""
-        kept = np.flatnonzero(~self.diverged)
-        if len(kept) == 0:
-            raise ValueError(f"every seed of {self.experiment.name} diverged (its loss became NaN or infinite)")
-        return int(kept[statistics.median_index(self.evaluation.accuracy[kept])])
+    outcomes: tuple[Outcome, ...]  # in the order run
+    payload: dict  # results.json: header, experiments {NAME: entry}, verdicts
+    folder: Path | None  # where it was saved; None when nothing was written
 
 
-def run_experiment(experiment: Experiment, seeds: Sequence[int], epochs: int | None = None,
-                   units: int | None = None,
-                   on_progress: Callable[[int, int], None] | None = None,
-                   streams: int | None = None) -> Outcome:
-    """Train ``experiment`` for every seed and evaluate it as Keras ``evaluate`` would;
-    ``streams`` trains a stateful experiment as that many parallel streams."""
-    start = time.perf_counter()
-    setup = experiment.setup(epochs=epochs, units=units, streams=streams)
-    trainer = Trainer(setup.spec, setup.config, setup.x, setup.y)
-    population = trainer.train(seeds, on_progress=on_progress)
-    evaluation = trainer.evaluate(population.weights)
-    outcome = Outcome(experiment, setup, population, evaluation, 0.0)
-    if experiment.stateful and setup.vocabulary == ALPHABET and not outcome.diverged.all():
-        outcome.generation = _generation(outcome)
-    outcome.seconds = time.perf_counter() - start
-    return outcome
-
-
-def _generation(outcome: Outcome) -> dict:
-    """Cold and primed starts at K for every seed, and the median seed's transcripts."""
-    setup = outcome.setup
-    cold, primed = [], []
-    for index in np.flatnonzero(~outcome.diverged):
-        model = StepModel(setup.spec, outcome.population.member_weights(index))
-        cold.append(generate(model, setup.encoding, setup.vocabulary, COLD_START, 1)[0].predicted)
-        primed.append(generate(model, setup.encoding, setup.vocabulary, COLD_START, 1, PRIME)[0].predicted)
-    median = StepModel(setup.spec, outcome.population.member_weights(outcome.median_index))
-    from_a = generate(median, setup.encoding, setup.vocabulary, "A", len(ALPHABET) - 1)
-    cold_k = generate(median, setup.encoding, setup.vocabulary, COLD_START, GENERATION_STEPS)
-    primed_k = generate(median, setup.encoding, setup.vocabulary, COLD_START, GENERATION_STEPS, PRIME)
-    expected = ALPHABET.symbols[ALPHABET.symbols.index(COLD_START) + 1]
-    return {
-        "cold_start": COLD_START,
-        "prime": PRIME,
-        "cold_predictions": dict(Counter(cold).most_common()),
-        "primed_predictions": dict(Counter(primed).most_common()),
-        "cold_expected_share": float(np.mean([p == expected for p in cold])),
-        "primed_expected_share": float(np.mean([p == expected for p in primed])),
-        "median_seed": {
-            "from_A": [[s.given, s.predicted] for s in from_a],
-            "cold": [[s.given, s.predicted] for s in cold_k],
-            "primed": [[s.given, s.predicted] for s in primed_k],
-        },
-    }
-
-
-def entry(outcome: Outcome) -> dict:
-    """The results.json entry of an outcome."""
-    experiment, setup, population = outcome.experiment, outcome.setup, outcome.population
-    accuracy = outcome.accuracy
-    framed = setup.framed
-    kept = ~outcome.diverged
-    # Diverged seeds are left out of every statistic; they are listed so the count is visible.
-    diverged_seeds = [int(s) for s, d in zip(population.seeds, outcome.diverged) if d]
-    if not kept.any():
-        return {"section": experiment.section, "published_accuracy": experiment.published_accuracy,
-                "epochs": setup.config.epochs, "seeds": list(population.seeds), "seconds": round(outcome.seconds, 3),
-                "accuracy": {"mean": None, "ci95": [None, None], "per_seed": []}, "perfect_share": None,
-                "diverged": {"count": len(diverged_seeds), "seeds": diverged_seeds}}
-    payload = {
-        "section": experiment.section,
-        "shows": experiment.shows,
-        "published_accuracy": experiment.published_accuracy,
-        "epochs": setup.config.epochs,
-        "units": setup.spec.units,
-        "batch_size": setup.config.batch_size,
-        "shuffle": setup.config.shuffle,
-        "policy": setup.config.policy,
-        "model": setup.spec.kind,
-        "samples": framed.samples,
-        "seeds": list(population.seeds),
-        "seconds": round(outcome.seconds, 3),
-        "accuracy": results.accuracy_block(accuracy),
-        "perfect_share": statistics.perfect_share(accuracy),
-        "loss": {"per_seed": np.asarray(outcome.evaluation.loss[kept], np.float64).round(6).tolist()},
-        "diverged": {"count": len(diverged_seeds), "seeds": diverged_seeds},
-        "median_seed": int(population.seeds[outcome.median_index]),
-        "memoryless_ceiling": baseline.memoryless_ceiling(framed.last_ids(), framed.targets),
-        "curves": {"loss": results.curve_band(population.loss[kept]),
-                   "accuracy": results.curve_band(population.accuracy[kept])},
-        "transcript": transcript_lines(outcome, outcome.median_index),
-    }
-    if outcome.generation:
-        payload["generation"] = outcome.generation
-    return payload
-
-
-def transcript_lines(outcome: Outcome, index: int, limit: int = 26) -> list[str]:
-    """The seed's printout for seed ``index``: ``['A'] -> B`` for each pattern (at most ``limit``),
-    in the order evaluated. Inputs are shown as the model sees them: the seed's zero padding
-    appears as ``A`` (its pitfall); reserved padding is left out."""
-    setup = outcome.setup
-    predictions = outcome.evaluation.predictions[index]
-    lines = []
-    for position, sample in enumerate(outcome.evaluation.evaluated[:limit]):
-        ids = setup.framed.inputs[sample].reshape(-1)
-        shown = [setup.vocabulary.symbols[i] for i in ids if i >= 0]
-        lines.append(f"{shown} -> {setup.vocabulary.symbols[predictions[position]]}")
-    return lines
-
-
-def save(folder: Path, outcome: Outcome) -> None:
-    """Write the outcome's setup, weights and curves under ``folder / NAME``."""
-    target = Path(folder) / outcome.experiment.name
-    results.write_json(target / "setup.json", {
-        "format_version": results.FORMAT_VERSION,
-        "experiment": outcome.experiment.name,
-        "model": outcome.setup.spec.to_dict(),
-        "train": outcome.setup.config.to_dict(),
-        "encoding": outcome.setup.encoding.name,
-        "vocabulary": list(outcome.setup.vocabulary.symbols),
-        "seeds": list(outcome.population.seeds),
-    })
-    results.write_arrays(target / "weights.npz",
-                         **{f"w{i}": w for i, w in enumerate(outcome.population.weights)})
-    results.write_arrays(target / "curves.npz", loss=outcome.population.loss, accuracy=outcome.population.accuracy)
+def run_suite(names: Sequence[str], seeds: int, folder: Path | None = None, epochs: int | None = None,
+              units: int | None = None, streams: int | None = None, on_start: OnStart | None = None) -> SuiteRun:
+    """Run the experiments ``names`` over seeds ``0..seeds-1``; with a ``folder``, save each as it
+    finishes and write the report at the end. ``epochs``, ``units`` and ``streams`` override the
+    published settings (``Experiment.setup``)."""
+    chosen = [experiments.get(name) for name in names]  # an unknown name fails before any training
+    seed_list = list(range(seeds))
+    payload = {**runfolder.header(seed_list), "verdicts": []}
+    outcomes = []
+    try:
+        for experiment in chosen:
+            progress = on_start(experiment.name, len(seed_list)) if on_start is not None else None
+            outcome = run_experiment(experiment, seed_list, epochs=epochs, units=units, streams=streams,
+                                     on_progress=progress)
+            outcomes.append(outcome)
+            payload["experiments"][experiment.name] = entry(outcome)
+            payload["verdicts"] = verdicts.judge(payload["experiments"])
+            if folder is not None:
+                runfolder.write_entry(folder, saved_entry(outcome))
+                runfolder.write_results(folder, payload)
+    except KeyboardInterrupt:
+        if folder is None:
+            raise runfolder.Interrupted("interrupted: nothing was written (no --out)") from None
+        # Each finished experiment was written as it finished; the one in progress is dropped.
+        if payload["experiments"]:
+            report.write_report(folder, payload)
+        kept = ", ".join(payload["experiments"]) or "nothing (no experiment had finished)"
+        raise runfolder.Interrupted(f"interrupted: kept {kept} (results, weights, report) in {folder}") from None
+    if folder is not None:
+        # The report is drawn once, at the end: drawing it after every experiment cost ~30 s of a suite.
+        report.write_report(folder, payload)
+    return SuiteRun(tuple(outcomes), payload, folder)

@@ -1,30 +1,27 @@
-"""Verdicts: each claim of the seed (and of its readers) tested against measured results.
+"""Verdicts: each claim of the tutorial (and of its readers) tested against measured results.
 
 Each judge reads the results.json entries of the experiments it needs and returns
-``{"claim", "seed_says", "measured", "verdict", "evidence"}`` with verdict ``supported``,
+``{"claim", "tutorial_says", "measured", "verdict", "evidence"}`` with verdict ``supported``,
 ``refuted`` or ``inconclusive``; a claim whose experiments were not run is left out.
 """
 
 import numpy as np
 
 from lstmstate.core import statistics
+from lstmstate.output.formatting import percent
 
 MARGIN = 0.02  # a difference under 2 accuracy points is treated as no practical difference
 SPREAD = 0.10  # seeds spread over more than 10 points: one run cannot stand for the method
-SEED_SIX = ("one-char", "window-features", "window-timesteps", "whole-batch", "stateful", "variable-length")
+TUTORIAL_SIX = ("one-char", "window-features", "window-timesteps", "whole-batch", "stateful", "variable-length")
 
 
 def _per_seed(entry: dict) -> np.ndarray:
     return np.asarray(entry["accuracy"]["per_seed"], np.float64)
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
-
-
 def _interval(values) -> str:
     low, high = statistics.bootstrap_ci(values)
-    return f"{_pct(statistics.mean(values))} [{_pct(low)}, {_pct(high)}]"
+    return f"{percent(statistics.mean(values))} [{percent(low)}, {percent(high)}]"
 
 
 def _difference_verdict(better, worse, margin: float = MARGIN) -> tuple[str, str]:
@@ -46,7 +43,7 @@ def whole_batch_context(experiments: dict) -> dict | None:
     verdict, difference = _difference_verdict(ordered, shuffled)
     return {
         "claim": "state within a batch",
-        "seed_says": "samples in one batch share state, so the unshuffled batch of 25 gives context (100%)",
+        "tutorial_says": "samples in one batch share state, so the unshuffled batch of 25 gives context (100%)",
         "measured": f"in order {_interval(ordered)}, shuffled {_interval(shuffled)}",
         "verdict": verdict,
         "evidence": f"whole-batch minus whole-batch-shuffled: {difference}; "
@@ -61,7 +58,7 @@ def needs_memory(experiments: dict) -> dict | None:
     verdict, difference = _difference_verdict(lstm, dense)
     return {
         "claim": "the alphabet needs an LSTM",
-        "seed_says": "the LSTM learns the one-char mapping (readers: a Dense layer alone does it)",
+        "tutorial_says": "the LSTM learns the one-char mapping (readers: a Dense layer alone does it)",
         "measured": f"LSTM one-char {_interval(lstm)}, Dense only {_interval(dense)}",
         "verdict": verdict,
         "evidence": f"one-char minus dense-only: {difference}; same data, 500 epochs and Adam defaults, "
@@ -78,7 +75,7 @@ def padding_harmless(experiments: dict) -> dict | None:
     verdict = {"supported": "refuted", "refuted": "supported"}.get(verdict, verdict)
     return {
         "claim": "zero padding is harmless",
-        "seed_says": "pad_sequences' 0 padding works (98.9%), though 0 is also the id of A",
+        "tutorial_says": "pad_sequences' 0 padding works (98.9%), though 0 is also the id of A",
         "measured": f"zero padding {_interval(seed_way)}, reserved id + mask {_interval(masked)}",
         "verdict": verdict,
         "evidence": f"masked minus zero-padded: {difference} (margin 0.5 points)",
@@ -94,9 +91,9 @@ def stateful_perfect(experiments: dict) -> dict | None:
     verdict = "supported" if share >= 0.9 else "refuted" if high < 0.95 or share < 0.5 else "inconclusive"
     return {
         "claim": "the stateful LSTM learns the alphabet perfectly",
-        "seed_says": "100% accuracy (readers report 30-36%)",
-        "measured": f"{_interval(values)}, {_pct(share)} of {len(values)} seeds at 100%, "
-                    f"range {_pct(values.min())}..{_pct(values.max())}",
+        "tutorial_says": "100% accuracy (readers report 30-36%)",
+        "measured": f"{_interval(values)}, {percent(share)} of {len(values)} seeds at 100%, "
+                    f"range {percent(values.min())}..{percent(values.max())}",
         "verdict": verdict,
         "evidence": "supported needs 90% of seeds at 100%; refuted when the mean's interval stays below 95% "
                     "or fewer than half the seeds reach 100%",
@@ -117,9 +114,9 @@ def cold_start(experiments: dict) -> dict | None:
         verdict = "inconclusive"
     return {
         "claim": "cold start needs priming",
-        "seed_says": "started cold at K the stateful model predicts B; primed with A..J it predicts L",
-        "measured": f"cold K -> L in {_pct(cold)} of seeds (cold predictions: {cold_top}); "
-                    f"primed K -> L in {_pct(primed)}",
+        "tutorial_says": "started cold at K the stateful model predicts B; primed with A..J it predicts L",
+        "measured": f"cold K -> L in {percent(cold)} of seeds (cold predictions: {cold_top}); "
+                    f"primed K -> L in {percent(primed)}",
         "verdict": verdict,
         "evidence": "supported when at most 20% of seeds predict L cold and at least 80% do after priming",
     }
@@ -134,16 +131,16 @@ def memory_beats_ceiling(experiments: dict) -> dict | None:
     verdict = "supported" if low > ceiling else "refuted" if high <= ceiling else "inconclusive"
     return {
         "claim": "carried state learns context",
-        "seed_says": "a stateful LSTM remembers earlier symbols (tested on ABCDEFABCXYZ: after C, D or X)",
+        "tutorial_says": "a stateful LSTM remembers earlier symbols (tested on ABCDEFABCXYZ: after C, D or X)",
         "measured": f"stateful {_interval(stateful)}, one-symbol stateless {_interval(stateless)}, "
-                    f"memoryless ceiling {_pct(ceiling)}",
+                    f"memoryless ceiling {percent(ceiling)}",
         "verdict": verdict,
         "evidence": "supported when the stateful model's interval lies above the ceiling any memoryless model has",
     }
 
 
 def single_run(experiments: dict) -> dict | None:
-    present = [name for name in SEED_SIX if name in experiments]
+    present = [name for name in TUTORIAL_SIX if name in experiments]
     if not present:
         return None
     spreads = {}
@@ -160,7 +157,7 @@ def single_run(experiments: dict) -> dict | None:
         verdict = "inconclusive"
     return {
         "claim": "one run shows what a framing achieves",
-        "seed_says": "each framing's accuracy, from a single run",
+        "tutorial_says": "each framing's accuracy, from a single run",
         "measured": "; ".join(f"{n} {100 * s:.0f} pts" for n, s in spreads.items()),
         "verdict": verdict,
         "evidence": f"5th-95th percentile spread of per-seed accuracy; widest {widest} "
@@ -174,9 +171,9 @@ def published_figure(name: str, entry: dict) -> dict:
     low, high = statistics.bootstrap_ci(values)
     inside = low - 0.01 <= published <= high + 0.01
     return {
-        "claim": f"{name} reaches {_pct(published)}",
-        "seed_says": f"{_pct(published)} ({entry['section']})",
-        "measured": f"{_interval(values)}, {_pct(statistics.perfect_share(values))} of seeds at 100%",
+        "claim": f"{name} reaches {percent(published)}",
+        "tutorial_says": f"{percent(published)} ({entry['section']})",
+        "measured": f"{_interval(values)}, {percent(statistics.perfect_share(values))} of seeds at 100%",
         "verdict": "supported" if inside else "refuted",
         "evidence": "the published figure lies within the mean's 95% interval (widened by 1 point)"
                     if inside else "the published figure lies outside the mean's 95% interval (widened by 1 point)",
@@ -191,6 +188,6 @@ def judge(experiments: dict) -> list[dict]:
     """Every claim whose experiments are present (with at least one seed that did not diverge), judged."""
     experiments = {name: e for name, e in experiments.items() if e["accuracy"]["per_seed"]}
     verdicts = [v for v in (judge_(experiments) for judge_ in JUDGES) if v is not None]
-    verdicts += [published_figure(name, experiments[name]) for name in SEED_SIX
+    verdicts += [published_figure(name, experiments[name]) for name in TUTORIAL_SIX
                  if name in experiments and experiments[name].get("published_accuracy") is not None]
     return verdicts

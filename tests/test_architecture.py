@@ -1,0 +1,78 @@
+"""The layers of docs/architecture.md, checked on the source: each imports only from the layers
+before it, and no two modules import each other, directly or around a circle."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SOURCE = Path(__file__).resolve().parent.parent / "src" / "lstmstate"
+# In the order data flows; a layer may import from the layers before it and from itself.
+LAYERS = ["core", "storage", "trained", "output", "tutorial", "owndata", "cli"]
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "package"
+
+
+def import_graph() -> dict[str, set[str]]:
+    """``{module: {lstmstate modules it imports}}``, read from the source, lazy imports included."""
+    graph = {}
+    for path in SOURCE.rglob("*.py"):
+        relative = path.relative_to(SOURCE.parent).with_suffix("")
+        module = ".".join(relative.parts).removesuffix(".__init__")
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lstmstate"):
+                for alias in node.names:
+                    candidate = f"{node.module}.{alias.name}"
+                    is_module = (SOURCE.parent / Path(*candidate.split("."))).with_suffix(".py").exists()
+                    imported.add(candidate if is_module else node.module)
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names if a.name.startswith("lstmstate")}
+        graph[module] = imported - {module}
+    return graph
+
+
+def test_the_graph_is_read():
+    graph = import_graph()
+    assert "lstmstate.core.engine" in graph["lstmstate.tutorial.outcome"]  # the test could fail
+    assert len(graph) > 30
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_each_layer_imports_only_from_layers_before_it(layer):
+    allowed = set(LAYERS[: LAYERS.index(layer) + 1]) | {"package"}
+    wrong = {(module, target) for module, targets in import_graph().items() if _layer(module) == layer
+             for target in targets if _layer(target) not in allowed}
+    assert not wrong, f"{layer} imports from a later layer: {sorted(wrong)}"
+
+
+def test_no_import_cycles():
+    graph = {m: {t for t in targets if t in import_graph()} for m, targets in import_graph().items()}
+    graph.pop("lstmstate", None)  # the package's __init__ sets the backend up and re-exports the core
+    for targets in graph.values():
+        targets.discard("lstmstate")
+    visiting, done = set(), set()
+
+    def visit(module, path):
+        if module in visiting:
+            raise AssertionError(f"import cycle: {' -> '.join(path[path.index(module):] + [module])}")
+        if module in done:
+            return
+        visiting.add(module)
+        for target in graph.get(module, ()):
+            visit(target, path + [module])
+        visiting.discard(module)
+        done.add(module)
+
+    for module in graph:
+        visit(module, [])
+
+
+def test_the_command_line_stays_thin():
+    # cli.py parses and prints; library logic (loops, payloads, saving) lives in the layers.
+    tree = ast.parse((SOURCE / "cli.py").read_text())
+    names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    assert not names & {"write_entry", "write_results", "write_json", "header", "judge", "write_atomically"}
