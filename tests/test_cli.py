@@ -22,7 +22,7 @@ def test_list_shows_every_experiment():
         assert name in result.stdout
 
 
-def test_run_prints_the_seed_style_output_and_writes_results(tmp_path):
+def test_run_prints_the_tutorial_style_output_and_writes_results(tmp_path):
     result = lstmstate("run", "one-char", "--seeds", "3", "--epochs", "5", "--out", str(tmp_path / "run"))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

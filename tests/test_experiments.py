@@ -19,7 +19,7 @@ SEED_TABLE = {
 
 
 @pytest.mark.parametrize("name", SEED_TABLE)
-def test_seed_experiments_match_the_published_configuration(name):
+def test_tutorial_experiments_match_the_published_configuration(name):
     shape, units, epochs, batch, shuffle, stateful, published = SEED_TABLE[name]
     experiment = experiments.get(name)
     setup = experiment.setup()
@@ -44,13 +44,13 @@ def test_every_registered_experiment_builds():
 
 
 def test_variable_length_pads_with_a_then_with_a_reserved_id():
-    seed_way = experiments.get("variable-length").setup().framed
+    tutorial_way = experiments.get("variable-length").setup().framed
     masked = experiments.get("variable-length-masked").setup()
-    assert not seed_way.masked and (seed_way.inputs[:, 0, 0] == 0).mean() > 0.5  # mostly padding, i.e. "A"
+    assert not tutorial_way.masked and (tutorial_way.inputs[:, 0, 0] == 0).mean() > 0.5  # mostly padding, i.e. "A"
     assert masked.framed.masked and masked.spec.mask_value == -1.0
     # the same runs, only the padding differs
     np.testing.assert_array_equal(np.where(masked.framed.inputs == framing.PAD, 0, masked.framed.inputs),
-                                  seed_way.inputs)
+                                  tutorial_way.inputs)
 
 
 def test_memory_experiments_need_context():

@@ -8,7 +8,7 @@ Each judge reads the results.json entries of the experiments it needs and return
 import numpy as np
 
 from lstmstate.core import statistics
-from lstmstate.output.formatting import percent
+from lstmstate.output.formatting import percent, share_of_seeds
 
 MARGIN = 0.02  # a difference under 2 accuracy points is treated as no practical difference
 SPREAD = 0.10  # seeds spread over more than 10 points: one run cannot stand for the method
@@ -69,14 +69,14 @@ def needs_memory(experiments: dict) -> dict | None:
 def padding_harmless(experiments: dict) -> dict | None:
     if "variable-length" not in experiments or "variable-length-masked" not in experiments:
         return None
-    seed_way, masked = _per_seed(experiments["variable-length"]), _per_seed(experiments["variable-length-masked"])
-    verdict, difference = _difference_verdict(masked, seed_way, margin=0.005)
+    tutorial_way, masked = _per_seed(experiments["variable-length"]), _per_seed(experiments["variable-length-masked"])
+    verdict, difference = _difference_verdict(masked, tutorial_way, margin=0.005)
     # The claim is that zero padding is harmless: masking being clearly better refutes it.
     verdict = {"supported": "refuted", "refuted": "supported"}.get(verdict, verdict)
     return {
         "claim": "zero padding is harmless",
         "tutorial_says": "pad_sequences' 0 padding works (98.9%), though 0 is also the id of A",
-        "measured": f"zero padding {_interval(seed_way)}, reserved id + mask {_interval(masked)}",
+        "measured": f"zero padding {_interval(tutorial_way)}, reserved id + mask {_interval(masked)}",
         "verdict": verdict,
         "evidence": f"masked minus zero-padded: {difference} (margin 0.5 points)",
     }
@@ -92,7 +92,7 @@ def stateful_perfect(experiments: dict) -> dict | None:
     return {
         "claim": "the stateful LSTM learns the alphabet perfectly",
         "tutorial_says": "100% accuracy (readers report 30-36%)",
-        "measured": f"{_interval(values)}, {percent(share)} of {len(values)} seeds at 100%, "
+        "measured": f"{_interval(values)}, {share_of_seeds(share)} of {len(values)} seeds at 100%, "
                     f"range {percent(values.min())}..{percent(values.max())}",
         "verdict": verdict,
         "evidence": "supported needs 90% of seeds at 100%; refuted when the mean's interval stays below 95% "
@@ -115,8 +115,8 @@ def cold_start(experiments: dict) -> dict | None:
     return {
         "claim": "cold start needs priming",
         "tutorial_says": "started cold at K the stateful model predicts B; primed with A..J it predicts L",
-        "measured": f"cold K -> L in {percent(cold)} of seeds (cold predictions: {cold_top}); "
-                    f"primed K -> L in {percent(primed)}",
+        "measured": f"cold K -> L in {share_of_seeds(cold)} of seeds (cold predictions: {cold_top}); "
+                    f"primed K -> L in {share_of_seeds(primed)}",
         "verdict": verdict,
         "evidence": "supported when at most 20% of seeds predict L cold and at least 80% do after priming",
     }
@@ -173,7 +173,7 @@ def published_figure(name: str, entry: dict) -> dict:
     return {
         "claim": f"{name} reaches {percent(published)}",
         "tutorial_says": f"{percent(published)} ({entry['section']})",
-        "measured": f"{_interval(values)}, {percent(statistics.perfect_share(values))} of seeds at 100%",
+        "measured": f"{_interval(values)}, {share_of_seeds(statistics.perfect_share(values))} of seeds at 100%",
         "verdict": "supported" if inside else "refuted",
         "evidence": "the published figure lies within the mean's 95% interval (widened by 1 point)"
                     if inside else "the published figure lies outside the mean's 95% interval (widened by 1 point)",
