@@ -31,7 +31,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 # Tables wider than 80 columns stay readable in logs and pipes, where rich cannot ask the terminal.
 console = Console(width=None if Console().is_terminal else 160)
 
-DEFAULT_SEEDS = 20  # enough for a 95% interval a few points wide; the issue asks for at least 20
+DEFAULT_SEEDS = 20  # enough for a 95% interval a few points wide
 
 
 class UserError(Exception):
