@@ -71,17 +71,17 @@ def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate li
         warnings.showwarning = lambda message, *_: print(f"warning: {message}", file=sys.stderr)
         with progress_bar(console, quiet) as bar:
             suite_run = suite.run_suite([name], seeds, folder, epochs=epochs, units=units, streams=streams,
-                                  on_start=_progress(bar))
+                                        on_start=_progress(bar))
     (outcome,) = suite_run.outcomes
     _print_transcript(outcome)
     _print_population(outcome)
     if folder is not None:
-        _print_written(folder, report=True)
+        _print_written(folder, with_report=True)
 
 
-def _print_written(folder: Path, report: bool = False) -> None:
+def _print_written(folder: Path, with_report: bool = False) -> None:
     console.print(f"results written to {folder}/results.json")
-    if report:
+    if with_report:
         console.print(f"report written to {folder}/report.html and report.md")
 
 
@@ -126,7 +126,7 @@ def run_suite(seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of se
     with progress_bar(console, quiet) as bar:
         suite_run = suite.run_suite(list(registry.EXPERIMENTS), seeds, folder, epochs=epochs, on_start=_progress(bar))
     print_tables(suite_run.payload)
-    _print_written(folder, report=True)
+    _print_written(folder, with_report=True)
 
 
 def print_tables(payload: dict) -> None:

@@ -7,6 +7,7 @@ fixed resampling seed so that the same values always give the same interval.
 
 import numpy as np
 
+ACCURACY, RMSE = "accuracy", "rmse"  # the names of the per-seed metrics below, as results.json saves them
 RESAMPLES = 10_000  # bootstrap resamples: enough that the interval's ends move < 0.1 point between seeds
 BOOTSTRAP_SEED = 0  # fixed, so intervals are deterministic
 

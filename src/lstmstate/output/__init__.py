@@ -1,1 +1,1 @@
-"""."""
+"""What people look at: figures, the report, numbers formatted one way, progress bars."""

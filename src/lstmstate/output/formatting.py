@@ -1,7 +1,8 @@
 """Numbers as people read them: one function per kind of number, the same in the terminal, in
 results.json's sentences and in the report."""
 
-ACCURACY = "accuracy"  # the metric whose values are shares, shown as percentages
+from lstmstate.core.statistics import ACCURACY
+
 
 
 def percent(value: float | None) -> str:

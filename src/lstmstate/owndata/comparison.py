@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lstmstate.core import statistics
-from lstmstate.output.formatting import ACCURACY
+from lstmstate.core.statistics import ACCURACY
 from lstmstate.owndata import framed as samples
 from lstmstate.owndata import training
 from lstmstate.owndata.dataset import Numbers, Symbols

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmstate.core import baselines, loss, policy, statistics
+from lstmstate.core.statistics import ACCURACY, RMSE
 from lstmstate.core.engine import Population, TrainConfig, Trainer
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.model import ModelSpec
@@ -22,12 +23,8 @@ from lstmstate.owndata import framed as samples
 from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.owndata.scaling import Scaling
 from lstmstate.owndata.split import Split, split as split_sequence
-from lstmstate.output.formatting import ACCURACY
 from lstmstate.storage import runfolder
 from lstmstate.trained import prediction
-
-RMSE = "rmse"  # the metric of numbers: root mean squared error in the target's units
-
 
 @dataclass(frozen=True)
 class Plan:
