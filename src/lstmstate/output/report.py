@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstmstate.core import policy
 from lstmstate.output import figures
 from lstmstate.output.formatting import percent, share_of_seeds
 from lstmstate.storage import runfolder
@@ -78,7 +79,7 @@ def draw_pictures(folder: Path, payload: dict) -> list[Picture]:
             "change the model, even if accuracy has stopped moving.",
             lambda: figures.training_curves(with_curves, "loss"))
     for name, entry in experiments.items():
-        trace_png = _state_png(folder, name)
+        trace_png = _state_png(folder, name, entry)
         if trace_png:
             path = f"{FIGURES_FOLDER}/state-{name}.png"
             write_atomically(folder / path, trace_png)
@@ -97,12 +98,15 @@ def _has_accuracy(entry: dict) -> bool:
     return bool(accuracy.get("per_seed")) and accuracy.get("mean") is not None
 
 
-def _state_png(folder: Path, name: str) -> bytes | None:
+def _state_png(folder: Path, name: str, entry: dict) -> bytes | None:
     """The median seed's state over its own training stream, for an experiment that carries state
     from one sample to the next (over a stream of windows, the state would mean nothing)."""
     try:
+        # Read from the entry first, so an experiment that resets its state is not loaded at all.
+        if not policy.get(entry.get("policy", policy.RESET_EVERY_BATCH.name)).carries_state:
+            return None
         experiment = saved.load(folder, name)
-        if not experiment.stateful or experiment.stream is None:
+        if experiment.stream is None:
             return None
         trace = experiment.trace(list(experiment.stream))
     except ValueError:

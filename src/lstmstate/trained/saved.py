@@ -5,33 +5,22 @@ The folder's layout and its checks belong to ``storage.runfolder``; this module 
 ``SavedEntry`` into models.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from lstmstate.core.encoding import Encoding
-from lstmstate.core.engine import TrainConfig
-from lstmstate.core.model import ModelSpec
-from lstmstate.core.vocabulary import Vocabulary
 from lstmstate.storage import runfolder
+from lstmstate.storage.runfolder import SavedEntry
 from lstmstate.trained import generation, keras_export, state_trace, window
 
 
 @dataclass(frozen=True)
-class SavedExperiment:
-    """One experiment of a run folder, loaded and checked."""
+class SavedExperiment(SavedEntry):
+    """One experiment of a run folder, loaded and checked: its ``SavedEntry`` and where it lives."""
 
-    folder: Path  # the experiment's own folder, RUN_DIR/NAME
-    name: str  # the experiment's name (the registry's, or the user's for their own data)
-    spec: ModelSpec  # the model, rebuildable at any batch size
-    config: TrainConfig  # how it was trained; carries_state tells stateful from stateless
-    encoding: Encoding | None  # ids -> features, as in training; None for a model of numbers
-    vocabulary: Vocabulary | None  # the symbols of the ids; None for a model of numbers
-    seeds: tuple[int, ...]  # the integer seed of each member, in weights order
-    weights: tuple[np.ndarray, ...]  # model.trainable_variables order, each (seed, *variable shape)
-    median_index: int  # position of results.json's median seed (0 when results.json does not say)
-    stream: tuple[str, ...] | None  # the training stream of a carried-state tutorial experiment
+    folder: Path | None = None  # the experiment's own folder, RUN_DIR/NAME
+    median_index: int = 0  # position of results.json's median seed (0 when results.json does not say)
 
     @property
     def stateful(self) -> bool:
@@ -58,7 +47,7 @@ class SavedExperiment:
         return weights
 
     def _require_symbols(self) -> None:
-        if self.vocabulary is None:
+        if self.numbers:
             raise ValueError(f"{self.name!r} is a model of numbers (next value, mean squared error): generate "
                              "and inspect work on symbol runs; `lstmstate export` writes its Keras model")
 
@@ -93,7 +82,7 @@ class SavedExperiment:
             return generation.generate(generation.StepModel(self.spec, weights), self.encoding,
                                        self.vocabulary, start, steps, list(prime))
         return window.generate_by_window(self.spec, weights, self.encoding, self.vocabulary,
-                                                 start, steps, list(prime))
+                                         start, steps, list(prime))
 
     def trace(self, symbols: list[str], index: int | None = None) -> state_trace.StateTrace:
         """``h`` and ``c`` after each of ``symbols``, fed from a zero state by seed ``index``."""
@@ -118,7 +107,7 @@ class SavedExperiment:
 
     def export_notes(self) -> list[str]:
         """How to feed the exported model: its inputs, and for a stateful one, where it runs."""
-        if self.vocabulary is None:
+        if self.numbers:
             return ["inputs: the columns standardized with the training part's mean and deviation "
                     "(saved in setup.json under 'scaling'); the output is the scaled next target value"]
         symbols = self.vocabulary.symbols
@@ -157,6 +146,5 @@ def load(run_folder: Path, experiment: str | None = None) -> SavedExperiment:
 
 def _loaded(folder: Path, run_folder: Path) -> SavedExperiment:
     entry = runfolder.read_entry(folder)
-    return SavedExperiment(folder, entry.name, entry.spec, entry.config, entry.encoding, entry.vocabulary,
-                           entry.seeds, entry.weights,
-                           runfolder.median_seed_index(run_folder, entry.name, entry.seeds), entry.stream)
+    return SavedExperiment(**{field.name: getattr(entry, field.name) for field in fields(SavedEntry)}, folder=folder,
+                           median_index=runfolder.median_seed_index(run_folder, entry.name, entry.seeds))
