@@ -14,6 +14,14 @@ from collections import Counter, defaultdict
 import numpy as np
 
 
+def _pair_counts(previous: np.ndarray, following: np.ndarray, vocabulary_size: int):
+    """Distinct (previous, following) pairs and how often each occurs, without a Python loop
+    (memory stays linear in the length, whatever the vocabulary)."""
+    codes = previous.astype(np.int64) * vocabulary_size + following.astype(np.int64)
+    pairs, counts = np.unique(codes, return_counts=True)
+    return pairs // vocabulary_size, pairs % vocabulary_size, counts
+
+
 def successor_counts(previous, following) -> dict[int, Counter]:
     """For each previous id, how often each next id follows it."""
     counts: dict[int, Counter] = defaultdict(Counter)
@@ -29,7 +37,8 @@ def most_frequent_successor(previous, following) -> dict[int, int]:
 
 
 def memoryless_ceiling(previous, following) -> float:
-    """The best accuracy any function of the previous symbol alone can reach on these pairs.
+    """The best accuracy any function of the previous symbol alone can reach on these pairs: for
+    each previous symbol, its most frequent successor.
 
     ``ABCDEFABCXYZ``: after C comes D once and X once, everything else is determined, so the
     ceiling is 10 of 11 pairs.
@@ -37,22 +46,17 @@ def memoryless_ceiling(previous, following) -> float:
     >>> memoryless_ceiling([0, 1, 2, 3, 4, 5, 0, 1, 2, 6, 7], [1, 2, 3, 4, 5, 0, 1, 2, 6, 7, 8])
     0.9090909090909091
     """
-    previous = np.asarray(previous)
+    previous, following = np.asarray(previous), np.asarray(following)
     if len(previous) == 0:
         raise ValueError("the memoryless ceiling needs at least one pair")
-    best = sum(max(c.values()) for c in successor_counts(previous, following).values())
-    return best / len(previous)
+    size = int(max(previous.max(), following.max())) + 1
+    first, _, counts = _pair_counts(previous, following, size)
+    best = np.zeros(size, np.int64)
+    np.maximum.at(best, first, counts)
+    return float(best.sum() / len(previous))
 
 
 # ---- baselines on symbols: the rule "after x, the successor seen most often after x" -----------
-
-def _pair_counts(previous: np.ndarray, following: np.ndarray, vocabulary_size: int):
-    """Distinct (previous, following) pairs and how often each occurs, without a Python loop
-    (memory stays linear in the length, whatever the vocabulary)."""
-    codes = previous.astype(np.int64) * vocabulary_size + following.astype(np.int64)
-    pairs, counts = np.unique(codes, return_counts=True)
-    return pairs // vocabulary_size, pairs % vocabulary_size, counts
-
 
 def successor_rule(ids: np.ndarray, train_items: int, vocabulary_size: int) -> np.ndarray:
     """``rule[x]``: the symbol that most often follows ``x`` in the training part (ties: the
@@ -76,14 +80,10 @@ def successor_accuracy(ids: np.ndarray, train_items: int, vocabulary_size: int) 
     return float((rule[previous] == held).mean())
 
 
-def memoryless_ceiling_held_out(ids: np.ndarray, train_items: int, vocabulary_size: int) -> float:
+def memoryless_ceiling_held_out(ids: np.ndarray, train_items: int) -> float:
     """The best held-out accuracy any function of the previous symbol alone can reach, even one
     fitted on the held-out part itself: ``memoryless_ceiling`` of the held-out pairs."""
-    previous, _, counts = _pair_counts(np.asarray(ids[train_items - 1:-1]),
-                                       np.asarray(ids[train_items:]), vocabulary_size)
-    best = np.zeros(vocabulary_size, np.int64)
-    np.maximum.at(best, previous, counts)
-    return float(best.sum() / (len(ids) - train_items))
+    return memoryless_ceiling(ids[train_items - 1:-1], ids[train_items:])
 
 
 # ---- baseline on numbers: the last value ----------------------------------------------------

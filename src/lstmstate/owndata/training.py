@@ -130,7 +130,7 @@ def train(data: Symbols | Numbers, plan: Plan,
         size = data.vocabulary.size
         base = {"name": "most frequent successor of the previous symbol",
                 "score": baselines.successor_accuracy(data.ids, split.train_items, size)}
-        metric, ceiling = ACCURACY, baselines.memoryless_ceiling_held_out(data.ids, split.train_items, size)
+        metric, ceiling = ACCURACY, baselines.memoryless_ceiling_held_out(data.ids, split.train_items)
     return Outcome(data, plan, split, spec, config, framed.encoding, framed.scaling, population, metric,
                    scores, base, ceiling, time.perf_counter() - start)
 
