@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
@@ -53,3 +55,31 @@ def test_speed_rejects_zero_seeds():
     assert result.returncode != 0
     assert "--seeds: must be at least 1, got 0" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_crosscheck_trains_the_tutorials_code_and_ranks_equal_accuracies_as_ties(tmp_path):
+    # In this process (Keras on JAX, 1 epoch): the plain-Keras code path runs and keeps each seed as it
+    # finishes; the comparison is checked on numbers a person can count.
+    import importlib.util
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location("crosscheck", BENCH / "crosscheck.py")
+        crosscheck = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(crosscheck)
+    finally:
+        sys.path.remove(str(BENCH))
+    crosscheck.keras_worker("window-features", [0, 1], tmp_path, epochs=1)
+    kept = crosscheck.stored("window-features", tmp_path, epochs=1)
+    assert sorted(kept) == [0, 1] and all(0.0 <= v <= 1.0 for v in kept.values())
+    assert (tmp_path / "window-features-epochs1.keras.jsonl").is_file()  # apart from the published runs
+
+    # Keras's 20/23 in float32 and the engine's in float64 are the same accuracy: ranked as ties,
+    # two equal populations are no different (p = 1), however the floats round.
+    keras_values, engine_values = [0.8695651888847351, 0.8260869383811951] * 5, [20 / 23, 19 / 23] * 5
+    result = crosscheck.compare("window-features", keras_values, engine_values)
+    assert result["mannwhitney_p"] == pytest.approx(1.0) and result["difference"] == pytest.approx(0.0, abs=1e-6)
+    assert result["keras"] == result["engine"] == "82.61% x5, 86.96% x5"
+    shifted = crosscheck.compare("window-features", keras_values, [20 / 23] * 10)
+    assert shifted["mannwhitney_p"] < 0.05 and shifted["difference"] == pytest.approx(0.5 / 23, abs=1e-6)

@@ -68,10 +68,10 @@ def test_suite_command_end_to_end_without_out_writes_under_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     (folder,) = (tmp_path / "runs").iterdir()
     payload = json.loads((folder / "results.json").read_text())
-    from lstmstate.tutorial.experiments import EXPERIMENTS
-    assert list(payload["experiments"]) == list(EXPERIMENTS)
+    from lstmstate.tutorial.experiments import DEFAULT_SUITE
+    assert list(payload["experiments"]) == list(DEFAULT_SUITE)  # the controls wait for --controls
     assert all(len(e["accuracy"]["per_seed"]) == 2 and e["epochs"] == 2 for e in payload["experiments"].values())
-    for name in EXPERIMENTS:
+    for name in DEFAULT_SUITE:
         assert (folder / name / "weights.npz").is_file(), name
     assert (folder / "report.html").is_file() and (folder / "figures" / "accuracy.png").is_file()
     assert "Accuracy over seeds" in result.stdout and "Claims" in result.stdout

@@ -36,7 +36,8 @@ def test_tutorial_experiments_match_the_published_configuration(name):
 def test_every_registered_experiment_builds():
     expected = {"one-char", "window-features", "window-timesteps", "whole-batch", "stateful", "variable-length",
                 "prefix-padded", "whole-batch-shuffled", "dense-only", "variable-length-masked",
-                "memory-stateless", "memory-stateful"}
+                "memory-stateless", "memory-stateful", "dense-onehot", "one-char-scrambled",
+                "window-features-scrambled", "window-timesteps-scrambled", "stateful-scrambled"}
     assert set(experiments.EXPERIMENTS) == expected
     for experiment in experiments.EXPERIMENTS.values():
         setup = experiment.setup(epochs=1, units=2)
@@ -81,3 +82,31 @@ def test_framings_worked_examples():
     assert framing.batchify(6, 2).tolist() == [[0, 3], [1, 4], [2, 5]]
     with pytest.warns(UserWarning, match="the last 1 sample"):
         framing.batchify(7, 2)
+
+
+def test_scrambled_alphabet_is_one_fixed_permutation_and_keeps_each_framing():
+    order = experiments.SCRAMBLED_ORDER
+    assert sorted(order.tolist()) == list(range(26)) and (order != np.arange(26)).sum() > 20
+    letters = experiments.scrambled_letters()
+    assert len(set(letters)) == 26 and letters == "".join(experiments.ALPHABET.decode(order))
+    pairs = experiments.get("one-char-scrambled").setup()
+    # By hand: the first pair is the first scrambled letter -> the second, read as id/26.
+    assert pairs.framed.inputs[0, 0, 0] == order[0] and pairs.y[0] == order[1]
+    assert pairs.x[0, 0, 0] == np.float32(order[0] / 26)
+    for name in ("one-char", "window-features", "window-timesteps", "stateful"):
+        plain, scrambled = experiments.get(name).setup(), experiments.get(f"{name}-scrambled").setup()
+        # The same framing, model and training; only the letters' order differs.
+        assert plain.x.shape == scrambled.x.shape and plain.spec == scrambled.spec and plain.config == scrambled.config
+        # Every letter still has one successor: no memory is needed, in order or scrambled.
+        assert baselines.memoryless_ceiling(scrambled.framed.last_ids(), scrambled.framed.targets) == 1.0
+        # The id order is gone: the next id is no longer the last id plus one.
+        assert (scrambled.y != scrambled.framed.last_ids() + 1).mean() > 0.8
+
+
+def test_controls_are_outside_the_default_suite():
+    assert set(experiments.CONTROLS) == {"dense-onehot", "one-char-scrambled", "window-features-scrambled",
+                                         "window-timesteps-scrambled", "stateful-scrambled"}
+    assert set(experiments.DEFAULT_SUITE) | set(experiments.CONTROLS) == set(experiments.EXPERIMENTS)
+    onehot = experiments.get("dense-onehot").setup()
+    assert onehot.spec.kind == "dense" and onehot.x.shape == (25, 1, 26) and (onehot.x.sum(-1) == 1).all()
+    np.testing.assert_array_equal(onehot.y, experiments.get("dense-only").setup().y)

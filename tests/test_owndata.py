@@ -131,9 +131,14 @@ def test_chunked_prediction_matches_engine_evaluate(monkeypatch, policy):
     reference = trainer.evaluate(population.weights)
     monkeypatch.setattr(prediction, "CHUNK_SAMPLES", 7)  # several chunks, state carried between them
     layout = trainer.layout if carried else np.arange(len(x), dtype=np.int32)[:, None]
-    kept, predicted = prediction.predict(spec, population.weights, x, layout, carried, classify=True)
+    kept, predicted, logs = prediction.predict(spec, population.weights, x, layout, carried, classify=True,
+                                               targets=framed.targets)
     assert kept.tolist() == reference.evaluated.tolist()
     assert predicted.tolist() == reference.predictions.tolist()
+    # The log probability of each target (what perplexity is made of), against the engine's softmax.
+    probabilities = trainer.outputs(population.weights)  # (seed, sample, class), in the order of ``kept``
+    expected = np.log(np.take_along_axis(probabilities, framed.targets[kept][None, :, None], axis=2)[..., 0])
+    np.testing.assert_allclose(logs, expected, rtol=1e-5, atol=1e-6)
 
 
 # ---- training on the user's data ------------------------------------------------------------
@@ -146,7 +151,10 @@ def test_stateful_learns_the_pattern_past_the_memoryless_ceiling(pattern_file, t
     assert "held-out accuracy" in stdout and "70.00%" in stdout
     payload = json.loads((out / "results.json").read_text())
     assert payload["holdout"]["metric"] == "accuracy" and len(payload["holdout"]["per_seed"]) == 2
-    assert payload["baseline"] == {"name": "most frequent successor of the previous symbol", "score": 0.7}
+    scores = {b["name"]: b["score"] for b in payload["baselines"]}
+    assert scores["most frequent successor"] == 0.7
+    # Five symbols of context see where the pattern is: the n-gram is perfect, and the verdict is against it.
+    assert payload["baseline"]["score"] == 1.0 and payload["baseline"]["name"].endswith("-gram with backoff")
     # Counting the a's needs state; the carried state does it (100% for both seeds when measured).
     assert payload["holdout"]["mean"] > 0.7
     setup = json.loads((out / "stateful" / "setup.json").read_text())
@@ -176,7 +184,8 @@ def test_numbers_report_rmse_in_original_units_beside_persistence(series_file, t
     held = values[160:]
     persistence = np.sqrt(np.mean((held - values[159:-1]) ** 2))
     assert payload["holdout"]["metric"] == "rmse"
-    assert payload["baseline"]["score"] == pytest.approx(persistence)
+    scores = {b["name"]: b["score"] for b in payload["baselines"]}
+    assert scores["persistence"] == pytest.approx(persistence)
     # Each seed's RMSE, recomputed by hand from the saved run: the saved weights in a plain Keras
     # model, windows of the two columns scaled with the saved training-part scaling, the output
     # turned back into units of b. A wrong scaling, window or target column would not match.
@@ -209,7 +218,18 @@ def test_compare_ranks_framings_and_recommends_one(pattern_file, tmp_path, capsy
     means = [payload["experiments"][name]["holdout"]["mean"] for name in payload["ranking"]]
     assert means == sorted(means, reverse=True)
     assert payload["recommendation"]["framing"] == payload["ranking"][0]
-    assert f"Use {payload['ranking'][0]}" in stdout and "not run: window-features" in stdout
+    best = payload["ranking"][0]
+    assert f"{best} is best" in stdout and "not run: window-features" in stdout
+    # The baselines are ranked in the same table. An n-gram reads this pattern perfectly, so no
+    # framing can beat it (at best it ties at 100%): the recommendation must not be a framing.
+    ranked = payload["ranking_with_baselines"]
+    ngram = payload["baseline"]
+    assert ngram["name"].endswith("-gram with backoff") and ngram["score"] == 1.0
+    assert {"name": ngram["name"], "kind": "baseline", "score": 1.0} in ranked and "baseline: " in stdout
+    assert [row["score"] for row in ranked] == sorted((row["score"] for row in ranked), reverse=True)
+    assert [row["name"] for row in ranked if row["kind"] == "framing"] == payload["ranking"]
+    assert f"Use {best}:" not in stdout
+    assert f"No framing is shown to beat {ngram['name']}" in stdout or f"Use {ngram['name']}, not an LSTM" in stdout
     assert (out / "stateful-streams" / "setup.json").is_file()
 
 
@@ -241,6 +261,9 @@ def _bad_inputs(tmp_path):
         "batch size out of range": (["--data", tmp_path / "pattern.txt", "--batch-size", 500],
                                     "--batch-size 500 is out of range"),
         "batch size zero": (["--data", tmp_path / "pattern.txt", "--batch-size", 0], "--batch-size must be at least 1"),
+        "season for text": (["--data", tmp_path / "pattern.txt", "--season", 4], "--season is for numbers"),
+        "season too long": (["--data", tmp_path / "ok.csv", "--target", "b", "--season", 29], "--season 29 is out of range"),
+        "season of one": (["--data", tmp_path / "ok.csv", "--target", "b", "--season", 1], "--season must be at least 2"),
     }
 
 

@@ -1,9 +1,11 @@
 """The command line: each command parses its arguments, calls the library once, and prints.
 
 Errors a user can cause (a bad name, a bad number, an unwritable folder) end in one line on
-stderr and exit code 2, never a traceback; Ctrl-C ends with what was kept and exit code 130.
+stderr and exit code 2, never a traceback; Ctrl-C ends with what was kept and exit code 130,
+SIGTERM the same way with exit code 143.
 """
 
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -32,6 +34,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console(width=None if Console().is_terminal else 160)
 
 DEFAULT_SEEDS = 20  # enough for a 95% interval a few points wide
+# inspect's heatmap has a column per symbol: past this it is unreadable, takes minutes to draw,
+# and soon exceeds what matplotlib draws (2^16 pixels a side).
+HEATMAP_SYMBOLS = 1000
+# run, suite, train and compare: a --out that holds a run is refused without it (storage.runfolder.prepare).
+_OVERWRITE = typer.Option(False, "--overwrite", help="replace the run already in --out (its results, report "
+                          "and saved experiments); without it such a folder is refused")
 
 
 class UserError(Exception):
@@ -62,9 +70,10 @@ def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate li
         units: int | None = typer.Option(None, min=1, help="override the published LSTM units"),
         out: Path | None = typer.Option(None, help="folder for results.json and weights"),
         quiet: bool = typer.Option(False, help="no progress bar"),
-        streams: int | None = typer.Option(None, min=1, help="stateful experiments: train as B parallel streams")) -> None:
+        streams: int | None = typer.Option(None, min=1, help="stateful experiments: train as B parallel streams"),
+        overwrite: bool = _OVERWRITE) -> None:
     """Run one experiment: the tutorial-style output of the median seed, then the population."""
-    folder = runfolder.prepare(out) if out is not None else None
+    folder = suite.prepare(out, [name], seeds, epochs, units, streams, overwrite) if out is not None else None
     # Training warnings (a sequence trimmed to fit the streams) are shown as one line each, as they happen.
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
@@ -120,11 +129,15 @@ def _print_population(outcome: Outcome) -> None:
 def run_suite(seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of seeds per experiment"),
               out: Path | None = typer.Option(None, help="folder for results (default: a new runs/TIMESTAMP)"),
               epochs: int | None = typer.Option(None, min=1, help="override every experiment's epochs (a quick look)"),
-              quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+              quiet: bool = typer.Option(False, help="no progress bar"),
+              controls: bool = typer.Option(False, help="also the controls on encoding and letter order "
+                                            "(Dense on one-hot, the scrambled alphabet); slower"),
+              overwrite: bool = _OVERWRITE) -> None:
     """Run every experiment over many seeds; print results and the verdict on each claim."""
-    folder = runfolder.prepare(out)
+    names = list(registry.DEFAULT_SUITE) + (list(registry.CONTROLS) if controls else [])
+    folder = suite.prepare(out, names, seeds, epochs, overwrite=overwrite)
     with progress_bar(console, quiet) as bar:
-        suite_run = suite.run_suite(list(registry.EXPERIMENTS), seeds, folder, epochs=epochs, on_start=_progress(bar))
+        suite_run = suite.run_suite(names, seeds, folder, epochs=epochs, on_start=_progress(bar))
     print_tables(suite_run.payload)
     _print_written(folder, with_report=True)
 
@@ -146,9 +159,11 @@ def print_tables(payload: dict) -> None:
                       f"{percent(accuracy['mean'])} [{percent(low)}, {percent(high)}]{note}",
                       share_of_seeds(entry["perfect_share"]), str(entry["epochs"]), f"{entry['seconds']:.1f}")
     console.print(table)
-    claims = Table("claim", "the tutorial says", "measured", "verdict", title="Claims", show_lines=True)
+    claims = Table("claim", "the tutorial says", "measured", "verdict", "rule", title="Claims", show_lines=True)
     for verdict in payload["verdicts"]:
-        claims.add_row(verdict["claim"], verdict["tutorial_says"], verdict["measured"], verdict["verdict"])
+        # The rule is shown with the verdict: what was compared, the threshold, and why.
+        claims.add_row(verdict["claim"], verdict["tutorial_says"], verdict["measured"], verdict["verdict"],
+                       verdict.get("rule", ""))
     console.print(claims)
 
 
@@ -175,17 +190,19 @@ def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/s
     saved = _load_saved(run_dir, experiment)
     index = saved.seed_index(seed_index)
     context = saved.symbols(prime)
-    transcript = saved.generate(start, steps, context, index)
+    # Checked now, made one by one: each line is printed as soon as it exists, so a long generation
+    # shows its progress and a stop (Ctrl-C, SIGTERM) keeps what was printed.
+    made = saved.generate_steps(start, steps, context, index)
     if saved.stateful:
         how = f"primed with {''.join(context)}, then {start}" if context else f"cold start at {start} (zero state)"
-        print(f"{_seed_words(saved, index)}: stateful stream, {how}")
-        for step in transcript:
-            print(f"{step.given} -> {step.predicted}")
+        print(f"{_seed_words(saved, index)}: stateful stream, {how}", flush=True)
+        for step in made:
+            print(f"{step.given} -> {step.predicted}", flush=True)
     else:
-        print(f"{_seed_words(saved, index)}: stateless, a window of {len(transcript[0].window)} symbol(s) slid over "
-              "its predictions (no state between windows)")
-        for step in transcript:
-            print(f"{list(step.window)} -> {step.predicted}")
+        print(f"{_seed_words(saved, index)}: stateless, a window of {saved.window_size} symbol(s) slid over "
+              "its predictions (no state between windows)", flush=True)
+        for step in made:
+            print(f"{list(step.window)} -> {step.predicted}", flush=True)
 
 
 @app.command()
@@ -214,17 +231,100 @@ def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/su
 
     saved = _load_saved(run_dir, experiment)
     index = saved.seed_index(seed_index)
-    trace = saved.trace(saved.symbols(sequence), index)
+    symbols = saved.symbols(sequence)
+    path = png if png is not None else saved.heatmap_path(index)  # checked before the work
+    trace = saved.trace(symbols, index)
     print(f"{_seed_words(saved, index)}: state after each symbol, from a zero state "
           f"(h and c: {trace.h.shape[0]} steps x {trace.h.shape[1]} units)")
     for line in state_trace.compact_lines(trace):
         print(line)
-    path = png if png is not None else saved.folder / f"state-seed{saved.seeds[index]}.png"
+    if len(symbols) > HEATMAP_SYMBOLS:
+        print(f"heatmap not drawn: {len(symbols)} symbols are more columns than it shows ({HEATMAP_SYMBOLS}); "
+              "give a shorter --sequence for one")
+        return
     try:
         figures.save_png(figures.state_trace_heatmaps(trace, f"{saved.name}, seed {saved.seeds[index]}"), path)
     except OSError as error:
         raise UserError(f"cannot write the heatmap {path}: {error.strerror or error}") from None
     print(f"heatmap written to {path}")
+
+
+# ---- commands for a saved model of numbers: forecast, backtest ----
+
+
+@app.command()
+def forecast(run_dir: Path = typer.Argument(..., help="a folder written by train/compare --out on a CSV"),
+             horizon: int = typer.Option(..., help="values to forecast after the origin"),
+             origin: int | None = typer.Option(None, help="the last row (from 0) the forecast reads (default: the last)"),
+             framing: str | None = typer.Option(None, help="the framing in the folder (needed if it holds several)"),
+             data: Path | None = typer.Option(None, help="the CSV the run was trained on (default: the recorded path)"),
+             out: Path | None = typer.Option(None, help="write the forecast as CSV here"),
+             png: Path | None = typer.Option(None, help="figure of history, forecast and band (default: none)")) -> None:
+    """Forecast H values of a saved model of numbers, recursively, by every seed: median and 5-95% band."""
+    from lstmstate.output import figures
+    from lstmstate.owndata import forecast as forecasting
+
+    saved = _load_saved(run_dir, framing)
+    result = forecasting.forecast_of(saved, forecasting.series(saved, data), horizon, origin)
+    low, high = result.band
+    table = Table("step", result.time_column or "row", "median", "5%", "95%",
+                  title=f"{saved.name}: {horizon} values after row {result.origin}, over {len(result.per_seed)} seeds")
+    for h in range(result.horizon):
+        table.add_row(str(h + 1), result.labels[h], f"{result.median[h]:.4g}", f"{low[h]:.4g}", f"{high[h]:.4g}")
+    console.print(table)
+    if out is not None:
+        try:
+            from lstmstate.storage.files import write_atomically
+            write_atomically(out, result.csv().encode())
+        except OSError as error:
+            raise UserError(f"cannot write {out}: {error.strerror or error}") from None
+        print(f"forecast written to {out}")
+    if png is not None:
+        try:
+            figures.save_png(figures.forecast_band(result.history, result.origin, result.median, low, high, result.actual,
+                                                   f"{saved.name}: forecast over {len(result.per_seed)} seeds"), png)
+        except OSError as error:
+            raise UserError(f"cannot write the figure {png}: {error.strerror or error}") from None
+        print(f"figure written to {png}")
+
+
+@app.command()
+def backtest(run_dir: Path = typer.Argument(..., help="a folder written by train/compare --out on a CSV"),
+             horizon: int = typer.Option(..., help="values forecast from each origin"),
+             stride: int = typer.Option(1, help="rows between origins"),
+             framing: str | None = typer.Option(None, help="the framing in the folder (needed if it holds several)"),
+             data: Path | None = typer.Option(None, help="the CSV the run was trained on (default: the recorded path)"),
+             season: int | None = typer.Option(None, help="the seasonal naive baseline's season (default: as trained)")
+             ) -> None:
+    """Forecast H steps from every origin of the held-out part; errors per step beside the baselines."""
+    from lstmstate.owndata import backtest as backtesting
+    from lstmstate.owndata import forecast as forecasting
+
+    saved = _load_saved(run_dir, framing)
+    result = backtesting.run(saved, horizon, stride, forecasting.series(saved, data), season)
+    # Kept in the run's results.json (the report shows it) when the folder is a whole run.
+    run_folder = saved.folder.parent if saved.folder is not None else None
+    if run_folder is not None and (run_folder / runfolder.RESULTS).is_file():
+        block = backtesting.record(run_folder, result)
+    else:
+        block = result.payload()
+    seeds = len(result.seeds)
+    table = Table("step", f"LSTM RMSE ({seeds} seeds)", "95% interval", *result.baselines, "LSTM MASE",
+                  title=f"{saved.name}: RMSE of {horizon}-step forecasts from {len(result.origins)} held-out origins")
+    for h in range(horizon):
+        low, high = block["lstm"]["rmse"]["ci95"][h]
+        table.add_row(str(h + 1), f"{block['lstm']['rmse']['mean'][h]:.4g}", f"{low:.4g}..{high:.4g}",
+                      *(f"{block['baselines'][name]['rmse']['per_step'][h]:.4g}" for name in result.baselines),
+                      f"{block['lstm']['mase']['mean'][h]:.3g}")
+    overall = block["lstm"]["rmse"]["overall"]
+    table.add_row("all", f"{overall['mean']:.4g}", f"{overall['ci95'][0]:.4g}..{overall['ci95'][1]:.4g}",
+                  *(f"{block['baselines'][name]['rmse']['overall']:.4g}" for name in result.baselines),
+                  f"{block['lstm']['mase']['overall']['mean']:.3g}", style="bold")
+    console.print(table)
+    for line in block["verdicts"]:
+        print(line)
+    if run_folder is not None and (run_folder / runfolder.RESULTS).is_file():
+        print(f"backtest kept in {run_folder / runfolder.RESULTS}; `lstmstate report {run_folder}` shows it")
 
 
 # ---- commands for the user's own data: train, compare ----
@@ -238,21 +338,39 @@ def _print_outcome(outcome) -> None:
     summary = outcome.summary()
     low, high = summary["ci95"]
     metric = "accuracy" if outcome.higher_is_better else f"RMSE of {outcome.data.target} (original units)"
+    strongest = outcome.baseline
     print(f"framing: {outcome.name}, {outcome.encoding} inputs, {outcome.spec.units} units, "
           f"{outcome.config.epochs} epochs, batch size {outcome.config.batch_size}, "
           f"{len(outcome.scores)} seeds ({outcome.seconds:.1f} s)")
-    print(f"held-out {metric}: {score(outcome.metric, summary['mean'])} "
+    print(f"held-out {metric}: LSTM {score(outcome.metric, summary['mean'])} "
           f"[95% interval {score(outcome.metric, low)}, {score(outcome.metric, high)}] over {len(outcome.scores)} seeds, "
-          f"range {score(outcome.metric, min(outcome.scores))}..{score(outcome.metric, max(outcome.scores))}")
-    _print_baseline(outcome)
+          f"range {score(outcome.metric, min(outcome.scores))}..{score(outcome.metric, max(outcome.scores))}; "
+          f"strongest baseline {strongest.name}: {score(outcome.metric, strongest.score)}")
+    if outcome.perplexities is not None:
+        ppl_low, ppl_high = statistics.bootstrap_ci(outcome.perplexities)
+        kneser_ney = next(b for b in outcome.baselines if b.metric == statistics.PERPLEXITY)
+        print(f"held-out perplexity: LSTM {statistics.mean(outcome.perplexities):.4g} "
+              f"[95% interval {ppl_low:.4g}, {ppl_high:.4g}]; {kneser_ney.name}: {kneser_ney.score:.4g}")
+    _print_baselines(outcome)
     print(f"verdict: {training.against_baseline(outcome)}")
+    if outcome.perplexities is not None:
+        print(f"verdict on perplexity: {training.against_perplexity(outcome)}")
 
 
-def _print_baseline(outcome) -> None:
-    line = f"baseline, {outcome.baseline['name']}: {score(outcome.metric, outcome.baseline['score'])}"
+METRIC_WORDS = {statistics.ACCURACY: "accuracy", statistics.RMSE: "RMSE", statistics.PERPLEXITY: "perplexity"}
+
+
+def _print_baselines(outcome) -> None:
+    print(f"baselines, fitted on the training part and scored on the same {outcome.split.held_out_items} "
+          f"held-out targets:")
+    width = max(len(b.name) for b in outcome.baselines)
+    for baseline in outcome.baselines:  # the order of owndata.baselines: simplest first
+        chosen = baseline.parameters.get("chosen_by") or baseline.parameters.get("season_from")
+        print(f"  {baseline.name:<{width}}  {METRIC_WORDS[baseline.metric]:<10} {score(baseline.metric, baseline.score):>8}  "
+              f"{baseline.description}" + (f"; {chosen}" if chosen and chosen not in baseline.description else ""))
     if outcome.ceiling is not None:
-        line += f"; memoryless ceiling on the held-out part: {percent(outcome.ceiling)}"
-    print(line)
+        print(f"  memoryless ceiling on the held-out part (no function of the previous symbol alone does better, "
+              f"even fitted on the held-out part): {percent(outcome.ceiling)}")
 
 
 # Options that train and compare share: one definition, so the two commands cannot drift apart.
@@ -266,6 +384,14 @@ _EPOCHS = typer.Option(50, help="passes over the training part")
 _BATCH_SIZE = typer.Option(None, help="samples per batch; streams for stateful-streams")
 _HOLDOUT = typer.Option(0.2, help="the last fraction of the sequence, held out")
 _ENCODING = typer.Option("auto", help="symbols: auto, one-hot or scalar")
+_SEASON = typer.Option(None, help="numbers: the season of the seasonal-naive baseline, in steps "
+                       "(default: detected from the training part's autocorrelation)")
+_TIME_COLUMN = typer.Option(None, help="CSV: the column of the rows' times (default: detected by name or dates)")
+_FILL = typer.Option(None, help="CSV: fill gaps in time and empty cells: interpolate or ffill (default: refuse them)")
+_HORIZON = typer.Option(1, help="numbers, window framings: train a direct model of the next H values "
+                        "(forecast then reads them at once)")
+_DIFFERENCING = typer.Option(0, help="numbers: 1 trains on changes (for series with a trend) and sums "
+                             "the predicted changes back into levels")
 
 
 @app.command("train")
@@ -283,15 +409,22 @@ def train_on_data(
         seeds: int = typer.Option(10, help="seeds trained at once"),
         holdout: float = _HOLDOUT,
         encoding: str = _ENCODING,
+        season: int | None = _SEASON,
+        horizon: int = _HORIZON,
+        time_column: str | None = _TIME_COLUMN,
+        fill: str | None = _FILL,
+        differencing: int = _DIFFERENCING,
         out: Path | None = typer.Option(None, help="folder for results.json and the saved run"),
-        quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+        quiet: bool = typer.Option(False, help="no progress bar"),
+        overwrite: bool = _OVERWRITE) -> None:
     """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline."""
     from lstmstate.owndata import training
 
-    dataset, plan, split = training.prepare(data, tokens, columns, target, framing=framing, window=window,
+    dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, framing=framing, window=window,
                                             units=units, epochs=epochs, batch_size=batch_size, seeds=seeds,
-                                            holdout=holdout, encoding=encoding)
-    folder = runfolder.prepare(out) if out is not None else None
+                                            holdout=holdout, encoding=encoding, season=season,
+                                            horizon=horizon, differencing=differencing)
+    folder = runfolder.prepare(out, [framing], overwrite, report=False) if out is not None else None
     print(f"data: {data}, {dataset.describe()}; {split.describe()}")
     with progress_bar(console, quiet) as bar:
         outcome = training.run(dataset, plan, folder, on_progress=_progress(bar, epochs)(framing))
@@ -313,32 +446,44 @@ def compare_framings(
         seeds: int = typer.Option(10, help="seeds trained at once, per framing"),
         holdout: float = _HOLDOUT,
         encoding: str = _ENCODING,
+        season: int | None = _SEASON,
+        horizon: int = _HORIZON,
+        time_column: str | None = _TIME_COLUMN,
+        fill: str | None = _FILL,
+        differencing: int = _DIFFERENCING,
         out: Path | None = typer.Option(None, help="folder for results.json and every framing's saved run"),
-        quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+        quiet: bool = typer.Option(False, help="no progress bar"),
+        overwrite: bool = _OVERWRITE) -> None:
     """Train every applicable framing on your data; rank them by held-out score and say which to use."""
     from lstmstate.owndata import comparison, training
 
-    dataset, plan, split = training.prepare(data, tokens, columns, target, window=window, units=units,
+    dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, window=window, units=units,
                                             epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout,
-                                            encoding=encoding)
+                                            encoding=encoding, season=season,
+                                            horizon=horizon, differencing=differencing)
     comparison.check(dataset, plan)
-    folder = runfolder.prepare(out) if out is not None else None
+    folder = (runfolder.prepare(out, comparison.applicable(plan)[0], overwrite, report=False)
+              if out is not None else None)
     print(f"data: {data}, {dataset.describe()}; {split.describe()}")
     with progress_bar(console, quiet) as bar:
         result = comparison.run(dataset, plan, folder, on_start=_progress(bar, epochs))
     best = result.best
     metric = "accuracy" if best.higher_is_better else f"RMSE of {best.data.target}"
-    table = Table("#", "framing", "mean", "95% interval", "range over seeds", "batch", "seconds",
-                  title=f"Framings ranked by held-out {metric} ({len(best.scores)} seeds each)")
-    for rank, outcome in enumerate(result.ranked, 1):
-        summary = outcome.summary()
-        low, high = summary["ci95"]
-        table.add_row(str(rank), outcome.name, score(best.metric, summary["mean"]),
+    table = Table("#", "framing or baseline", "mean", "95% interval", "range over seeds", "batch", "seconds",
+                  title=f"Framings and baselines ranked by held-out {metric} ({len(best.scores)} seeds each)")
+    for rank, row in enumerate(result.table(), 1):
+        if row.outcome is None:
+            table.add_row(str(rank), f"baseline: {row.name}", score(best.metric, row.mean), "-", "-", "-", "-",
+                          style="italic")
+            continue
+        outcome = row.outcome
+        low, high = statistics.bootstrap_ci(outcome.scores)
+        table.add_row(str(rank), outcome.name, score(best.metric, row.mean),
                       f"{score(best.metric, low)}..{score(best.metric, high)}",
                       f"{score(best.metric, min(outcome.scores))}..{score(best.metric, max(outcome.scores))}",
                       str(outcome.config.batch_size), f"{outcome.seconds:.1f}")
     console.print(table)
-    _print_baseline(best)
+    _print_baselines(best)
     for name, why in result.skipped:
         print(f"not run: {name} ({why})")
     print(result.recommendation())
@@ -364,12 +509,23 @@ _NO_ARGS_IS_HELP = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
 
 def main() -> None:
-    """Entry point: run the app, turning user errors into one line and exit code 2."""
+    """Entry point: run the app, turning user errors into one line and exit code 2, and a stop
+    (Ctrl-C, or SIGTERM handled the same way) into one line and exit code 130 or 143."""
     command = typer.main.get_command(app)
+    stopped_by.clear()
     try:
-        command.main(standalone_mode=False)
-    except typer.Abort:
-        sys.exit(130)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (an embedding program's): its signals stay its own
+        previous = None
+    try:
+        # Typer turns a KeyboardInterrupt it sees into exit code 130, returned (not raised) here
+        # without standalone mode; older versions raise Abort. Either is a stop.
+        code = command.main(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            raise KeyboardInterrupt
+    except (typer.Abort, KeyboardInterrupt):
+        print(f"interrupted{_signal_words()}: stopped before the command finished", file=sys.stderr)
+        sys.exit(_stop_code())
     except _NO_ARGS_IS_HELP as error:
         print(error.format_message())  # the help text, asked for by giving no arguments
         sys.exit(0)
@@ -377,8 +533,35 @@ def main() -> None:
         print(f"error: {error.format_message()}", file=sys.stderr)
         sys.exit(2)
     except runfolder.Interrupted as error:
-        print(error, file=sys.stderr)
-        sys.exit(130)
+        print(f"{error}{_signal_words()}", file=sys.stderr)
+        sys.exit(_stop_code())
     except (UserError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except OSError as error:  # the disk, not the request (full, gone, read-only): still one line
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
+        sys.exit(2)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+# The signals that stopped this command; a shell reports a command stopped by signal N as 128 + N.
+stopped_by: list[int] = []
+
+
+def _terminate(signum, frame) -> None:
+    """SIGTERM (what kill, systemd, Kubernetes and CI send) handled as Ctrl-C is: raised as
+    KeyboardInterrupt where the command is, so it keeps what finished and writes the report."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is under way: a second must not cut the report short
+    stopped_by.append(signum)
+    raise KeyboardInterrupt
+
+
+def _signal_words() -> str:
+    return f" (by {signal.Signals(stopped_by[0]).name})" if stopped_by else ""
+
+
+def _stop_code() -> int:
+    return 128 + stopped_by[0] if stopped_by else 130

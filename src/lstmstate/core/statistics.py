@@ -8,6 +8,7 @@ fixed resampling seed so that the same values always give the same interval.
 import numpy as np
 
 ACCURACY, RMSE = "accuracy", "rmse"  # the names of the per-seed metrics below, as results.json saves them
+PERPLEXITY = "perplexity"  # exp of the mean negative log probability of the targets (lower is better)
 RESAMPLES = 10_000  # bootstrap resamples: enough that the interval's ends move < 0.1 point between seeds
 BOOTSTRAP_SEED = 0  # fixed, so intervals are deterministic
 
@@ -116,3 +117,13 @@ def rmse(predicted: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Per-seed root mean squared error ``(seed,)`` of values ``(seed, sample)`` against ``(sample,)``."""
     error = np.asarray(predicted, np.float64) - np.asarray(targets, np.float64)[None, :]
     return np.sqrt(np.mean(error ** 2, axis=1))
+
+
+def perplexity(log_probabilities: np.ndarray) -> np.ndarray:
+    """Per-seed perplexity ``(seed,)``: exp of the mean negative log probability ``(seed, sample)``
+    each seed gave the targets (1 is certainty; the vocabulary size is a uniform guess).
+
+    >>> perplexity(np.log([[0.5, 0.5], [1.0, 0.25]])).round(3).tolist()
+    [2.0, 2.0]
+    """
+    return np.exp(-np.asarray(log_probabilities, np.float64).mean(axis=1))

@@ -71,6 +71,67 @@ def accuracy_per_seed(experiments: dict) -> Figure:
     return figure
 
 
+BASELINE_COLORS = ("#c44e52", "#dd8452", "#8172b3", "#937860", "#da8bc3")  # one per baseline, in order
+
+
+def scores_against_baselines(experiments: dict, baselines: list[dict], metric: str, unit: str) -> Figure:
+    """Every seed's held-out score of each framing (dots, mean with its 95% interval) and every
+    baseline on the same metric as a vertical line across all framings, so a reader sees at once
+    whether the seeds clear the strongest classical model.
+
+    ``experiments`` maps a framing to its results.json entry (``holdout.per_seed``, ``holdout.mean``,
+    ``holdout.ci95``); ``baselines`` are results.json's baseline dicts (``name``, ``metric``, ``score``).
+    """
+    names = list(experiments)
+    scale = 100.0 if metric == "accuracy" else 1.0
+    figure, axes = plt.subplots(figsize=(8.5, 0.6 * len(names) + 1.8), dpi=DPI, layout="constrained")
+    jitter = np.random.default_rng(0)  # fixed: the same results draw the same picture
+    for row, name in enumerate(names):
+        holdout = experiments[name]["holdout"]
+        per_seed = scale * np.asarray([v for v in holdout["per_seed"] if v is not None], np.float64)
+        y = len(names) - 1 - row
+        axes.scatter(per_seed, y + jitter.uniform(-0.18, 0.18, len(per_seed)), s=16, color=POPULATION_COLOR,
+                     alpha=0.75, zorder=3, label="one seed" if row == 0 else None)
+        if holdout.get("mean") is not None and None not in holdout.get("ci95", [None]):
+            mean, (low, high) = scale * holdout["mean"], (scale * v for v in holdout["ci95"])
+            axes.errorbar(mean, y + 0.3, xerr=[[mean - low], [high - mean]], fmt="o", color="black", ms=4,
+                          capsize=3, zorder=4, label="mean, 95% interval" if row == 0 else None)
+    for index, baseline in enumerate(b for b in baselines if b["metric"] == metric and b["score"] is not None):
+        color = BASELINE_COLORS[index % len(BASELINE_COLORS)]
+        axes.axvline(scale * baseline["score"], color=color, lw=1.6, ls="--", zorder=2,
+                     label=f"{baseline['name']}: {scale * baseline['score']:.4g}")
+    axes.set_yticks(range(len(names)), [f"{name}\n{len(experiments[name]['holdout']['per_seed'])} seeds"
+                                        for name in reversed(names)], fontsize=8)
+    axes.set_ylim(-0.7, len(names) - 0.3)
+    axes.set_xlabel(f"held-out {unit}" + (" (%)" if metric == "accuracy" else "") +
+                    (", higher is better" if metric == "accuracy" else ", lower is better"))
+    axes.grid(axis="x", alpha=0.3)
+    axes.set_title("Held-out score of every seed, beside the classical baselines (dashed)", fontsize=10)
+    figure.legend(loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    return figure
+
+
+def forecast_band(history: np.ndarray, origin: int, median: np.ndarray, low: np.ndarray, high: np.ndarray,
+                  actual: np.ndarray | None, title: str, context: int = 200) -> Figure:
+    """The series up to the origin (its last ``context`` values), the forecast's median over
+    seeds with the 5-95% band across seeds, and the true values after the origin where known.
+    x is the row number from 0."""
+    figure, axes = plt.subplots(figsize=(8.5, 3.6), dpi=DPI, layout="constrained")
+    start = max(0, origin + 1 - context)
+    axes.plot(np.arange(start, origin + 1), history[start:origin + 1], color="#333333", lw=1.2, label="history")
+    steps = np.arange(origin + 1, origin + 1 + len(median))
+    axes.fill_between(steps, low, high, color=POPULATION_COLOR, alpha=0.25, lw=0, label="5-95% across seeds")
+    axes.plot(steps, median, color=POPULATION_COLOR, lw=1.8, label="median over seeds")
+    if actual is not None and len(actual):
+        axes.plot(steps[:len(actual)], actual, color=PUBLISHED_COLOR, lw=1.2, ls="--", label="actual")
+    axes.axvline(origin, color=CEILING_COLOR, lw=1, ls=":")
+    axes.set_xlabel("row (from 0)")
+    axes.grid(alpha=0.3)
+    axes.set_title(title, fontsize=10)
+    figure.legend(loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+    return figure
+
+
 def _seed_label(name: str, entry: dict) -> str:
     label = f"{name}\n{len(entry['accuracy']['per_seed'])} seeds"
     diverged = entry.get("diverged", {}).get("count", 0)
@@ -100,7 +161,9 @@ def training_curves(experiments: dict, metric: str = "accuracy") -> Figure:
         scale = 100 if metric == "accuracy" else 1
         mean, low, high = (scale * _floats(curve[key]) for key in ("mean", "low", "high"))
         panel.fill_between(epoch, low, high, color=POPULATION_COLOR, alpha=0.25, lw=0, label="95% band")
-        panel.plot(epoch, mean, color=POPULATION_COLOR, lw=1.5, label=f"mean of {len(entry['accuracy']['per_seed'])} seeds")
+        # A model of numbers has no accuracy block: its seeds are its held-out scores' seeds.
+        seeds = len((entry.get("accuracy") or entry.get("holdout") or {}).get("per_seed", []))
+        panel.plot(epoch, mean, color=POPULATION_COLOR, lw=1.5, label=f"mean of {seeds} seeds")
         if metric == "accuracy":
             panel.set_ylim(-3, 103)
             if entry.get("published_accuracy") is not None:

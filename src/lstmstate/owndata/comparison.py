@@ -9,13 +9,23 @@ the top two holds over seeds; when it includes zero, these seeds cannot tell the
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from lstmstate.core import statistics
 from lstmstate.core.statistics import ACCURACY
+from lstmstate.owndata import baselines
 from lstmstate.owndata import framed as samples
 from lstmstate.owndata import training
 from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.storage import runfolder
+
+
+class Row(NamedTuple):
+    """One row of the ranked table: a framing (its mean over seeds) or a baseline (its score)."""
+
+    name: str
+    mean: float
+    outcome: training.Outcome | None  # None for a baseline
 
 
 @dataclass(frozen=True)
@@ -40,8 +50,16 @@ class Comparison:
             return difference, (low, high)
         return -difference, (-high, -low)
 
+    def table(self) -> list[Row]:
+        """Framings and the baselines on the same metric, in one ranking, best first."""
+        best = self.best
+        rows = [Row(o.name, statistics.mean(o.scores), o) for o in self.ranked]
+        rows += [Row(b.name, b.score, None) for b in best.baselines if b.metric == best.metric]
+        return sorted(rows, key=lambda row: row.mean, reverse=best.higher_is_better)
+
     def recommendation(self) -> str:
-        """Which framing to use, and how sure that is, in one or two sentences."""
+        """Which framing to use, and how sure that is, in one or two sentences; a classical
+        baseline that beats the best framing is said first."""
         best = self.best
         margin = self.margin()
         units = "points" if best.metric == ACCURACY else "(RMSE, original units)"
@@ -57,7 +75,15 @@ class Comparison:
             else:
                 sure = (f"but it is not distinguishable from the runner-up {runner} ({span} includes no difference): "
                         "either will do, or run more seeds to tell them apart")
-        return f"Use {best.name}: {sure}. Against the baseline, {training.against_baseline(best)}."
+        against = training.against_baseline(best)
+        winner = baselines.winner(best.scores, best.baseline)
+        if winner == "baseline":
+            return (f"Use {best.baseline.name}, not an LSTM: no framing beats it ({against}). Of the framings, "
+                    f"{best.name} is best: {sure}.")
+        if winner is None:
+            return (f"No framing is shown to beat {best.baseline.name}, a classical model that costs far less to fit: "
+                    f"{against}. Of the framings, {best.name} is best: {sure}.")
+        return f"Use {best.name}: {sure}. Against the strongest baseline, {against}."
 
 
 def applicable(plan: training.Plan) -> tuple[list[str], list[tuple[str, str]]]:
@@ -77,10 +103,12 @@ def plan_for(plan: training.Plan, framing: str) -> training.Plan:
     return replace(plan, framing=framing, batch_size=None if framing == "stateful" else plan.batch_size)
 
 
-def check(data: Symbols | Numbers, plan: training.Plan) -> None:
-    """Every framing's checks, before any is trained: a bad window or batch size is an error now."""
+def check(data: Symbols | Numbers, plan: training.Plan):
+    """Every framing's checks, before any is trained: a bad window or batch size is an error now.
+    Returns the split, the same for every framing."""
     for name in applicable(plan)[0]:
-        training.check(data, plan_for(plan, name))
+        split = training.check(data, plan_for(plan, name))
+    return split
 
 
 def compare(data: Symbols | Numbers, plan: training.Plan,
@@ -89,12 +117,13 @@ def compare(data: Symbols | Numbers, plan: training.Plan,
     """Train every applicable framing with ``plan``'s settings; ``on_start(framing)`` may return a
     progress callback for that framing, ``on_finish(outcome)`` sees each framing as it finishes
     (so a caller can save it before the next one starts)."""
-    check(data, plan)
+    split = check(data, plan)
     names, skipped = applicable(plan)
+    known = training.held_out_baselines(data, split, plan)  # every framing is scored on these targets
     outcomes = []
     for name in names:
         progress = on_start(name) if on_start is not None else None
-        outcomes.append(training.train(data, plan_for(plan, name), on_progress=progress))
+        outcomes.append(training.train(data, plan_for(plan, name), on_progress=progress, known=known))
         if on_finish is not None:
             on_finish(outcomes[-1])
     higher = outcomes[0].higher_is_better
@@ -108,6 +137,8 @@ def payload(comparison: Comparison) -> dict:
     result = training.payload(list(comparison.ranked), best)
     margin = comparison.margin()
     result["ranking"] = [o.name for o in comparison.ranked]
+    result["ranking_with_baselines"] = [{"name": row.name, "kind": "baseline" if row.outcome is None else "framing",
+                                         "score": row.mean} for row in comparison.table()]
     result["recommendation"] = {"framing": best.name, "text": comparison.recommendation(),
                                 "margin_over_runner_up": None if margin is None else
                                 {"difference": margin[0], "ci95": list(margin[1])}}

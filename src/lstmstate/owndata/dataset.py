@@ -13,12 +13,13 @@ few arrays of 4 bytes per character, not a list of ten million strings::
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from lstmstate.core.vocabulary import Vocabulary
+from lstmstate.owndata import timeline
 
 TOKENS = ("char", "word", "line")  # what one symbol of a text is
 NUMERIC_SUFFIXES = (".csv",)  # files read as numeric columns unless --tokens says text
@@ -52,6 +53,10 @@ class Numbers:
     columns: tuple[str, ...]  # the feature columns, in the order the user listed them
     target: str  # the column whose next value is predicted (one of ``columns``)
     values: np.ndarray  # (item, column) float64, in file order
+    time_column: str | None = None  # the column the rows' times come from, when the file has one
+    labels: tuple[str, ...] | None = None  # (item,) each row's time, as written (inserted rows: made)
+    filled: int = 0  # values filled in (--fill): missing cells, and every value of rows inserted at gaps
+    fill: str | None = None  # how they were filled: "interpolate", "ffill", or None (nothing was allowed)
 
     kind = "numbers"  # a class constant, not a field: what the rest of the pipeline branches on
 
@@ -69,19 +74,33 @@ class Numbers:
         return self.values[:, self.target_index]
 
     def describe(self) -> str:
-        return f"{self.items} rows of {len(self.columns)} column(s) {', '.join(self.columns)}; target {self.target}"
+        text = f"{self.items} rows of {len(self.columns)} column(s) {', '.join(self.columns)}; target {self.target}"
+        if self.time_column is not None:
+            text += f"; time {self.time_column} {self.labels[0]}..{self.labels[-1]}"
+        if self.filled:
+            text += f"; {self.filled} value{'s' if self.filled > 1 else ''} filled ({self.fill})"
+        return text
 
 
-def read(path: Path, tokens: str | None = None, columns: str | None = None,
-         target: str | None = None) -> Symbols | Numbers:
+def read(path: Path, tokens: str | None = None, columns: str | None = None, target: str | None = None,
+         time_column: str | None = None, fill: str | None = None) -> Symbols | Numbers:
     """The data in ``path``: numbers when columns or a target are given or the file is a CSV
-    (and ``tokens`` does not ask for text), else symbols (characters unless ``tokens`` says)."""
-    numeric = columns is not None or target is not None or (
+    (and ``tokens`` does not ask for text), else symbols (characters unless ``tokens`` says).
+    Numbers keep the rows' times from the time column (named, or detected) and are checked for
+    gaps and missing values, filled only when ``fill`` says how (``owndata.timeline``)."""
+
+    numeric = columns is not None or target is not None or time_column is not None or fill is not None or (
         tokens is None and Path(path).suffix.lower() in NUMERIC_SUFFIXES)
     if numeric:
         if tokens is not None:
             raise ValueError("--tokens is for text; --columns and --target are for numeric CSV files: give one or the other")
-        return read_numbers(path, columns, target)
+        named = tuple(c.strip() for c in (columns or "").split(",") if c.strip()) + ((target.strip(),) if target else ())
+        found = timeline.read(Path(path), time_column, exclude=named) if Path(path).is_file() else None
+        # The time column labels the rows; by default every other column is a feature.
+        data = read_numbers(path, columns, target, missing=fill is not None, skip=(found[0],) if found else ())
+        whole = timeline.completed(data.values, found, fill)
+        return replace(data, values=whole.values, time_column=whole.time_column, labels=whole.labels,
+                       filled=whole.filled, fill=fill)
     return read_symbols(path, tokens or "char")
 
 
@@ -138,23 +157,31 @@ def _characters(text: str) -> tuple[Vocabulary, np.ndarray]:
     return Vocabulary(tuple(chr(c) for c in present)), lookup[codes]
 
 
-def read_numbers(path: Path, columns: str | None = None, target: str | None = None) -> Numbers:
+def read_numbers(path: Path, columns: str | None = None, target: str | None = None,
+                 missing: bool = False, skip: tuple[str, ...] = ()) -> Numbers:
     """Numeric ``columns`` (comma-separated names; default all) of the CSV ``path``, whose first
-    row names the columns; ``target`` defaults to the only column."""
+    row names the columns (default: all but those in ``skip``, the time column); ``target``
+    defaults to the only column. With ``missing``, an empty cell is NaN (for
+    ``timeline.completed`` to fill) instead of an error."""
     text = _read_text(path)
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header or not any(name.strip() for name in header):
         raise ValueError(f"{path} has no header row naming its columns")
     header = [name.strip() for name in header]
-    chosen = header if columns is None else [name.strip() for name in columns.split(",") if name.strip()]
+    chosen = [name for name in header if name not in skip] if columns is None else [
+        name.strip() for name in columns.split(",") if name.strip()]
     if not chosen:
         raise ValueError("--columns names no column")
     for name in chosen:
         if name not in header:
             raise ValueError(f"unknown column {name!r}; {path} has columns: {', '.join(header)}")
+    for name in chosen:
+        if header.count(name) > 1:  # which of the two would be read is anyone's guess
+            raise ValueError(f"{path}'s header names column {name!r} twice; give each column its own name")
     if len(set(chosen)) != len(chosen):
-        raise ValueError(f"--columns names a column twice: {columns}")
+        twice = next(name for name in chosen if chosen.count(name) > 1)
+        raise ValueError(f"--columns names column {twice!r} twice; name each column once")
     if target is None:
         if len(chosen) > 1:
             raise ValueError(f"{len(chosen)} columns ({', '.join(chosen)}): say which to predict with --target")
@@ -173,8 +200,12 @@ def read_numbers(path: Path, columns: str | None = None, target: str | None = No
         values = []
         for name, position in zip(chosen, positions):
             cell = row[position].strip() if position < len(row) else ""
+            if not cell and missing:
+                values.append(np.nan)
+                continue
             if not cell:
-                raise ValueError(f"{path} line {line}: column {name!r} has no value")
+                raise ValueError(f"{path} line {line}: column {name!r} has no value; fill it, or give --fill "
+                                 "interpolate|ffill")
             try:
                 value = float(cell)
             except ValueError:

@@ -112,8 +112,10 @@ def choose_encoding(requested: str, data: Symbols | Numbers, framing_name: str, 
 
 
 def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int, batch_size: int | None,
-          encoding: str = "auto") -> Samples:
-    """The samples of ``data`` in ``framing_name``; every out-of-range choice is a ``ValueError``."""
+          encoding: str = "auto", horizon: int = 1) -> Samples:
+    """The samples of ``data`` in ``framing_name``; every out-of-range choice is a ``ValueError``.
+    Numbers with ``horizon`` H > 1 (window framings only) have H targets per sample, the next H
+    values, and a training sample keeps all H inside the training part."""
     check_framing(framing_name)
     check_window(window, framing_name, split)
     batch = batch_size_for(framing_name, batch_size, train_samples(framing_name, window, split))
@@ -128,7 +130,7 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
         sequence = data.ids
         held_out_targets = data.ids[split.train_items:]
     featurize = _featurizer(data, encoding, table)
-    targets = _targeter(data, table)
+    targets = _targeter(data, table, horizon)
 
     if framing_name in CARRIED:
         # One pass over the whole sequence: training is its first part, scoring reads it all.
@@ -158,6 +160,10 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
         rng = np.random.default_rng(RUNS_DATA_SEED)
         train = framing.random_runs(training_part, split.train_items - 1, window, rng, reserved_padding=True)
         scored = _random_lengths(framing.window_timesteps(scored_part, window), rng)
+    if horizon > 1:
+        # A direct model of H values learns only from samples whose H targets are all training values.
+        keep = train.targets + horizon - 1 < split.train_items
+        train = framing.Framed(train.inputs[keep], train.targets[keep])
     mask_value = None
     if framing_name == "variable-length":
         mask_value = _mask_value(encoding, table)
@@ -205,9 +211,11 @@ def _featurizer(data, encoding: str, table: np.ndarray | None):
     return lambda ids, mask_value=None: coder.encode(ids)
 
 
-def _targeter(data, table: np.ndarray | None):
+def _targeter(data, table: np.ndarray | None, horizon: int = 1):
     """``target ids or positions (sample,) -> y`` as the engine reads it."""
     if data.kind == "numbers":
         column = data.target_index
-        return lambda positions: table[positions, column][:, None]  # (sample, 1) scaled
+        ahead = np.arange(horizon)
+        # (sample, horizon) scaled: the target and the horizon - 1 values after it
+        return lambda positions: table[np.minimum(positions[:, None] + ahead, len(table) - 1), column]
     return lambda ids: ids

@@ -8,49 +8,71 @@ A run folder (``run``/``suite``/``train``/``compare --out DIR``)::
     │                       and verdicts (tutorial) or holdout, baseline and data (own data)
     ├── report.html         output.report, from results.json and the saved weights
     ├── report.md, figures/*.png
+    ├── .lstmstate.lock     held while a command writes here, so two cannot interleave
     └── NAME/               one per experiment or framing: a ``SavedEntry``
         ├── setup.json      format_version, experiment, model, train, encoding, vocabulary, seeds,
         │                   and where they apply: stream, plan, data, scaling
         ├── weights.npz     w0 … wN, each (seed, *variable shape), in model.trainable_variables order
         └── curves.npz      training loss and accuracy, each (seed, epoch)
 
-Reading checks everything it can before a seed is used: the format version (a folder of
-another version is refused in one line naming both versions), that each file parses, and that
-the weights have the shapes the saved model spec builds.
+A run folder is data, never instructions. Reading checks everything before a seed is used: the
+format version (a folder of another version is refused in one line naming both), each JSON file
+against ``storage.schema``, that the model fits this machine (``core.budget``), and each weight
+array's name, dtype and shape from its header before its data is read. Writing goes only to
+names checked here (``target``), inside the folder, never through a symbolic link; ``prepare``
+tries every destination before any training, and refuses a folder that holds a run (unless
+told to overwrite it) or that another command is writing.
 """
 
 import datetime
+import errno
+import fcntl
 import os
 import platform
-import zipfile
+import re
+import stat
+from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from lstmstate.core import budget
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.engine import TrainConfig
 from lstmstate.core.model import ModelSpec
 from lstmstate.core.vocabulary import Vocabulary
-from lstmstate.storage.files import read_json, write_arrays, write_json
+from lstmstate.storage import schema
+from lstmstate.storage.files import read_float_arrays, read_json, write_arrays, write_json
 
 # 2: the document is "the tutorial" (verdicts' "tutorial_says"), carried-state experiments save
 #    their training stream. 1: the first format.
 FORMAT_VERSION = 2
 RESULTS = "results.json"
 SETUP = "setup.json"
-NUMBERS_ENCODING = "standardized"  # the encoding name of a model of numbers (scaled columns)
+WEIGHTS = "weights.npz"
+CURVES = "curves.npz"
+REPORTS = ("report.html", "report.md")
+FIGURES = "figures"  # PNGs beside the report, referenced by report.md
+RUN_FIGURES = ("accuracy", "curves-accuracy", "curves-loss", "held-out")  # one each per run ("held-out": own data)
+EXPERIMENT_FIGURES = ("state", "generation", "forecast")  # one each per experiment: figures/state-NAME.png
+LOCK = ".lstmstate.lock"
+NUMBERS_ENCODING = schema.NUMBERS_ENCODING
+# A file or folder name lstmstate writes: a NAME, maybe with a prefix and an extension.
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}")
+_TEMPORARY = len(".") + len(".XXXXXXXX.tmp")  # files.write_atomically's temporary name around a file name
 
 
 class Interrupted(Exception):
-    """Ctrl-C during a run: what had finished is on disk; the message says what was kept."""
+    """Ctrl-C or SIGTERM during a run: what had finished is on disk; the message says what was kept."""
 
 
 @dataclass(frozen=True)
 class SavedEntry:
     """One experiment (or framing of the user's data) as it lives in ``DIR/NAME``."""
 
-    name: str  # the experiment's name, or the framing's for the user's own data
+    name: str  # the experiment's name, or the framing's for the user's own data (matches schema.NAME)
     spec: ModelSpec  # the model, rebuildable at any batch size
     config: TrainConfig  # how it was trained; config.carries_state tells a stream from windows
     encoding: Encoding | None  # ids -> features, as in training; None for a model of numbers
@@ -67,12 +89,80 @@ class SavedEntry:
         return self.vocabulary is None
 
 
-def prepare(out: Path | None) -> Path:
-    """The run folder, created and checked writable now, before any training time is spent
-    (default: a new ``runs/TIMESTAMP``)."""
+def check_name(name: str, what: str = "experiment name") -> str:
+    """``name`` if it can be a folder of a run folder (``schema.NAME``), else a ``ValueError``."""
+    if not isinstance(name, str) or not re.fullmatch(schema.NAME, name):
+        raise ValueError(f"{what} {schema._short(name)} cannot be a folder name: use letters, digits, '-' "
+                         "and '_' (at most 64, starting with a letter or digit)")
+    return name
+
+
+def figure_stem(kind: str, name: str) -> str:
+    """The file stem of one experiment's figure: ``state-NAME``, ``generation-NAME``."""
+    if kind not in EXPERIMENT_FIGURES:
+        raise ValueError(f"unknown figure {kind!r}; choose one of {', '.join(EXPERIMENT_FIGURES)}")
+    return f"{kind}-{check_name(name)}"
+
+
+# ---- writing ----------------------------------------------------------------------------------
+
+def target(folder: Path, *parts: str) -> Path:
+    """The path ``folder/parts…`` to write, checked: each part a plain name (no ``..``, no
+    separator), nothing on the way a symbolic link (the run folder included) or a file where a
+    folder goes, the file itself not a link or a folder. Missing folders are made."""
+    folder = Path(folder)
+    for part in parts:
+        if not isinstance(part, str) or not _FILE_NAME.fullmatch(part):
+            raise ValueError(f"refusing to write {schema._short(part)} in {folder}: not a name lstmstate writes")
+    _refuse_link(folder)
+    if _kind(folder) == "missing":
+        _make(folder, parents=True)
+    path = folder
+    for index, part in enumerate(parts):
+        path = path / part
+        last = index == len(parts) - 1
+        kind = _kind(path)
+        if kind == "link":
+            _refuse_link(path)
+        if last:
+            if kind == "folder":
+                raise ValueError(f"cannot write {path}: a folder of that name is in the way; move it")
+        elif kind == "missing":
+            _make(path)
+        elif kind != "folder":
+            raise ValueError(f"cannot write in {path}: a file of that name is in the way; move it")
+    return path
+
+
+def _make(folder: Path, parents: bool = False) -> None:
+    try:
+        folder.mkdir(parents=parents, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot make {folder}: {error.strerror or error}") from None
+    if _kind(folder) != "folder":  # made a moment ago; a link or a file put there since is refused
+        _refuse_link(folder)
+        raise ValueError(f"cannot write in {folder}: a file of that name is in the way; move it")
+
+
+def prepare(out: Path | None, names: Iterable[str] = (), overwrite: bool = False, report: bool = True) -> Path:
+    """The run folder, made, locked for this process and checked now, before any training time is
+    spent (default: a new ``runs/TIMESTAMP``).
+
+    Every file the run will write there (``names`` are its experiments or framings; ``report``:
+    report.html, report.md and figures) is tried: not too long for the file system, no file or
+    folder of the wrong kind in the way, no symbolic link. A folder that already holds a run is
+    refused unless ``overwrite``; then that run's files are removed first, so results.json, the
+    report and the saved experiments always describe one run.
+    """
     if out is None:
         out = Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(out)
+    names = [check_name(name) for name in names]
+    planned = _planned(out, names, report)
+    for path in planned:
+        _check_length(path)
+    _refuse_link(out)
+    _refuse_run(out, overwrite)  # now, before anything is made (and again under the lock, below)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -81,7 +171,173 @@ def prepare(out: Path | None) -> Path:
     except OSError as error:
         raise ValueError(f"cannot write to --out {out}: {error.strerror or error}; "
                          "give a folder you can create and write") from None
+    taken = lock(out)
+    try:
+        # Under the lock: a command that finished writing a run here a moment ago is seen now.
+        _refuse_run(out, overwrite)
+        for path in planned:
+            _check_destination(out, path)
+        if overwrite and holds_run(out):
+            _clear_run(out)
+    except BaseException:
+        if taken:
+            unlock(out)
+        raise
     return out
+
+
+def _refuse_run(out: Path, overwrite: bool) -> None:
+    if not overwrite and _kind(out) == "folder" and holds_run(out):
+        raise ValueError(f"--out {out} already holds a run (results.json or saved experiments); "
+                         "give another folder, or --overwrite to replace that run")
+
+
+def _planned(out: Path, names: list[str], report: bool) -> list[Path]:
+    """Every file a run of ``names`` writes in ``out``, longest names included."""
+    files = [out / RESULTS]
+    for name in names:
+        files += [out / name / SETUP, out / name / WEIGHTS, out / name / CURVES]
+    if report:
+        files += [out / file for file in REPORTS]
+        files += [out / FIGURES / f"{stem}.png" for stem in RUN_FIGURES]
+        files += [out / FIGURES / f"{figure_stem(kind, name)}.png" for kind in EXPERIMENT_FIGURES for name in names]
+    return files
+
+
+def _check_length(path: Path) -> None:
+    """A ``ValueError`` when ``path`` (or the temporary file it is written through) is longer than
+    the file system takes: a write that could only fail after training."""
+    existing = next((p for p in [path, *path.parents] if _kind_or_missing(p) != "missing"), Path("."))
+    try:
+        name_max = os.pathconf(existing, "PC_NAME_MAX")
+        path_max = os.pathconf(existing, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    longest_part = max(len(os.fsencode(part)) for part in path.parts)
+    temporary_name = len(os.fsencode(path.name)) + _TEMPORARY
+    if max(longest_part, temporary_name) > name_max or len(os.fsencode(str(path))) + _TEMPORARY >= path_max:
+        raise ValueError(f"--out {path.parent if path.parent.name else path} is too long: the run would write "
+                         f"{path} ({len(os.fsencode(str(path)))} bytes), and this file system takes names of at most "
+                         f"{name_max} bytes and paths of at most {path_max}; give a shorter --out")
+
+
+def _check_destination(out: Path, path: Path) -> None:
+    """Nothing of the wrong kind where ``path`` and its folders go, and no link on the way."""
+    for folder in reversed(path.relative_to(out).parents):
+        if folder == Path("."):
+            continue
+        kind = _kind(out / folder)
+        if kind == "link":
+            _refuse_link(out / folder)
+        if kind == "file":
+            raise ValueError(f"--out {out}: {out / folder} is a file where the run writes a folder; move it")
+    kind = _kind(path)
+    if kind == "link":
+        _refuse_link(path)
+    if kind == "folder":
+        raise ValueError(f"--out {out}: {path} is a folder where the run writes a file; move it")
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a run: a results.json or a saved experiment."""
+    folder = Path(folder)
+    return _kind(folder / RESULTS) != "missing" or any(_kind(p) == "file" for p in folder.glob(f"*/{SETUP}"))
+
+
+def _clear_run(folder: Path) -> None:
+    """Remove the files a run wrote in ``folder`` (and nothing else): results, report, figures and
+    saved experiments. Links are removed as links, never followed."""
+    for name in (RESULTS, *REPORTS):
+        _remove(folder / name)
+    if _kind(folder / FIGURES) == "folder":
+        for png in (folder / FIGURES).glob("*.png"):
+            _remove(png)
+        _remove_empty(folder / FIGURES)
+    for setup in folder.glob(f"*/{SETUP}"):
+        entry = setup.parent
+        if _kind(entry) != "folder":
+            continue
+        for file in (SETUP, WEIGHTS, CURVES):
+            _remove(entry / file)
+        for png in entry.glob("state-seed*.png"):
+            _remove(png)
+        _remove_empty(entry)
+
+
+def _remove(path: Path) -> None:
+    if _kind(path) in ("file", "link"):
+        path.unlink()
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # something else lives there: it stays
+
+
+# The locks this process holds: folder identity -> open file (flock is released when it closes,
+# or when the process ends however it ends, so a killed command leaves no stale lock).
+_LOCKS: dict[tuple[int, int], int] = {}
+
+
+def lock(folder: Path) -> bool:
+    """Hold ``folder``'s lock until ``unlock`` or the end of this process; a ``ValueError`` when
+    another command holds it. Returns False when this process held it already (a no-op)."""
+    folder = Path(folder)
+    _refuse_link(folder)
+    identity = _identity(folder)
+    if identity in _LOCKS:
+        return False
+    path = folder / LOCK
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            _refuse_link(path)
+        raise ValueError(f"cannot lock {folder}: {error.strerror or error}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(handle, 32).decode(errors="replace").strip()
+        os.close(handle)
+        who = f" (process {holder})" if holder.isdigit() else ""
+        raise ValueError(f"another lstmstate command is writing to {folder}{who}; wait for it to finish, "
+                         "or give another folder") from None
+    os.ftruncate(handle, 0)
+    os.write(handle, f"{os.getpid()}\n".encode())
+    _LOCKS[identity] = handle
+    return True
+
+
+def unlock(folder: Path) -> None:
+    """Release ``folder``'s lock if this process holds it."""
+    try:
+        handle = _LOCKS.pop(_identity(Path(folder)), None)
+    except (OSError, ValueError):
+        return
+    if handle is not None:
+        os.close(handle)
+
+
+@contextmanager
+def locked(folder: Path):
+    """``folder`` locked while the block runs, and released after it unless it was held before
+    (a command that locked its folder in ``prepare`` keeps it to the end)."""
+    taken = lock(folder)
+    try:
+        yield
+    finally:
+        if taken:
+            unlock(folder)
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    try:
+        info = os.stat(folder)
+    except OSError as error:
+        raise ValueError(f"cannot use {folder}: {error.strerror or error}") from None
+    return info.st_dev, info.st_ino
 
 
 def header(seeds: list[int]) -> dict:
@@ -103,29 +359,17 @@ def header(seeds: list[int]) -> dict:
 
 
 def write_results(folder: Path, payload: dict) -> Path:
-    path = Path(folder) / RESULTS
+    path = target(folder, RESULTS)
     write_json(path, payload)
     return path
 
 
-def read_results(folder: Path) -> dict:
-    """``results.json`` of a run folder, checked; a missing or damaged file is a ``ValueError``."""
-    path = Path(folder) / RESULTS
-    if not path.is_file():
-        raise ValueError(f"{folder} is not a run folder: it has no {RESULTS}")
-    payload = read_json(path)
-    _check_version(path, payload)
-    if not isinstance(payload.get("experiments"), dict):
-        raise ValueError(f"{path} is damaged: it has no experiments")
-    return payload
-
-
 def write_entry(folder: Path, entry: SavedEntry) -> Path:
     """Write ``entry`` under ``folder / entry.name``; returns that folder."""
-    target = Path(folder) / entry.name
+    name = check_name(entry.name)
     setup = {
         "format_version": FORMAT_VERSION,
-        "experiment": entry.name,
+        "experiment": name,
         "model": entry.spec.to_dict(),
         "train": entry.config.to_dict(),
         "encoding": NUMBERS_ENCODING if entry.encoding is None else entry.encoding.name,
@@ -135,11 +379,30 @@ def write_entry(folder: Path, entry: SavedEntry) -> Path:
     if entry.stream is not None:
         setup["stream"] = list(entry.stream)
     setup.update(entry.details)
-    write_json(target / SETUP, setup)
-    write_arrays(target / "weights.npz", **{f"w{i}": w for i, w in enumerate(entry.weights)})
+    write_json(target(folder, name, SETUP), setup)
+    write_arrays(target(folder, name, WEIGHTS), **{f"w{i}": w for i, w in enumerate(entry.weights)})
     if entry.loss is not None:
-        write_arrays(target / "curves.npz", loss=entry.loss, accuracy=entry.accuracy)
-    return target
+        write_arrays(target(folder, name, CURVES), loss=entry.loss, accuracy=entry.accuracy)
+    return Path(folder) / name
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+def read_results(folder: Path) -> dict:
+    """``results.json`` of a run folder, checked against ``schema.Results``; a missing or damaged
+    file is a one-line ``ValueError``."""
+    path = Path(folder) / RESULTS
+    if _kind(path) == "missing":
+        raise ValueError(f"{folder} is not a run folder: it has no {RESULTS}")
+    payload = read_json(path)
+    _check_version(path, payload)
+    schema.check(schema.Results, payload, path)
+    return payload
+
+
+def holds_own_data(payload: dict) -> bool:
+    """Whether a results.json is of the user's own data (``train``/``compare``), not the tutorial."""
+    return "data" in payload
 
 
 def entry_names(run_folder: Path) -> list[str]:
@@ -156,68 +419,80 @@ def read_entry(folder: Path) -> SavedEntry:
     setup_path = folder / SETUP
     setup = read_json(setup_path)
     _check_version(setup_path, setup)
+    checked = schema.check(schema.Setup, setup, setup_path)
     try:
-        spec = ModelSpec.from_dict(setup["model"])
-        config = TrainConfig.from_dict(setup["train"])
+        # From the checked blocks, whose numbers are of their field's type (an integer mask value
+        # read as the float it stands for).
+        spec = ModelSpec.from_dict(checked.model.model_dump())
+        config = TrainConfig.from_dict(checked.train.model_dump())
         # A model of numbers (`train --data FILE.csv`) has no vocabulary: its inputs are scaled values.
         numbers = setup["encoding"] == NUMBERS_ENCODING
         vocabulary = None if numbers else Vocabulary.from_symbols(setup["vocabulary"])
         encoding = None if numbers else Encoding(setup["encoding"], vocabulary.size)
-        seeds = tuple(int(s) for s in setup["seeds"])
-        name = str(setup.get("experiment", folder.name))
-        stream = tuple(str(s) for s in setup["stream"]) if "stream" in setup else None
-    except (KeyError, TypeError, ValueError) as error:
-        raise ValueError(f"{setup_path} is damaged: {type(error).__name__}: {error}") from None
-    if not seeds:
-        raise ValueError(f"{setup_path} is damaged: it lists no seeds")
-    if vocabulary is not None and spec.output_activation == "softmax" and spec.outputs != vocabulary.size:
-        raise ValueError(f"{setup_path} is damaged: the model predicts {spec.outputs} classes "
-                         f"but the vocabulary has {vocabulary.size} symbols")
-    if encoding is not None and spec.features % encoding.features(1) != 0:
-        raise ValueError(f"{setup_path} is damaged: {spec.features} features per step do not fit "
-                         f"the {encoding.name} encoding of {vocabulary.size} symbols")
-    weights = _read_weights(folder / "weights.npz", spec, len(seeds))
+    except ValueError as error:
+        raise ValueError(f"{setup_path} is damaged: {error}") from None
+    seeds = tuple(setup["seeds"])
+    try:
+        # Before a byte of the weights is read or a model built: a setup.json asking for 10^9
+        # units would otherwise end the process inside XLA.
+        budget.check_loading(spec, len(seeds), {"units": "model.units", "seeds": "the number of seeds"})
+    except ValueError as error:
+        raise ValueError(f"{setup_path} asks for more than this machine has: {error}") from None
+    shapes = {f"w{i}": (len(seeds), *shape) for i, shape in enumerate(budget.spec_shapes(spec))}
+    arrays = read_float_arrays(folder / WEIGHTS, shapes)
+    weights = tuple(arrays[key] for key in shapes)
+    stream = tuple(setup["stream"]) if "stream" in setup else None
     details = {key: setup[key] for key in ("plan", "data", "scaling") if key in setup}
-    return SavedEntry(name, spec, config, encoding, vocabulary, seeds, weights, stream=stream, details=details)
+    return SavedEntry(setup["experiment"], spec, config, encoding, vocabulary, seeds, weights, stream=stream,
+                      details=details)
 
 
 def median_seed_index(run_folder: Path, name: str, seeds: tuple[int, ...]) -> int:
-    """Where results.json's median seed of ``name`` sits among ``seeds``; 0 when it does not say.
+    """Where results.json's median seed of ``name`` sits among ``seeds``; 0 when there is no
+    results.json or it does not say. A damaged results.json is a ``ValueError``.
 
     The median seed is what ``run`` prints, so later commands default to the same seed.
     """
-    try:
-        median = read_json(Path(run_folder) / RESULTS)["experiments"][name]["median_seed"]
-        return seeds.index(int(median))
-    except (ValueError, KeyError, TypeError):
+    if _kind(Path(run_folder) / RESULTS) == "missing":
         return 0
+    entry = read_results(run_folder)["experiments"].get(name, {})
+    median = entry.get("median_seed")
+    return seeds.index(median) if median in seeds else 0
 
 
 def _check_version(path: Path, payload: dict) -> None:
     version = payload.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(f"{path} was written in run format {version!r}; this lstmstate reads format "
+    if type(version) is not int or version != FORMAT_VERSION:  # noqa: E721 (true == 1, 2.0 == 2: not versions)
+        raise ValueError(f"{path} was written in run format {schema._short(version)}; this lstmstate reads format "
                          f"{FORMAT_VERSION} only: rerun it with this version")
 
 
-def _read_weights(path: Path, spec: ModelSpec, seeds: int) -> tuple[np.ndarray, ...]:
-    """Every weight array, checked against the shapes of the model the spec builds."""
-    if not path.is_file():
-        raise ValueError(f"{path} is missing")
+# ---- paths ------------------------------------------------------------------------------------
+
+def _kind(path: Path) -> str:
+    """"missing", "link", "folder", "file" or "other" (a pipe, a device), never following a link."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: np.asarray(archive[key]) for key in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path} is damaged: {error}") from None
-    expected = [tuple(v.shape) for v in spec.build().trainable_variables]
-    keys = [f"w{i}" for i in range(len(expected))]
-    if sorted(arrays) != sorted(keys):
-        raise ValueError(f"{path} is damaged: it holds {sorted(arrays)}, the model needs {keys}")
-    weights = []
-    for key, shape in zip(keys, expected):
-        value = arrays[key]
-        if value.shape != (seeds, *shape):
-            raise ValueError(f"{path} is damaged: {key} is {value.shape}, the model needs {(seeds, *shape)} "
-                             f"({seeds} seeds)")
-        weights.append(value.astype(np.float32))
-    return tuple(weights)
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        raise ValueError(f"cannot use {path}: {error.strerror or error}") from None
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
+def _kind_or_missing(path: Path) -> str:
+    """``_kind``, with a path the system cannot even look up (too long) taken as missing."""
+    try:
+        return _kind(path)
+    except ValueError:
+        return "missing"
+
+
+def _refuse_link(path: Path) -> None:
+    if _kind(path) == "link":
+        raise ValueError(f"refusing to write through {path}: it is a symbolic link, and lstmstate writes only "
+                         "inside the run folder itself; give the real folder")

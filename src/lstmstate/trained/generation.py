@@ -6,6 +6,7 @@ step is the input state of the next, so priming (feeding a context first) and co
 """
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import jax
@@ -77,16 +78,27 @@ def generate(step_model: StepModel, encoding: Encoding, vocabulary: Vocabulary, 
     A stateful model trained on the alphabet, started cold at ``K``, has the state it has after
     ``A``; primed with ``A..J``, it has the state it learned to have before ``K``.
     """
+    return list(generate_steps(step_model, encoding, vocabulary, start, steps, prime))
+
+
+def generate_steps(step_model: StepModel, encoding: Encoding, vocabulary: Vocabulary, start: str,
+                   steps: int, prime: str | list[str] = ()) -> Iterator[Step]:
+    """``generate`` one step at a time, each as soon as it is made, so a caller can print it at
+    once: a long generation stopped by Ctrl-C or SIGTERM keeps what it printed, and nothing is
+    collected in memory. The arguments are checked now, not at the first step."""
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     for symbol in [*prime, start]:
         if symbol not in vocabulary:
             raise ValueError(f"symbol {symbol!r} is not in the vocabulary; it holds {vocabulary.describe()}")
+    return _steps(step_model, encoding, vocabulary, start, steps, prime)
+
+
+def _steps(step_model: StepModel, encoding: Encoding, vocabulary: Vocabulary, start: str, steps: int,
+           prime) -> Iterator[Step]:
     state, _ = feed(step_model, encoding, vocabulary.encode(list(prime)))
-    transcript = []
     current = vocabulary.encode([start])[0]
     for _ in range(steps):
         state, (predicted,) = feed(step_model, encoding, [current], state)
-        transcript.append(Step(vocabulary.symbols[current], vocabulary.symbols[predicted]))
+        yield Step(vocabulary.symbols[current], vocabulary.symbols[predicted])
         current = predicted
-    return transcript

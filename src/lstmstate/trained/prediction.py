@@ -22,36 +22,50 @@ from lstmstate.core.model import ModelSpec, call
 CHUNK_SAMPLES = 1 << 15  # samples per compiled call: big enough to amortise the call, small enough for memory
 
 
+# The smallest probability a log is taken of: a softmax that underflows to 0 scores ln(1e-30) = -69,
+# a large but finite penalty, rather than an infinite cross entropy.
+TINY_PROBABILITY = 1e-30
+
+
 @functools.lru_cache(maxsize=16)
 def _compiled(spec: ModelSpec, classify: bool):
-    """One compiled ``(weights, state, x, layout) -> (state, outputs)`` for all seeds at once."""
+    """One compiled ``(weights, state, x, targets, layout) -> (state, (outputs, log p))`` for all
+    seeds at once; ``log p`` is the log probability of each sample's target (classify only)."""
     model = spec.build()
     non_trainable = [v.value for v in model.non_trainable_variables]
 
-    def one_seed(weights, state, x, layout):
+    def one_seed(weights, state, x, targets, layout):
         def step(state, indices):
             y, state, _ = call(model, spec, weights, non_trainable, x[indices], state)
-            out = jnp.argmax(y, axis=-1).astype(jnp.int32) if classify else y[:, 0]
-            return state, out  # out: (row,)
+            if classify:
+                target = jnp.take_along_axis(y, targets[indices][:, None], axis=-1)[:, 0]
+                out = (jnp.argmax(y, axis=-1).astype(jnp.int32), jnp.log(jnp.maximum(target, TINY_PROBABILITY)))
+            else:
+                out = (y[:, 0], jnp.zeros(len(indices), y.dtype))
+            return state, out  # each (row,)
 
         return jax.lax.scan(step, state, layout)  # outputs (batch, row)
 
-    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, None, None)))
+    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, None, None, None)))
 
 
 def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: np.ndarray,
-            carried: bool, classify: bool, first_kept: int = 0) -> tuple[np.ndarray, np.ndarray]:
+            carried: bool, classify: bool, first_kept: int = 0,
+            targets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every seed's prediction for the samples of ``layout`` whose index is ``>= first_kept``.
 
-    ``weights`` are stacked, each ``(seed, …)``; ``x`` is ``(sample, step, feature)``. Returns
-    ``(kept, predictions)``: the kept sample indices ``(kept,)`` in layout order, and the
-    predicted ids (``classify``) or first output values, ``(seed, kept)``.
+    ``weights`` are stacked, each ``(seed, …)``; ``x`` is ``(sample, step, feature)``;
+    ``targets`` (classify) is each sample's target id ``(sample,)``. Returns ``(kept,
+    predictions, log_probabilities)``: the kept sample indices ``(kept,)`` in layout order, the
+    predicted ids (``classify``) or first output values ``(seed, kept)``, and the log probability
+    each seed gave the kept samples' targets ``(seed, kept)`` (zeros without ``targets``).
     """
     layout = np.asarray(layout, np.int32)
     seeds = len(weights[0])
     run = _compiled(spec, classify)
     weights = [jnp.asarray(w) for w in weights]
     x = jnp.asarray(x, jnp.float32)
+    targets = jnp.zeros(len(x), jnp.int32) if targets is None else jnp.asarray(targets, jnp.int32)
     if carried:
         rows = layout.shape[1]
         per_call = max(1, CHUNK_SAMPLES // rows)  # batches per call
@@ -64,20 +78,23 @@ def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: n
         chunks = [flat[i:i + rows][None, :] for i in range(0, len(flat), rows)]
     zero = tuple(jnp.zeros((seeds, rows, spec.units), jnp.float32) for _ in range(2))
     state = zero
-    kept_indices, kept_outputs = [], []
+    kept_indices, kept_outputs, kept_logs = [], [], []
     for chunk in chunks:
         real = chunk.shape
         # Pad the last chunk to the compiled shape; padded outputs are dropped below.
         padded = np.zeros((per_call, rows), np.int32)
         padded[:real[0], :real[1]] = chunk
-        new_state, outputs = run(weights, state if carried else zero, x, jnp.asarray(padded))
+        new_state, (outputs, logs) = run(weights, state if carried else zero, x, targets, jnp.asarray(padded))
         state = new_state
         outputs = np.asarray(outputs)[:, :real[0], :real[1]].reshape(seeds, -1)  # (seed, batch*row)
+        logs = np.asarray(logs)[:, :real[0], :real[1]].reshape(seeds, -1)
         indices = chunk.reshape(-1)
         keep = indices >= first_kept
         if keep.any():
             kept_indices.append(indices[keep])
             kept_outputs.append(outputs[:, keep])
+            kept_logs.append(logs[:, keep])
     if not kept_indices:
-        return np.zeros(0, np.int32), np.zeros((seeds, 0), np.int32 if classify else np.float32)
-    return np.concatenate(kept_indices), np.concatenate(kept_outputs, axis=1)
+        return (np.zeros(0, np.int32), np.zeros((seeds, 0), np.int32 if classify else np.float32),
+                np.zeros((seeds, 0), np.float32))
+    return np.concatenate(kept_indices), np.concatenate(kept_outputs, axis=1), np.concatenate(kept_logs, axis=1)

@@ -5,6 +5,7 @@ The folder's layout and its checks belong to ``storage.runfolder``; this module 
 ``SavedEntry`` into models.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -76,18 +77,35 @@ class SavedExperiment(SavedEntry):
         A stateful model is a stream: the prime and each prediction are fed one by one with
         the state carried (cold when ``prime`` is empty). A stateless model slides its window.
         """
+        return list(self.generate_steps(start, steps, prime, index))
+
+    def generate_steps(self, start: str, steps: int = 5, prime: list[str] = (), index: int | None = None
+                       ) -> Iterator[generation.Step] | Iterator[window.WindowStep]:
+        """``generate`` one step at a time, each as soon as it is made (``lstmstate generate``
+        prints it at once). Everything is checked now, before the first step."""
         self.check_symbols([*prime, start], "symbol")
         weights = self.member_weights(index)
         if self.stateful:
-            return generation.generate(generation.StepModel(self.spec, weights), self.encoding,
-                                       self.vocabulary, start, steps, list(prime))
-        return window.generate_by_window(self.spec, weights, self.encoding, self.vocabulary,
-                                         start, steps, list(prime))
+            return generation.generate_steps(generation.StepModel(self.spec, weights), self.encoding,
+                                             self.vocabulary, start, steps, list(prime))
+        return window.window_steps(self.spec, weights, self.encoding, self.vocabulary, start, steps, list(prime))
+
+    @property
+    def window_size(self) -> int:
+        """Symbols a stateless model reads per sample (its window)."""
+        self._require_symbols()
+        return window.window_size(self.spec, self.encoding)
 
     def trace(self, symbols: list[str], index: int | None = None) -> state_trace.StateTrace:
         """``h`` and ``c`` after each of ``symbols``, fed from a zero state by seed ``index``."""
         self.check_symbols(symbols, "symbol")
         return state_trace.trace(self.spec, self.member_weights(index), self.encoding, self.vocabulary, symbols)
+
+    def heatmap_path(self, index: int | None = None) -> Path:
+        """Where ``inspect`` writes seed ``index``'s state heatmap by default: ``NAME/state-seedS.png``
+        in the experiment's folder, checked as every write into a run folder is."""
+        index = self.seed_index(index)
+        return runfolder.target(self.folder.parent, self.folder.name, f"state-seed{self.seeds[index]}.png")
 
     def export(self, path: Path, index: int | None = None) -> Path:
         """Seed ``index`` as a plain-Keras ``.keras`` file: ``LSTM(stateful=True)`` at batch size 1

@@ -15,6 +15,8 @@ variable-length experiment) does. Only the last ``N`` symbols of the prime matte
 """
 
 import functools
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import jax
@@ -57,21 +59,31 @@ def generate_by_window(spec: ModelSpec, weights: list[np.ndarray], encoding: Enc
                        start: str, steps: int, prime: list[str] = ()) -> list[WindowStep]:
     """Feed the window ending at ``start`` (after ``prime``), then slide it over each prediction,
     ``steps`` times."""
+    return list(window_steps(spec, weights, encoding, vocabulary, start, steps, prime))
+
+
+def window_steps(spec: ModelSpec, weights: list[np.ndarray], encoding: Encoding, vocabulary: Vocabulary,
+                 start: str, steps: int, prime: list[str] = ()) -> Iterator[WindowStep]:
+    """``generate_by_window`` one step at a time, each as soon as it is made (so it can be printed
+    at once, and a long generation holds only its window). The arguments are checked now."""
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     size = window_size(spec, encoding)
-    slots = size // spec.steps
     pad = PAD if spec.mask_value is not None else 0
+    # Only the last ``size`` symbols are ever read: the window, never the whole history.
+    history = deque([pad] * size + [int(i) for i in vocabulary.encode([*prime, start])], maxlen=size)
+    return _window_steps(spec, [jnp.asarray(w) for w in weights], encoding, vocabulary, history, steps)
+
+
+def _window_steps(spec: ModelSpec, weights, encoding: Encoding, vocabulary: Vocabulary, history: deque,
+                  steps: int) -> Iterator[WindowStep]:
+    slots = history.maxlen // spec.steps
     forward = _compiled_forward(spec)
-    weights = [jnp.asarray(w) for w in weights]
-    history = [pad] * size + [int(i) for i in vocabulary.encode([*prime, start])]
-    transcript = []
     for _ in range(steps):
-        window = history[-size:]
+        window = list(history)
         x = encoding.encode(np.asarray(window, np.int32).reshape(1, spec.steps, slots))
         predicted = int(np.argmax(np.asarray(forward(weights, jnp.asarray(x)))[0]))
         # Zero padding is shown as the symbol it is (the tutorial's pitfall: 0 is also A); masked padding as "".
         shown = tuple(vocabulary.symbols[i] if i != PAD else "" for i in window)
-        transcript.append(WindowStep(shown, vocabulary.symbols[predicted]))
+        yield WindowStep(shown, vocabulary.symbols[predicted])
         history.append(predicted)
-    return transcript

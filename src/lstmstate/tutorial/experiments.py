@@ -18,6 +18,12 @@ ALPHABET = Vocabulary.alphabet()
 MEMORY_SEQUENCE = "ABCDEFABCXYZ"  # after C comes D or X: only the context before C tells which
 MEMORY_REPEATS = 3  # the memory sequence is repeated so that each context occurs more than once
 VARIABLE_LENGTH_DATA_SEED = 7  # the tutorial draws its 1000 runs after numpy.random.seed(7)
+SCRAMBLE_SEED = 26  # the scrambled alphabet's one permutation: the same for every seed and every run
+# A reader asked for the letters scrambled, "to avoid the possibility to have a simple linear
+# combination which is solved by regression": in id order, the next letter's id is the input's id
+# plus one, a straight line in id/26. In this fixed random order the successor of a letter is an
+# arbitrary id, so no straight line fits: the model must learn the 25 pairs one by one.
+SCRAMBLED_ORDER = np.random.default_rng(SCRAMBLE_SEED).permutation(26)  # (26,) ids in the order the stream visits them
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,9 @@ class Experiment:
     policy: StatePolicy = RESET_EVERY_BATCH  # what happens to the LSTM state between batches
     model_kind: str = "lstm"  # "lstm" or "dense"
     masked: bool = False  # reserved padding id plus a Masking layer
-    encoding: str = "scalar"  # the tutorial's id / vocabulary size
+    encoding: str = "scalar"  # the tutorial's id / vocabulary size, or "one-hot"
+    scrambled: bool = False  # the letters visited in SCRAMBLED_ORDER instead of A..Z
+    in_default_suite: bool = True  # False: only with `suite --controls` or `run NAME` (they would slow the suite)
 
     def setup(self, epochs: int | None = None, units: int | None = None, streams: int | None = None) -> Setup:
         """The concrete setup, with ``epochs`` or ``units`` overridden if given; ``streams`` trains
@@ -89,6 +97,23 @@ def _alphabet_window_features():
 
 def _alphabet_window_timesteps():
     return framing.window_timesteps(np.arange(26), 3), ALPHABET
+
+
+def _scrambled_pairs():
+    return framing.next_symbol(SCRAMBLED_ORDER), ALPHABET
+
+
+def _scrambled_window_features():
+    return framing.window_features(SCRAMBLED_ORDER, 3), ALPHABET
+
+
+def _scrambled_window_timesteps():
+    return framing.window_timesteps(SCRAMBLED_ORDER, 3), ALPHABET
+
+
+def scrambled_letters() -> str:
+    """The scrambled alphabet as letters, in the order the stream visits them (results.json keeps it)."""
+    return "".join(ALPHABET.decode(SCRAMBLED_ORDER))
 
 
 def _alphabet_runs(reserved_padding: bool):
@@ -135,6 +160,28 @@ _EXPERIMENTS = [
     Experiment("dense-only", "control: the one-char data with no LSTM", None,
                "a Dense softmax on id/26 alone: does the alphabet need memory at all?",
                _alphabet_pairs, units=32, epochs=500, batch_size=1, shuffle=True, model_kind="dense"),
+    Experiment("dense-onehot", "control: the one-char data, one-hot input, no LSTM", None,
+               "a Dense softmax on the letter as a one-hot vector: what a memoryless linear map does "
+               "when the encoding does not squeeze 26 letters into one number",
+               _alphabet_pairs, units=32, epochs=500, batch_size=1, shuffle=True, model_kind="dense",
+               encoding="one-hot", in_default_suite=False),
+    Experiment("one-char-scrambled", "control: one-char on a scrambled alphabet", None,
+               "one-char with the letters in a fixed random order: what the LSTM learns when the "
+               "successor's id is not the input's id plus one",
+               _scrambled_pairs, units=32, epochs=500, batch_size=1, shuffle=True, scrambled=True,
+               in_default_suite=False),
+    Experiment("window-features-scrambled", "control: window-features on a scrambled alphabet", None,
+               "three scrambled letters as three features of one step: how much of the 87% the id order gives",
+               _scrambled_window_features, units=32, epochs=500, batch_size=1, shuffle=True, scrambled=True,
+               in_default_suite=False),
+    Experiment("window-timesteps-scrambled", "control: window-timesteps on a scrambled alphabet", None,
+               "three scrambled letters as three time steps: how much of the 100% the id order gives",
+               _scrambled_window_timesteps, units=32, epochs=500, batch_size=1, shuffle=True, scrambled=True,
+               in_default_suite=False),
+    Experiment("stateful-scrambled", "control: stateful on a scrambled alphabet", None,
+               "the stateful stream over the scrambled letters: carried state with no help from the id order",
+               _scrambled_pairs, units=50, epochs=300, batch_size=1, shuffle=False, policy=CARRY_WITHIN_EPOCH,
+               scrambled=True, in_default_suite=False),
     Experiment("variable-length-masked", "control: variable-length with a reserved padding id and a mask", None,
                "the fix for padding that equals A: padding is its own value and is skipped",
                _alphabet_runs(reserved_padding=True), units=32, epochs=500, batch_size=1, shuffle=True, masked=True),
@@ -147,6 +194,8 @@ _EXPERIMENTS = [
 ]
 
 EXPERIMENTS = {e.name: e for e in _EXPERIMENTS}
+DEFAULT_SUITE = tuple(e.name for e in _EXPERIMENTS if e.in_default_suite)  # `lstmstate suite`
+CONTROLS = tuple(e.name for e in _EXPERIMENTS if not e.in_default_suite)  # added by `suite --controls`
 
 
 def get(name: str) -> Experiment:

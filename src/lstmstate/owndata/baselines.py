@@ -1,0 +1,298 @@
+"""The baselines on the user's data: the classical models a language modeller or a forecaster
+tries first, each fitted on the training part only and scored on exactly the held-out targets
+the LSTM is scored on. An LSTM is worth its cost only where it beats the strongest of them.
+
+Symbols (the next symbol's accuracy; perplexity)::
+
+    most frequent successor   after x, the symbol seen most often after x (a bigram's argmax)
+    n-gram with backoff       the most frequent continuation of the longest context seen in
+                              training, up to n-1 symbols; n chosen on the last 20% of the training
+                              part (fitted on the 80% before it), then refitted on all of it
+    Kneser-Ney n-gram         interpolated Kneser-Ney probabilities (perplexity), n chosen the same way
+
+Numbers (the target's next value, RMSE in its units)::
+
+    persistence               the last value
+    seasonal naive            the value one season ago; the season given (--season) or the lag of
+                              the highest significant peak of the training part's autocorrelation
+    AR(p)                     an autoregression with p chosen by AIC, fitted by statsmodels on the
+                              training part; p up to 10 log10(n), as R's ``ar()``
+
+Every baseline predicts a held-out target from the true values before it (one step ahead), as
+the LSTM does.
+"""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lstmstate.core import baselines as memoryless
+from lstmstate.core import ngram
+from lstmstate.core import statistics
+from lstmstate.core.statistics import ACCURACY, PERPLEXITY, RMSE
+from lstmstate.output.formatting import score as formatted
+from lstmstate.owndata.split import Split
+
+VALIDATION_FRACTION = 0.2  # the last part of the training part that chooses an n-gram's order
+MAX_SEASON = 400  # the longest season searched for in the autocorrelation
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """One classical model scored on the held-out targets."""
+
+    name: str  # as printed: "AR(9)", "7-gram with backoff"
+    metric: str  # ACCURACY, RMSE or PERPLEXITY: what ``score`` is
+    score: float  # on the held-out targets the LSTM is scored on
+    description: str  # what it is and how it was fitted, one sentence
+    parameters: dict = field(default_factory=dict)  # e.g. {"p": 9, "chosen_by": "AIC on the training part"}
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric == ACCURACY
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "metric": self.metric, "score": self.score, "description": self.description,
+                "parameters": self.parameters}
+
+
+def strongest(baselines: list[Baseline], metric: str) -> Baseline:
+    """The best baseline on ``metric`` (the first listed among equals)."""
+    scored = [b for b in baselines if b.metric == metric and np.isfinite(b.score)]
+    if not scored:
+        # Values so large that every error overflows: the first is kept, and judge says no verdict.
+        scored = [b for b in baselines if b.metric == metric]
+        if not scored:
+            raise ValueError(f"no baseline scores {metric}")
+        return scored[0]
+    sign = 1 if metric == ACCURACY else -1
+    return max(scored, key=lambda b: sign * b.score)
+
+
+def winner(scores: np.ndarray, baseline: Baseline) -> str | None:
+    """``"lstm"`` or ``"baseline"`` where the 95% interval of the seeds' mean lies wholly on one
+    side of the baseline's score; None where it does not, or with fewer than 2 finite seeds."""
+    finite = np.asarray(scores, np.float64)
+    finite = finite[np.isfinite(finite)]
+    if len(finite) < 2 or not np.isfinite(baseline.score):
+        return None
+    sign = 1.0 if baseline.higher_is_better else -1.0
+    gaps = sorted(sign * (bound - baseline.score) for bound in statistics.bootstrap_ci(finite))
+    return "lstm" if gaps[0] > 0 else "baseline" if gaps[1] < 0 else None
+
+
+def judge(scores: np.ndarray, baseline: Baseline) -> str:
+    """One sentence: the LSTM's seeds (``scores``, same metric) against ``baseline``, judged by
+    every seed and by the 95% interval of the mean over seeds, with the margin in the metric's
+    units. One seed gives no interval and no verdict; seeds whose score is not finite (diverged)
+    are left out and counted."""
+    scores = np.asarray(scores, np.float64)
+    finite = scores[np.isfinite(scores)]
+    name, metric = baseline.name, baseline.metric
+    lost = "" if len(finite) == len(scores) else (
+        f" ({len(scores) - len(finite)} of {len(scores)} seeds diverged and are left out)")
+    if not np.isfinite(baseline.score):
+        return (f"no verdict: {name}'s score is not finite (values too large for their errors to be computed); "
+                f"rescale the data{lost}")
+    if len(finite) < 2:
+        shown = "no seed finished with a finite score" if len(finite) == 0 else (
+            f"the one seed scores {formatted(metric, finite[0])}")
+        return (f"no verdict: {shown} and {name} scores {formatted(metric, baseline.score)}; "
+                f"an interval needs at least 2 seeds (--seeds){lost}")
+    sign = 1.0 if baseline.higher_is_better else -1.0
+    gaps = sign * (finite - baseline.score)  # > 0: the seed beats the baseline
+    low, high = statistics.bootstrap_ci(finite)
+    mean = float(finite.mean())
+    gap_low, gap_high = sorted((sign * (low - baseline.score), sign * (high - baseline.score)))
+    unit = _unit(metric)
+    lstm = (f"the LSTM's mean {formatted(metric, mean)} [95% interval {formatted(metric, low)}, "
+            f"{formatted(metric, high)}] against {formatted(metric, baseline.score)}")
+    wins = int((gaps > 0).sum())
+    if wins == 0:
+        return (f"{name} beats every seed, by {_amount(metric, -gaps.max())} to {_amount(metric, -gaps.min())} "
+                f"{unit} ({lstm}){lost}")
+    if wins == len(finite):
+        return (f"the LSTM beats {name} with every seed, by {_amount(metric, gaps.min())} to "
+                f"{_amount(metric, gaps.max())} {unit} ({lstm}){lost}")
+    if gap_low > 0:
+        return (f"the LSTM beats {name}: its whole 95% interval is better, by {_amount(metric, gap_low)} to "
+                f"{_amount(metric, gap_high)} {unit}, and {wins} of {len(finite)} seeds beat it ({lstm}){lost}")
+    if gap_high < 0:
+        return (f"{name} beats the LSTM: the LSTM's whole 95% interval is worse, by {_amount(metric, -gap_high)} "
+                f"to {_amount(metric, -gap_low)} {unit}, though {wins} of {len(finite)} seeds beat it ({lstm}){lost}")
+    return (f"the LSTM is not distinguishable from {name}: its score lies inside the LSTM's 95% interval; "
+            f"{wins} of {len(finite)} seeds beat it ({lstm}){lost}")
+
+
+def _unit(metric: str) -> str:
+    return {ACCURACY: "points of accuracy", RMSE: "RMSE", PERPLEXITY: "perplexity"}[metric]
+
+
+def _amount(metric: str, value: float) -> str:
+    """A margin in the metric's units: points for accuracy, three significant digits otherwise."""
+    return f"{100 * value:.2f}" if metric == ACCURACY else f"{value:.3g}"
+
+
+# ---- symbols ---------------------------------------------------------------------------------
+
+def for_symbols(ids: np.ndarray, split: Split, vocabulary_size: int, positions: np.ndarray) -> list[Baseline]:
+    """The symbol baselines, scored on the held-out targets at ``positions`` (absolute, each
+    ``>= split.train_items``)."""
+    ids = np.asarray(ids)
+    train_items, index = split.train_items, np.asarray(positions) - split.train_items
+    targets = ids[train_items:][index]
+    rule = memoryless.successor_rule(ids, train_items, vocabulary_size)
+    successor = float((rule[ids[train_items - 1:-1]][index] == targets).mean())
+    result = [Baseline("most frequent successor", ACCURACY, successor,
+                       "after each symbol, the symbol that most often followed it in the training part",
+                       {"n": 2})]
+    validation_start = train_items - max(1, int(round(train_items * VALIDATION_FRACTION)))
+    if validation_start < 1:
+        return result  # a training part of one item has nothing to choose an order on
+    chosen = ngram.select(ids, ngram.Split(validation_start, train_items), ngram.Split(train_items, len(ids)),
+                          vocabulary_size)
+    chosen_by = (f"validation on the last {100 * VALIDATION_FRACTION:g}% of the training part "
+                 f"({train_items - validation_start} targets), orders 1..{len(chosen.validation_accuracy)} tried")
+    n = chosen.accuracy_order
+    result.append(Baseline(
+        f"{n}-gram with backoff", ACCURACY, float((chosen.predicted[index] == targets).mean()),
+        f"the most frequent continuation of the longest context (up to {_symbols(n - 1)}) seen in the training part"
+        if n > 1 else "the most frequent symbol of the training part",
+        {"n": n, "chosen_by": chosen_by,
+         "validation_accuracy": [round(a, 6) for a in chosen.validation_accuracy]}))
+    n = chosen.entropy_order
+    perplexity = float(np.exp(-chosen.log_probability[index].mean()))
+    result.append(Baseline(
+        f"Kneser-Ney {n}-gram", PERPLEXITY, perplexity,
+        f"interpolated Kneser-Ney probabilities of contexts up to {_symbols(n - 1)}, counted on the training part",
+        {"n": n, "chosen_by": chosen_by,
+         "validation_perplexity": [round(float(np.exp(e)), 6) for e in chosen.validation_entropy]}))
+    return result
+
+
+def _symbols(count: int) -> str:
+    return f"{count} symbol" + ("" if count == 1 else "s")
+
+
+# ---- numbers ---------------------------------------------------------------------------------
+
+def for_numbers(values: np.ndarray, split: Split, positions: np.ndarray, season: int | None = None) -> list[Baseline]:
+    """The number baselines of the target ``values`` ``(item,)``, scored on the held-out targets
+    at ``positions``; ``season`` as given by the user, or None to detect it."""
+    values = np.asarray(values, np.float64)
+    train_items, index = split.train_items, np.asarray(positions) - split.train_items
+    targets = values[train_items:][index]
+
+    def rmse(predicted: np.ndarray) -> float:
+        return float(np.sqrt(np.mean((predicted[index] - targets) ** 2)))
+
+    result = [Baseline("persistence", RMSE, rmse(values[train_items - 1:-1]), "the last value")]
+    training = values[:train_items]
+    if season is None:
+        season, peak = detect_season(training)
+        how = None if season is None else (f"detected: the highest significant peak of the autocorrelation of the "
+                                            f"training part's changes, {peak:.2f} at lag {season}")
+    else:
+        if not 2 <= season < train_items:
+            raise ValueError(f"--season {season} is out of range: it must be 2..{train_items - 1} "
+                             f"(the training part has {train_items} items)")
+        how = "given with --season"
+    if season is not None:
+        result.append(Baseline(f"seasonal naive (season {season})", RMSE,
+                               rmse(values[train_items - season:len(values) - season]),
+                               f"the value {season} steps before ({how})", {"season": season, "season_from": how}))
+    result.append(autoregression(values, train_items, rmse))
+    return result
+
+
+def detect_season(training: np.ndarray) -> tuple[int | None, float | None]:
+    """The lag of the highest local peak of the autocorrelation of the changes of ``training``
+    that white noise would not reach: above its 95% band corrected for the number of lags tried
+    (Bonferroni, z = 3.3 for 120 lags, not 1.96, or one lag in twenty would look like a season),
+    or ``(None, None)`` when no lag stands out. Changes, not levels: a trend makes every lag of
+    the levels' autocorrelation high and hides the season (monthly CO2: lag 11 in the levels,
+    12 in the changes)."""
+    from scipy.stats import norm
+    from statsmodels.tsa.stattools import acf
+
+    training = np.diff(np.asarray(training, np.float64))
+    n = len(training)
+    lags = min(MAX_SEASON, n // 2)
+    if lags < 3 or np.ptp(training) == 0:
+        return None, None
+    correlation = acf(training, nlags=lags, fft=True)
+    inner = np.arange(2, lags)
+    band = norm.ppf(1 - 0.05 / (2 * len(inner))) / np.sqrt(n)
+    peaks = inner[(correlation[inner] > correlation[inner - 1]) & (correlation[inner] >= correlation[inner + 1])
+                  & (correlation[inner] > band)]
+    if len(peaks) == 0:
+        return None, None
+    best = int(peaks[np.argmax(correlation[peaks])])
+    return best, float(correlation[best])
+
+
+def autoregression(values: np.ndarray, train_items: int, rmse) -> Baseline:
+    """AR(p) fitted by statsmodels on the training part, p from 0 to 10 log10(n) by AIC; each
+    held-out value predicted from the true values before it with the training part's
+    coefficients."""
+    p, params, max_lag = fit_autoregression(values, train_items)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels warns about frequency-less indexes
+        # The same model on the whole series, with the training coefficients: one step ahead from the true past.
+        predicted = _autoregression_model(values, p).predict(params, start=train_items, end=len(values) - 1)
+    return Baseline(_autoregression_name(p), RMSE, rmse(np.asarray(predicted)),
+                    f"an autoregression on the last {p} values, fitted by statsmodels on the training part",
+                    {"p": p, "chosen_by": f"AIC over p = 0..{max_lag} on the training part",
+                     "coefficients": [round(float(c), 6) for c in params]})
+
+
+def fit_autoregression(values: np.ndarray, train_items: int) -> tuple[int, np.ndarray, int]:
+    """``(p, coefficients (constant first), the largest p tried)`` of the AR(p) that AIC chooses
+    on the training part, fitted there by statsmodels."""
+    from statsmodels.tsa.ar_model import ar_select_order
+
+    training = np.asarray(values[:train_items], np.float64)
+    max_lag = max(0, min(int(10 * np.log10(train_items)), train_items // 2 - 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels warns about frequency-less indexes and near-unit roots
+        lags = ar_select_order(training, maxlag=max_lag, ic="aic", trend="c").ar_lags if max_lag > 0 else None
+        p = 0 if not lags else int(max(lags))
+        params = _autoregression_model(training, p).fit().params
+    return p, np.asarray(params, np.float64), max_lag
+
+
+def _autoregression_model(values: np.ndarray, p: int):
+    from statsmodels.tsa.ar_model import AutoReg
+
+    return AutoReg(np.asarray(values, np.float64), lags=p, trend="c")
+
+
+def _autoregression_name(p: int) -> str:
+    return f"AR({p})" if p else "AR(0) (the training mean)"
+
+
+# ---- numbers, H steps ahead --------------------------------------------------------------------
+
+def multi_step(values: np.ndarray, train_items: int, origins: np.ndarray, horizon: int,
+               season: int | None = None) -> dict[str, np.ndarray]:
+    """Each number baseline's forecast of ``horizon`` steps from each origin, from the true values
+    up to the origin only: ``{name: (origin, horizon)}`` in the values' units. Persistence repeats
+    the origin's value; seasonal naive repeats the last season; AR(p) (fitted on the training part)
+    feeds its own forecasts back, as statsmodels' dynamic prediction does."""
+    values = np.asarray(values, np.float64)
+    origins = np.asarray(origins)
+    steps = np.arange(1, horizon + 1)
+    result = {"persistence": np.repeat(values[origins][:, None], horizon, axis=1)}
+    if season is None:
+        season, _ = detect_season(values[:train_items])
+    if season is not None:
+        back = season * -(-steps // season)  # the same phase of the last season seen: h - s*ceil(h/s) <= 0
+        result[f"seasonal naive (season {season})"] = values[origins[:, None] + steps[None, :] - back[None, :]]
+    p, params, _ = fit_autoregression(values, train_items)
+    model = _autoregression_model(values, p)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result[_autoregression_name(p)] = np.stack([
+            np.asarray(model.predict(params, start=int(o) + 1, end=int(o) + horizon, dynamic=True)) for o in origins])
+    return result
