@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run_cli
 from lstmstate.owndata import backtest, baselines, dataset, forecast, timeline, training
-from lstmstate.trained import prediction, saved
+from lstmstate.trained import saved
 
 
 def _write(path, values, time=None):

@@ -263,6 +263,7 @@ def forecast(run_dir: Path = typer.Argument(..., help="a folder written by train
     """Forecast H values of a saved model of numbers, recursively, by every seed: median and 5-95% band."""
     from lstmstate.output import figures
     from lstmstate.owndata import forecast as forecasting
+    from lstmstate.storage.files import write_atomically
 
     saved = _load_saved(run_dir, framing)
     result = forecasting.forecast_of(saved, forecasting.series(saved, data), horizon, origin)
@@ -274,7 +275,6 @@ def forecast(run_dir: Path = typer.Argument(..., help="a folder written by train
     console.print(table)
     if out is not None:
         try:
-            from lstmstate.storage.files import write_atomically
             write_atomically(out, result.csv().encode())
         except OSError as error:
             raise UserError(f"cannot write {out}: {error.strerror or error}") from None

@@ -72,11 +72,16 @@ def successor_rule(ids: np.ndarray, train_items: int, vocabulary_size: int) -> n
     return rule
 
 
-def successor_accuracy(ids: np.ndarray, train_items: int, vocabulary_size: int) -> float:
-    """The held-out accuracy of the successor rule learned on the training part."""
+def successor_accuracy(ids: np.ndarray, train_items: int, vocabulary_size: int,
+                       positions: np.ndarray | None = None) -> float:
+    """The held-out accuracy of the successor rule learned on the training part, on the held-out
+    targets at ``positions`` (all of them when None)."""
     rule = successor_rule(ids, train_items, vocabulary_size)
     held = np.asarray(ids[train_items:])
     previous = np.asarray(ids[train_items - 1:-1])
+    if positions is not None:
+        index = np.asarray(positions) - train_items
+        held, previous = held[index], previous[index]
     return float((rule[previous] == held).mean())
 
 
@@ -84,12 +89,3 @@ def memoryless_ceiling_held_out(ids: np.ndarray, train_items: int) -> float:
     """The best held-out accuracy any function of the previous symbol alone can reach, even one
     fitted on the held-out part itself: ``memoryless_ceiling`` of the held-out pairs."""
     return memoryless_ceiling(ids[train_items - 1:-1], ids[train_items:])
-
-
-# ---- baseline on numbers: the last value ----------------------------------------------------
-
-def persistence_rmse(values: np.ndarray, train_items: int) -> float:
-    """Root mean squared error, in the values' units, of predicting each held-out value by the
-    value before it."""
-    values = np.asarray(values, np.float64)
-    return float(np.sqrt(np.mean((values[train_items:] - values[train_items - 1:-1]) ** 2)))

@@ -71,8 +71,8 @@ def select(ids: np.ndarray, validation: Split, held_out: Split, vocabulary_size:
     """
     accuracy, entropy = [], []
     best_predicted = best_log = None
+    targets = np.asarray(ids[validation.train_end:validation.end])
     for check, held in orders(ids, (validation, held_out), vocabulary_size, max_order):
-        targets = np.asarray(ids[validation.train_end:validation.end])
         accuracy.append(float((check.predicted == targets).mean()))
         entropy.append(float(-check.log_probability.mean()))
         if accuracy[-1] > max(accuracy[:-1], default=-1.0):  # ties keep the smaller order
@@ -175,18 +175,17 @@ class _Fit:
         mass = np.maximum(count[gram[scored][known]] - discount, 0.0) / total
         weight = discount * types[held_context[known]] / total
         probability[index[known]] = mass + weight * self.lower[index[known]]
-        self._order = (training, scored, index, dropped)
+        # What this order's continuation counts will need, once the next order's grams exist.
+        self.training, self.scored, self.index, self.dropped = training, scored, index, dropped
         return Prediction(self.predicted.copy(), np.log(probability))
 
     def refinable(self, extend: np.ndarray) -> bool:
         """Whether a scored target of this split is extended to the next order."""
-        _, scored, _, _ = self._order
-        return bool((extend & scored).any())
+        return bool((extend & self.scored).any())
 
     def keep_for_continuation(self, gram: np.ndarray, prefix: np.ndarray, extend: np.ndarray) -> None:
         """Keep what this order's continuation counts will need once the next order's grams exist."""
-        training, scored, index, dropped = self._order
-        self.previous = _Order(gram, prefix, training, scored, index, extend, dropped, self.lower)
+        self.previous = _Order(gram, prefix, self.training, self.scored, self.index, extend, self.dropped, self.lower)
 
 
 @dataclass(frozen=True)

@@ -228,10 +228,6 @@ def _data_configuration_rows(payload: dict) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
-def _data_score(metric: str, value) -> str:
-    return "-" if value is None else score(metric, value)
-
-
 def _data_result_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
     """Framings and baselines on the run's metric in one table, best first."""
     metric = payload["holdout"]["metric"]
@@ -240,13 +236,13 @@ def _data_result_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
         holdout = entry["holdout"]
         low, high = holdout.get("ci95", [None, None])
         finite = [v for v in holdout["per_seed"] if v is not None]
-        rows.append((holdout.get("mean"), [name, "LSTM framing", _data_score(metric, holdout.get("mean")),
-                                           f"{_data_score(metric, low)} .. {_data_score(metric, high)}",
-                                           f"{_data_score(metric, min(finite, default=None))} .. "
-                                           f"{_data_score(metric, max(finite, default=None))}"]))
+        rows.append((holdout.get("mean"), [name, "LSTM framing", score(metric, holdout.get("mean")),
+                                           f"{score(metric, low)} .. {score(metric, high)}",
+                                           f"{score(metric, min(finite, default=None))} .. "
+                                           f"{score(metric, max(finite, default=None))}"]))
     for baseline in payload.get("baselines", []):
         if baseline.get("metric") == metric:
-            rows.append((baseline.get("score"), [baseline["name"], "baseline", _data_score(metric, baseline.get("score")),
+            rows.append((baseline.get("score"), [baseline["name"], "baseline", score(metric, baseline.get("score")),
                                                  "-", "-"]))
     higher = metric == "accuracy"
     rows.sort(key=lambda row: (row[0] is None, -(row[0] or 0) if higher else (row[0] or 0)))
@@ -259,7 +255,7 @@ def _data_baseline_rows(payload: dict) -> tuple[list[str], list[list[str]]]:
     for baseline in payload.get("baselines", []):
         parameters = baseline.get("parameters", {})
         chosen = parameters.get("chosen_by") or parameters.get("season_from") or ""
-        rows.append([baseline["name"], baseline.get("metric", ""), _data_score(baseline.get("metric"), baseline.get("score")),
+        rows.append([baseline["name"], baseline.get("metric", ""), score(baseline.get("metric"), baseline.get("score")),
                      baseline.get("description", ""), chosen])
     return ["baseline", "metric", "score", "what it is", "how its parameter was chosen"], rows
 

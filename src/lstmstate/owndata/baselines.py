@@ -14,7 +14,8 @@ Numbers (the target's next value, RMSE in its units)::
 
     persistence               the last value
     seasonal naive            the value one season ago; the season given (--season) or the lag of
-                              the highest significant peak of the training part's autocorrelation
+                              the highest significant peak of the autocorrelation of the training
+                              part's changes
     AR(p)                     an autoregression with p chosen by AIC, fitted by statsmodels on the
                               training part; p up to 10 log10(n), as R's ``ar()``
 
@@ -77,9 +78,16 @@ def winner(scores: np.ndarray, baseline: Baseline) -> str | None:
     finite = finite[np.isfinite(finite)]
     if len(finite) < 2 or not np.isfinite(baseline.score):
         return None
+    gap_low, gap_high = _interval_gaps(statistics.bootstrap_ci(finite), baseline)
+    return "lstm" if gap_low > 0 else "baseline" if gap_high < 0 else None
+
+
+def _interval_gaps(interval: tuple[float, float], baseline: Baseline) -> tuple[float, float]:
+    """How much better than ``baseline`` the two ends of ``interval`` (of the seeds' mean) are,
+    in the metric's units, smaller first (> 0: better, whichever way the metric points)."""
     sign = 1.0 if baseline.higher_is_better else -1.0
-    gaps = sorted(sign * (bound - baseline.score) for bound in statistics.bootstrap_ci(finite))
-    return "lstm" if gaps[0] > 0 else "baseline" if gaps[1] < 0 else None
+    low, high = sorted(sign * (bound - baseline.score) for bound in interval)
+    return low, high
 
 
 def judge(scores: np.ndarray, baseline: Baseline) -> str:
@@ -104,7 +112,7 @@ def judge(scores: np.ndarray, baseline: Baseline) -> str:
     gaps = sign * (finite - baseline.score)  # > 0: the seed beats the baseline
     low, high = statistics.bootstrap_ci(finite)
     mean = float(finite.mean())
-    gap_low, gap_high = sorted((sign * (low - baseline.score), sign * (high - baseline.score)))
+    gap_low, gap_high = _interval_gaps((low, high), baseline)
     unit = _unit(metric)
     lstm = (f"the LSTM's mean {formatted(metric, mean)} [95% interval {formatted(metric, low)}, "
             f"{formatted(metric, high)}] against {formatted(metric, baseline.score)}")
@@ -142,8 +150,7 @@ def for_symbols(ids: np.ndarray, split: Split, vocabulary_size: int, positions: 
     ids = np.asarray(ids)
     train_items, index = split.train_items, np.asarray(positions) - split.train_items
     targets = ids[train_items:][index]
-    rule = memoryless.successor_rule(ids, train_items, vocabulary_size)
-    successor = float((rule[ids[train_items - 1:-1]][index] == targets).mean())
+    successor = memoryless.successor_accuracy(ids, train_items, vocabulary_size, positions)
     result = [Baseline("most frequent successor", ACCURACY, successor,
                        "after each symbol, the symbol that most often followed it in the training part",
                        {"n": 2})]
@@ -194,9 +201,7 @@ def for_numbers(values: np.ndarray, split: Split, positions: np.ndarray, season:
         how = None if season is None else (f"detected: the highest significant peak of the autocorrelation of the "
                                             f"training part's changes, {peak:.2f} at lag {season}")
     else:
-        if not 2 <= season < train_items:
-            raise ValueError(f"--season {season} is out of range: it must be 2..{train_items - 1} "
-                             f"(the training part has {train_items} items)")
+        check_season(season, train_items)
         how = "given with --season"
     if season is not None:
         result.append(Baseline(f"seasonal naive (season {season})", RMSE,
@@ -204,6 +209,14 @@ def for_numbers(values: np.ndarray, split: Split, positions: np.ndarray, season:
                                f"the value {season} steps before ({how})", {"season": season, "season_from": how}))
     result.append(autoregression(values, train_items, rmse))
     return result
+
+
+def check_season(season: int, train_items: int) -> None:
+    """A ``ValueError`` unless a season of ``season`` steps fits in a training part of
+    ``train_items``: one season back must still be a training value."""
+    if not 2 <= season < train_items:
+        raise ValueError(f"--season {season} is out of range: the training part has {train_items} items, "
+                         f"so the season can be 2..{train_items - 1}")
 
 
 def detect_season(training: np.ndarray) -> tuple[int | None, float | None]:

@@ -12,6 +12,7 @@ few arrays of 4 bytes per character, not a list of ten million strings::
 """
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -69,6 +70,12 @@ class Numbers:
         return self.columns.index(self.target)
 
     @property
+    def checksum(self) -> str:
+        """The SHA-256 of the values (float64, row-major): what a run records of its series, so a
+        CSV read again can be checked to be the same one."""
+        return hashlib.sha256(np.ascontiguousarray(self.values, np.float64).tobytes()).hexdigest()
+
+    @property
     def target_values(self) -> np.ndarray:
         """The target column, ``(item,)`` float64 in original units."""
         return self.values[:, self.target_index]
@@ -94,10 +101,12 @@ def read(path: Path, tokens: str | None = None, columns: str | None = None, targ
     if numeric:
         if tokens is not None:
             raise ValueError("--tokens is for text; --columns and --target are for numeric CSV files: give one or the other")
+        text = _read_text(path)  # read and checked once, for the time column and the values alike
         named = tuple(c.strip() for c in (columns or "").split(",") if c.strip()) + ((target.strip(),) if target else ())
-        found = timeline.read(Path(path), time_column, exclude=named) if Path(path).is_file() else None
+        found = timeline.read(text, path, time_column, exclude=named)
         # The time column labels the rows; by default every other column is a feature.
-        data = read_numbers(path, columns, target, missing=fill is not None, skip=(found[0],) if found else ())
+        data = read_numbers(path, columns, target, missing=fill is not None, skip=(found[0],) if found else (),
+                            text=text)
         whole = timeline.completed(data.values, found, fill)
         return replace(data, values=whole.values, time_column=whole.time_column, labels=whole.labels,
                        filled=whole.filled, fill=fill)
@@ -158,12 +167,13 @@ def _characters(text: str) -> tuple[Vocabulary, np.ndarray]:
 
 
 def read_numbers(path: Path, columns: str | None = None, target: str | None = None,
-                 missing: bool = False, skip: tuple[str, ...] = ()) -> Numbers:
+                 missing: bool = False, skip: tuple[str, ...] = (), text: str | None = None) -> Numbers:
     """Numeric ``columns`` (comma-separated names; default all) of the CSV ``path``, whose first
     row names the columns (default: all but those in ``skip``, the time column); ``target``
     defaults to the only column. With ``missing``, an empty cell is NaN (for
-    ``timeline.completed`` to fill) instead of an error."""
-    text = _read_text(path)
+    ``timeline.completed`` to fill) instead of an error. ``text`` is the file's text when the
+    caller has read it already (with ``_read_text``'s checks)."""
+    text = _read_text(path) if text is None else text
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header or not any(name.strip() for name in header):

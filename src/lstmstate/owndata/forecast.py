@@ -9,7 +9,6 @@ the model was trained on, so a forecast never quietly continues another series::
     values ... z(t-2) z(t-1) z(t) | ẑ(t+1) ... ẑ(t+H)      t = the origin (default: the last row)
 """
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,11 +21,6 @@ from lstmstate.trained import forecast as recursion
 from lstmstate.trained.saved import SavedExperiment
 
 LOW, HIGH = 5, 95  # the band across seeds, in percent
-
-
-def checksum(values: np.ndarray) -> str:
-    """The SHA-256 of a series' values (float64, row-major): what a run records of its data."""
-    return hashlib.sha256(np.ascontiguousarray(values, np.float64).tobytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -76,7 +70,7 @@ def series(saved: SavedExperiment, path: Path | None = None) -> Numbers:
                          "here; give the same CSV with --data")
     data = dataset.read(path, None, ",".join(record["columns"]), record["target"], record.get("time_column"),
                         record.get("fill"))
-    if data.items != record.get("items") or ("sha256" in record and checksum(data.values) != record["sha256"]):
+    if data.items != record.get("items") or ("sha256" in record and data.checksum != record["sha256"]):
         raise ValueError(f"{path} is not the series {saved.name!r} was trained on ({record.get('items')} rows of "
                          f"{', '.join(record['columns'])}, checksum recorded in its setup.json); give that CSV with --data")
     return data

@@ -57,12 +57,11 @@ def completed(values: np.ndarray, found: tuple[str, list[str]] | None, fill: str
     return Completed(values, None if labels is None else tuple(labels), name, filled)
 
 
-def read(path: Path, name: str | None = None, exclude: tuple[str, ...] = ()) -> tuple[str, list[str]] | None:
-    """The CSV's time column as ``(name, [label per data row])``: the column ``name``, or else
-    the first column outside ``exclude`` whose values increase strictly as numbers or as dates;
-    None when there is none. A named column that is not a time or does not increase is a
-    ``ValueError`` naming the row."""
-    text = Path(path).read_text(encoding="utf-8-sig")
+def read(text: str, path: Path, name: str | None = None, exclude: tuple[str, ...] = ()) -> tuple[str, list[str]] | None:
+    """The time column of the CSV ``text`` (read from ``path``) as ``(name, [label per data
+    row])``: the column ``name``, or else the first column outside ``exclude`` whose values
+    increase strictly as numbers or as dates; None when there is none. A named column that is
+    not a time or does not increase is a ``ValueError`` naming the row."""
     reader = csv.reader(io.StringIO(text))
     header = [cell.strip() for cell in next(reader, [])]
     rows = [row for row in reader if row and any(cell.strip() for cell in row)]

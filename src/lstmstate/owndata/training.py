@@ -23,7 +23,6 @@ from lstmstate.owndata import baselines, dataset, differencing
 from lstmstate.owndata.baselines import Baseline
 from lstmstate.owndata import framed as samples
 from lstmstate.owndata.dataset import Numbers, Symbols
-from lstmstate.owndata.forecast import checksum
 from lstmstate.owndata.scaling import Scaling
 from lstmstate.owndata.split import Split, split as split_sequence
 from lstmstate.storage import runfolder
@@ -107,11 +106,12 @@ class Outcome:
 
 def check(data: Symbols | Numbers, plan: Plan) -> Split:
     """The split for ``plan``, with every out-of-range choice raised before anything is built."""
-    split = split_sequence(data.items, plan.holdout)  # the framing's own needs are checked next, by name
+    levels = split_sequence(data.items, plan.holdout)  # the framing's own needs are checked next, by name
+    split = levels  # what the model is framed on: the levels, or their changes
     if data.kind != "numbers" and (plan.horizon > 1 or plan.differencing):
         raise ValueError("--horizon and --differencing are for numbers (a CSV), not for symbols")
     if data.kind == "numbers":
-        training_target = data.target_values[:split.train_items]
+        training_target = data.target_values[:levels.train_items]
         if np.ptp(training_target) == 0:
             raise ValueError(f"the target {data.target!r} is constant ({training_target[0]:g}) over the training part: "
                              "there is nothing to learn; choose another --target")
@@ -120,7 +120,7 @@ def check(data: Symbols | Numbers, plan: Plan) -> Split:
                              "window framing (one-step, window-features, window-timesteps, variable-length); "
                              f"{plan.framing} forecasts recursively (train with --horizon 1)")
         if plan.differencing:
-            split = differencing.split_of_changes(split)  # the same held-out targets, one row fewer
+            split = differencing.split_of_changes(levels)  # the same held-out targets, one row fewer
     samples.check_window(plan.window, plan.framing, split)
     if plan.horizon > 1 and split.train_items - plan.window - plan.horizon + 1 < 1:
         raise ValueError(f"--horizon {plan.horizon} with --window {plan.window} leaves no training sample: the training "
@@ -128,9 +128,7 @@ def check(data: Symbols | Numbers, plan: Plan) -> Split:
     if plan.season is not None:
         if data.kind != "numbers":
             raise ValueError("--season is for numbers (a CSV): it sets the seasonal naive baseline's season")
-        if plan.season >= split.train_items:
-            raise ValueError(f"--season {plan.season} is out of range: the training part has {split.train_items} "
-                             f"items, so the season can be 2..{split.train_items - 1}")
+        baselines.check_season(plan.season, levels.train_items)  # seasonal naive reads the levels
     train_samples = samples.train_samples(plan.framing, plan.window, split)
     batch = samples.batch_size_for(plan.framing, plan.batch_size, train_samples)
     # The model's size from the plan alone, before anything is framed or built (core.budget):
@@ -139,10 +137,10 @@ def check(data: Symbols | Numbers, plan: Plan) -> Split:
     steps = plan.window if plan.framing in ("window-timesteps", "variable-length") else 1
     encoding = samples.choose_encoding(plan.encoding, data, plan.framing, plan.window)
     width = len(data.columns) if data.kind == "numbers" else data.vocabulary.size if encoding == "one-hot" else 1
-    outputs = 1 if data.kind == "numbers" else data.vocabulary.size
+    outputs = plan.horizon if data.kind == "numbers" else data.vocabulary.size
     spec = ModelSpec("lstm", steps=steps, features=slots * width, outputs=outputs, units=plan.units)
     budget.check_training(spec, plan.seeds, plan.epochs, -(-train_samples // batch), batch)
-    return split_sequence(data.items, plan.holdout) if plan.differencing else split
+    return levels
 
 
 def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int], None] | None = None,
@@ -229,7 +227,7 @@ def data_block(data: Symbols | Numbers, split: Split) -> dict:
              "held_out_items": split.held_out_items, "holdout": split.fraction}
     if data.kind == "numbers":
         # The checksum lets forecast and backtest check that a CSV read again is the same series.
-        block.update(columns=list(data.columns), target=data.target, sha256=checksum(data.values),
+        block.update(columns=list(data.columns), target=data.target, sha256=data.checksum,
                      time_column=data.time_column, fill=data.fill, filled=data.filled)
     else:
         block.update(tokens=data.tokens, vocabulary_size=data.vocabulary.size)

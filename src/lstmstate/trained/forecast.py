@@ -40,10 +40,11 @@ def recursive(spec: ModelSpec, weights: list[np.ndarray], scaled: np.ndarray, or
     scaled = jnp.asarray(scaled, jnp.float32)
     weights = [jnp.asarray(w) for w in weights]
     if carried:
-        run = _compiled_stream(spec, horizon, int(origins.max()) + 1, len(origins))
-        slot = np.full(int(origins.max()) + 1, len(origins), np.int32)  # where each position's state goes
+        length = int(origins.max()) + 1  # the stream reads up to the last origin
+        run = _compiled_stream(spec, horizon, length, len(origins))
+        slot = np.full(length, len(origins), np.int32)  # where each position's state goes
         slot[origins] = np.arange(len(origins), dtype=np.int32)
-        return np.asarray(run(weights, scaled[:int(origins.max()) + 1], jnp.asarray(slot)))
+        return np.asarray(run(weights, scaled[:length], jnp.asarray(slot)))
     windows = _windows(spec, scaled, origins)
     if spec.outputs > 1:
         # A direct model gives its H values at once; it cannot see further than it was trained to.
