@@ -83,3 +83,21 @@ def test_crosscheck_trains_the_tutorials_code_and_ranks_equal_accuracies_as_ties
     assert result["keras"] == result["engine"] == "82.61% x5, 86.96% x5"
     shifted = crosscheck.compare("window-features", keras_values, [20 / 23] * 10)
     assert shifted["mannwhitney_p"] < 0.05 and shifted["difference"] == pytest.approx(0.5 / 23, abs=1e-6)
+
+
+def test_charlm_sets_lstmstate_beside_pytorch_and_the_ngram():
+    pytest.importorskip("torch")  # bench-only: CI has no torch, and lstmstate does not depend on it
+    out = run_bench("charlm.py", "--quick")
+    # 20,000 characters, the last 20% held out: both sides are scored on the same 4,000.
+    assert "held-out next-character accuracy (4,000 characters)" in out
+    rates = re.findall(r"^  (lstmstate, 1 seed|lstmstate, 2 seeds \(total\)|PyTorch, [12] thread\(s\))\s+([\d,]+)",
+                       out, re.MULTILINE)
+    assert [name for name, _ in rates][:2] == ["lstmstate, 1 seed", "lstmstate, 2 seeds (total)"] and len(rates) == 3
+    assert all(int(rate.replace(",", "")) > 0 for _, rate in rates)
+    # PyTorch trains at least one full pass, however short lstmstate's run was.
+    passes = float(re.search(r"PyTorch, ([\d.]+) passes in", out).group(1))
+    assert passes >= 1
+    accuracies = [float(a) for a in re.findall(r"^  (?:lstmstate, 1 seed|PyTorch), .* ([\d.]+)%", out, re.MULTILINE)]
+    assert len(accuracies) == 2 and all(0 < a < 100 for a in accuracies)
+    assert re.search(r"^  \d+-gram with backoff\s+[\d.]+%", out, re.MULTILINE)  # read from lstmstate's results.json
+    assert out.count("NOT met") + out.count(": met") == 2

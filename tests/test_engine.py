@@ -130,7 +130,7 @@ def test_carried_state_changes_the_output_and_reset_does_not(policy):
     step = jax.jit(trainer.train_step)
     losses = []
     for index in range(2):
-        batch = Batch(same_twice[index:index + 1], targets[index:index + 1], np.ones(1, np.float32), index)
+        batch = Batch(same_twice[None, index:index + 1], targets[None, index:index + 1], np.ones((1, 1), np.float32), index)
         state, metrics = step(state, batch)
         losses.append(float(metrics.loss))
     for after, before in zip(state.trainable, trainer.initial_weights([0])):
@@ -150,7 +150,7 @@ def test_dropout_draws_a_new_mask_every_step_and_for_every_seed():
     trainer = Trainer(spec, config, x, y)
     same = [np.repeat(w[:1], 2, axis=0) for w in trainer.initial_weights([0])]  # seed 0's weights for both
     state = trainer.initial_state([0, 1], weights=same)
-    batch = Batch(x[:5], y[:5], np.ones(5, np.float32), 0)
+    batch = Batch(x[None, :5], y[None, :5], np.ones((1, 5), np.float32), 0)
     step = jax.jit(jax.vmap(trainer.train_step, in_axes=(0, None)))
     after_one, first = step(state, batch)
     after_two, second = step(after_one, batch)
@@ -256,7 +256,7 @@ def test_configurations_hold_named_objects_and_save_names():
     assert by_name == by_object and by_name.policy is CARRY_WITHIN_EPOCH and by_name.carries_state
     saved = by_object.to_dict()
     assert saved == {"epochs": 2, "batch_size": 3, "shuffle": False, "policy": "carry-within-epoch",
-                     "loss": "mean_squared_error", "learning_rate": 0.001}
+                     "loss": "mean_squared_error", "learning_rate": 0.001, "bptt": 1, "clip_norm": None}
     assert TrainConfig.from_dict(saved) == by_object
     # A model saved before dropout existed reads back as one without it.
     old = {"kind": "lstm", "steps": 1, "features": 1, "outputs": 26, "units": 8, "mask_value": None,

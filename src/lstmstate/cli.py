@@ -180,29 +180,68 @@ def _seed_words(saved, index: int) -> str:
 
 
 @app.command()
-def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
+def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/suite/train --out"),
              experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
              seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
-             start: str = typer.Option(..., help="the symbol to start from, e.g. K"),
+             start: str | None = typer.Option(None, help="the symbol to start from, e.g. K (default: the prime's last symbol)"),
              prime: str = typer.Option("", help="context fed first, e.g. ABCDEFGHIJ (default: a cold start)"),
-             steps: int = typer.Option(5, min=1, help="symbols to generate")) -> None:
-    """Generate from a saved seed: predictions fed back as inputs, the state carried (stateful) or the window slid (stateless)."""
+             prime_file: Path | None = typer.Option(None, help="context fed first, from a UTF-8 text file split as "
+                                                    "the training text was (characters, words or lines)"),
+             steps: int = typer.Option(5, min=1, help="symbols to generate"),
+             temperature: float = typer.Option(0.0, help="0: the most probable symbol at each step; above 0: drawn "
+                                               "from the softmax sharpened by it (below 1 sharper, above 1 flatter)"),
+             sample_seed: int = typer.Option(0, help="the random seed of the draws (temperature above 0): the same "
+                                             "seed gives the same symbols"),
+             text: bool = typer.Option(False, "--text", help="print only the generated symbols, as text (characters "
+                                       "joined, words by spaces, lines by newlines), not one line per step")) -> None:
+    """Generate from a saved seed: each next symbol fed back as input, the state carried (stateful) or the window slid (stateless)."""
+    from lstmstate.trained.sampling import Sampling
+
+    sampling = Sampling(temperature, sample_seed)
+    if prime and prime_file is not None:
+        raise UserError("give the context with --prime or with --prime-file, not both")
     saved = _load_saved(run_dir, experiment)
     index = saved.seed_index(seed_index)
-    context = saved.symbols(prime)
-    # Checked now, made one by one: each line is printed as soon as it exists, so a long generation
-    # shows its progress and a stop (Ctrl-C, SIGTERM) keeps what was printed.
-    made = saved.generate_steps(start, steps, context, index)
+    context = saved.read_prime(prime_file) if prime_file is not None else saved.symbols(prime)
+    if start is None:
+        if not context:
+            raise UserError("nothing to start from: give --start (a symbol), or a prime to continue")
+        start, context = context[-1], context[:-1]  # continue the prime from its last symbol
+    # Checked now, made in compiled blocks: each block is printed as soon as it exists, so a long
+    # generation shows its progress and a stop (Ctrl-C, SIGTERM) keeps what was printed.
+    blocks = saved.generate_blocks(start, steps, context, index, sampling)
     if saved.stateful:
-        how = f"primed with {''.join(context)}, then {start}" if context else f"cold start at {start} (zero state)"
-        print(f"{_seed_words(saved, index)}: stateful stream, {how}", flush=True)
-        for step in made:
-            print(f"{step.given} -> {step.predicted}", flush=True)
+        if prime_file is not None:
+            how = f"primed with {prime_file} ({len(context)} symbols), then {start!r}"
+        else:
+            how = f"primed with {''.join(context)}, then {start}" if context else f"cold start at {start} (zero state)"
+        header = f"{_seed_words(saved, index)}: stateful stream, {how}"
     else:
-        print(f"{_seed_words(saved, index)}: stateless, a window of {saved.window_size} symbol(s) slid over "
-              "its predictions (no state between windows)", flush=True)
-        for step in made:
-            print(f"{list(step.window)} -> {step.predicted}", flush=True)
+        header = (f"{_seed_words(saved, index)}: stateless, a window of {saved.window_size} symbol(s) slid over "
+                  "its predictions (no state between windows)")
+    if not sampling.greedy:
+        header += f"; {sampling.describe()}"
+    if text:
+        # The text alone on stdout, to be piped or saved; what made it on stderr.
+        print(header, file=sys.stderr, flush=True)
+        separator = _TEXT_SEPARATORS.get(saved.tokens, "")
+        for number, block in enumerate(blocks):
+            print(("" if number == 0 else separator) + separator.join(step.predicted for step in block),
+                  end="", flush=True)
+        print(flush=True)
+        return
+    print(header, flush=True)
+    for block in blocks:
+        if saved.stateful:
+            lines = [f"{step.given} -> {step.predicted}" for step in block]
+        else:
+            lines = [f"{list(step.window)} -> {step.predicted}" for step in block]
+        print("\n".join(lines), flush=True)
+
+
+# How `generate --text` joins the symbols of a run whose text was split into words or lines
+# (owndata.dataset.TOKENS); characters, and the tutorial's letters, are joined as they are.
+_TEXT_SEPARATORS = {"word": " ", "line": "\n"}
 
 
 @app.command()
@@ -339,9 +378,15 @@ def _print_outcome(outcome) -> None:
     low, high = summary["ci95"]
     metric = "accuracy" if outcome.higher_is_better else f"RMSE of {outcome.data.target} (original units)"
     strongest = outcome.baseline
-    print(f"framing: {outcome.name}, {outcome.encoding} inputs, {outcome.spec.units} units, "
-          f"{outcome.config.epochs} epochs, batch size {outcome.config.batch_size}, "
-          f"{len(outcome.scores)} seeds ({outcome.seconds:.1f} s)")
+    spec, config = outcome.spec, outcome.config
+    layers = f"{spec.layers} x " if spec.layers > 1 else ""
+    extras = [f"bptt {config.bptt}" if config.bptt > 1 else "", f"dropout {spec.dropout:g}" if spec.dropout else "",
+              f"embedding {spec.embedding}" if spec.embedding else ""]
+    epochs = (f"{outcome.population.epochs} of {config.epochs} epochs (patience)"
+              if outcome.population.epochs < config.epochs else f"{config.epochs} epochs")
+    print(f"framing: {outcome.name}, {outcome.encoding} inputs, {layers}{spec.kind.upper()}({spec.units}), "
+          f"{epochs}, batch size {config.batch_size}, " + "".join(f"{e}, " for e in extras if e)
+          + f"{len(outcome.scores)} seeds ({outcome.seconds:.1f} s)")
     print(f"held-out {metric}: LSTM {score(outcome.metric, summary['mean'])} "
           f"[95% interval {score(outcome.metric, low)}, {score(outcome.metric, high)}] over {len(outcome.scores)} seeds, "
           f"range {score(outcome.metric, min(outcome.scores))}..{score(outcome.metric, max(outcome.scores))}; "
@@ -392,11 +437,18 @@ _HORIZON = typer.Option(1, help="numbers, window framings: train a direct model 
                         "(forecast then reads them at once)")
 _DIFFERENCING = typer.Option(0, help="numbers: 1 trains on changes (for series with a trend) and sums "
                              "the predicted changes back into levels")
+_LAYERS = typer.Option(1, help="stacked recurrent layers, each carrying its own state")
+_CELL = typer.Option("lstm", help="the recurrent cell: lstm or gru")
+_DROPOUT = typer.Option(0.0, help="fraction dropped between layers and before the head while training (0 to <1)")
+_EMBEDDING = typer.Option(0, help="symbols: feed ids through a Keras Embedding of this width (0: one-hot or scalar)")
+_LEARNING_RATE = typer.Option(0.001, help="Adam's learning rate")
+_CLIP_NORM = typer.Option(None, help="clip the gradients' global norm to this (Adam's global_clipnorm)")
 
 
 @app.command("train")
 def train_on_data(
-        data: Path = _DATA,
+        ctx: typer.Context,
+        data: Path | None = typer.Option(None, help=DATA_HELP + " (not needed with --resume)"),
         framing: str = typer.Option("window-timesteps", help="one-step, window-features, window-timesteps, "
                                     "variable-length, stateful or stateful-streams"),
         tokens: str | None = _TOKENS,
@@ -414,23 +466,66 @@ def train_on_data(
         time_column: str | None = _TIME_COLUMN,
         fill: str | None = _FILL,
         differencing: int = _DIFFERENCING,
+        layers: int = _LAYERS,
+        cell: str = _CELL,
+        bptt: int = typer.Option(1, help="stateful framings: steps of each stream per gradient step, a target at "
+                                 "every step (truncated backpropagation through time; 1: the tutorial's loop)"),
+        reset: str = typer.Option("epoch", help="stateful framings: restart the carried state at each epoch, or never"),
+        dropout: float = _DROPOUT,
+        embedding: int = _EMBEDDING,
+        learning_rate: float = _LEARNING_RATE,
+        clip_norm: float | None = _CLIP_NORM,
+        validate_every: int | None = typer.Option(None, help="epochs between held-out evaluations "
+                                                  "(default: about 20 over the run)"),
+        patience: int | None = typer.Option(None, help="keep each seed's best weights by held-out loss; stop when no "
+                                            "seed has improved for this many evaluations"),
+        checkpoint_every: int | None = typer.Option(None, help="with --out: keep a checkpoint every E epochs "
+                                                    "(one is also kept on Ctrl-C)"),
+        tensorboard: Path | None = typer.Option(None, help="folder for TensorBoard event files, one run per seed"),
+        resume: Path | None = typer.Option(None, help="go on with the run stopped in this folder (its checkpoint); "
+                                           "options given must match it, the others are taken from it"),
         out: Path | None = typer.Option(None, help="folder for results.json and the saved run"),
         quiet: bool = typer.Option(False, help="no progress bar"),
         overwrite: bool = _OVERWRITE) -> None:
     """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline."""
     from lstmstate.owndata import training
 
-    dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, framing=framing, window=window,
-                                            units=units, epochs=epochs, batch_size=batch_size, seeds=seeds,
-                                            holdout=holdout, encoding=encoding, season=season,
-                                            horizon=horizon, differencing=differencing)
-    folder = runfolder.prepare(out, [framing], overwrite, report=False) if out is not None else None
-    print(f"data: {data}, {dataset.describe()}; {split.describe()}")
+    options = dict(framing=framing, window=window, units=units, epochs=epochs, batch_size=batch_size, seeds=seeds,
+                   holdout=holdout, encoding=encoding, season=season, horizon=horizon, differencing=differencing,
+                   layers=layers, cell=cell, bptt=bptt, reset=reset, dropout=dropout, embedding=embedding,
+                   learning_rate=learning_rate, clip_norm=clip_norm, validate_every=validate_every,
+                   patience=patience, checkpoint_every=checkpoint_every)
+    resumed = None
+    if resume is not None:
+        if out is not None and Path(out).resolve() != Path(resume).resolve():
+            raise UserError(f"--resume {resume} writes its results there; --out {out} names another folder")
+        if overwrite:
+            raise UserError("--resume goes on with a run; it cannot be combined with --overwrite")
+        reading = dict(data=data, tokens=tokens, columns=columns, target=target, time_column=time_column, fill=fill)
+        given = {name: value for name, value in {**reading, **options}.items() if _given(ctx, name)}
+        dataset, plan, split, resumed = training.resume(resume, given)
+        out = resume
+        print(f"resuming {resume} after epoch {resumed['epochs']} of {plan.epochs}")
+    elif data is None:
+        raise UserError("train needs --data FILE (a .txt or .csv), or --resume DIR to go on with a stopped run")
+    else:
+        dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, **options)
+    folder = runfolder.prepare(out, [plan.framing], overwrite, report=False) if out is not None else None
+    print(f"data: {dataset.source}, {dataset.describe()}; {split.describe()}")
     with progress_bar(console, quiet) as bar:
-        outcome = training.run(dataset, plan, folder, on_progress=_progress(bar, epochs)(framing))
+        outcome = training.run(dataset, plan, folder, on_progress=_progress(bar, plan.epochs)(plan.framing),
+                               resumed=resumed, tensorboard=tensorboard)
     _print_outcome(outcome)
+    if tensorboard is not None:
+        print(f"TensorBoard event files: {tensorboard} (tensorboard --logdir {tensorboard})")
     if folder is not None:
         _print_written(folder)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was set on the command line (or its environment), not defaulted."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
 @app.command("compare")
@@ -451,6 +546,12 @@ def compare_framings(
         time_column: str | None = _TIME_COLUMN,
         fill: str | None = _FILL,
         differencing: int = _DIFFERENCING,
+        layers: int = _LAYERS,
+        cell: str = _CELL,
+        dropout: float = _DROPOUT,
+        embedding: int = _EMBEDDING,
+        learning_rate: float = _LEARNING_RATE,
+        clip_norm: float | None = _CLIP_NORM,
         out: Path | None = typer.Option(None, help="folder for results.json and every framing's saved run"),
         quiet: bool = typer.Option(False, help="no progress bar"),
         overwrite: bool = _OVERWRITE) -> None:
@@ -460,7 +561,9 @@ def compare_framings(
     dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, window=window, units=units,
                                             epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout,
                                             encoding=encoding, season=season,
-                                            horizon=horizon, differencing=differencing)
+                                            horizon=horizon, differencing=differencing, layers=layers, cell=cell,
+                                            dropout=dropout, embedding=embedding, learning_rate=learning_rate,
+                                            clip_norm=clip_norm)
     comparison.check(dataset, plan)
     folder = (runfolder.prepare(out, comparison.applicable(plan)[0], overwrite, report=False)
               if out is not None else None)
@@ -489,6 +592,58 @@ def compare_framings(
     print(result.recommendation())
     if folder is not None:
         _print_written(folder)
+
+
+# ---- commands for sweeps: sweep ----
+
+
+@app.command("sweep", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def sweep_grid(
+        context: typer.Context,
+        experiments: str | None = typer.Option(None, help="the tutorial's experiments to sweep, comma-separated "
+                                               "(see `lstmstate list`)"),
+        data: Path | None = typer.Option(None, help=DATA_HELP + "; the sweep is then over the `train` options"),
+        tokens: str | None = _TOKENS,
+        columns: str | None = _COLUMNS,
+        target: str | None = _TARGET,
+        time_column: str | None = _TIME_COLUMN,
+        fill: str | None = _FILL,
+        grid: Path | None = typer.Option(None, help="a TOML grid file, one parameter a line: units = [16, 32]"),
+        seeds: int = typer.Option(10, min=1, help="seeds of every configuration, trained as one population"),
+        out: Path = typer.Option(..., help="the sweep folder; the same command with the same --out goes on "
+                                 "where a stopped sweep ended"),
+        address: str | None = typer.Option(None, help="join a running Ray cluster: auto, or HOST:PORT of "
+                                           "`ray start --head` (default: start Ray here, on this machine's CPUs)"),
+        cpus: int | None = typer.Option(None, min=1, help="Ray started here: the CPUs it may use (default: all)"),
+        block_size: int | None = typer.Option(None, min=1, help="tutorial experiments: split each population into "
+                                              "tasks of at most this many seeds (default: one task a configuration)"),
+        quiet: bool = typer.Option(False, help="no progress bar")) -> None:
+    """Sweep a grid on Ray: --units 16,32 --framing window-timesteps,stateful (any `train` option with --data;
+    --epochs, --units, --streams of the tutorial's --experiments), each configuration's seeds as one population."""
+    from lstmstate.sweep import execution, page
+    from lstmstate.sweep import grid as grids
+    from lstmstate.sweep.progress import sweep_bar
+
+    given = grids.split_arguments(context.args)
+    if experiments is not None:
+        given[grids.EXPERIMENT] = experiments
+    kind = grids.OWN_DATA if data is not None else grids.TUTORIAL
+    swept = grids.make(kind, given, grids.read_file(grid) if grid is not None else None)
+    options = None if data is None else {"path": data, "tokens": tokens, "columns": columns, "target": target,
+                                         "time_column": time_column, "fill": fill}
+    with sweep_bar(console, quiet) as on_progress:
+        result = execution.run(swept, seeds, out, options, address=address, cpus=cpus, block_size=block_size,
+                               on_progress=on_progress)
+    table = Table(*page.HEADER, title=f"Configurations ranked ({seeds} seeds each; {result.payload['cluster']['address']}, "
+                  f"{result.payload['cluster']['nodes']} node(s), {result.payload['cluster']['cpus']} CPUs)")
+    for row in page.rows(result.payload):
+        table.add_row(*row, style="red" if row[-1].startswith("error: ") else None)
+    console.print(table)
+    failed = sum(1 for record in result.records if record["status"] != "done")
+    print(f"{result.trained} configuration(s) trained, {result.resumed} read back from an earlier sweep, "
+          f"{failed} failed; {result.seconds:.1f} s")
+    console.print(f"sweep written to {result.folder}/sweep.json and sweep.html; each configuration's run folder "
+                  f"is {result.folder}/NAME")
 
 
 # ---- commands for reports: report ----

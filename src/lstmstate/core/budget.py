@@ -36,17 +36,27 @@ MEMORY_SHARE = 0.9  # of what is available: the interpreter, JAX and the data ne
 OPTIONS = {"units": "--units", "seeds": "--seeds", "epochs": "--epochs", "rows": "--batch-size"}
 
 
-def weight_shapes(kind: str, steps: int, features: int, outputs: int, units: int) -> list[tuple[int, ...]]:
+def weight_shapes(kind: str, steps: int, features: int, outputs: int, units: int, layers: int = 1,
+                  embedding: int = 0) -> list[tuple[int, ...]]:
     """The shapes of a model's trainable variables, in ``model.trainable_variables`` order,
-    computed without building it (``core.model.ModelSpec.build`` builds exactly these)."""
+    computed without building it (``core.model.ModelSpec.build`` builds exactly these): an
+    embedding's table, each recurrent layer's kernels and bias (a GRU's bias is Keras's
+    ``reset_after`` pair), the Dense head."""
     if kind == "dense":  # Flatten then Dense
         return [(steps * features, outputs), (outputs,)]
-    return [(features, 4 * units), (units, 4 * units), (4 * units,), (units, outputs), (outputs,)]
+    gates = 4 if kind == "lstm" else 3
+    shapes = [(outputs + 1, embedding)] if embedding else []
+    width = features * embedding if embedding else features
+    for _ in range(layers):
+        bias = (gates * units,) if kind == "lstm" else (2, gates * units)
+        shapes += [(width, gates * units), (units, gates * units), bias]
+        width = units
+    return shapes + [(units, outputs), (outputs,)]
 
 
 def spec_shapes(spec) -> list[tuple[int, ...]]:
     """``weight_shapes`` of a ``ModelSpec``."""
-    return weight_shapes(spec.kind, spec.steps, spec.features, spec.outputs, spec.units)
+    return weight_shapes(spec.kind, spec.steps, spec.features, spec.outputs, spec.units, spec.layers, spec.embedding)
 
 
 def parameters(spec) -> int:
@@ -72,10 +82,10 @@ def available_memory() -> int:
 
 
 def check_training(spec, seeds: int, epochs: int, batches: int, rows: int,
-                   names: Mapping[str, str] = OPTIONS, available: int | None = None) -> None:
+                   names: Mapping[str, str] = OPTIONS, available: int | None = None, bptt: int = 1) -> None:
     """A ``ValueError`` naming the option and its limit when training ``seeds`` seeds of ``spec``
     for ``epochs`` epochs of ``batches`` batches of ``rows`` samples cannot fit in memory or be
-    counted by the engine's int32 counters.
+    counted by the engine's int32 counters; ``bptt`` batches are backpropagated through together.
 
     ``names`` says how ``units``, ``seeds`` and ``epochs`` are called where the request came from.
     """
@@ -94,10 +104,11 @@ def check_training(spec, seeds: int, epochs: int, batches: int, rows: int,
     data = FLOAT_BYTES * 2 * batches * rows * spec.steps * spec.features
 
     def cost(units: int, seed_count: int, batch_rows: int = rows) -> int:
-        # The copies above, and what backpropagation through time keeps: four gates per unit, per
-        # step and sample.
+        # The copies above, and what backpropagation through time keeps: the gates of every unit
+        # of every layer, per step (bptt steps of a stream at once) and sample.
         model = parameters(_with_units(spec, units))
-        activations = batch_rows * spec.steps * 4 * units * (1 if spec.kind == "lstm" else 0)
+        gates = {"lstm": 4, "gru": 3}.get(spec.kind, 0)
+        activations = batch_rows * spec.steps * bptt * gates * units * spec.layers
         return data + FLOAT_BYTES * (model * (TRAINING_COPIES * seed_count + TRAINING_COPIES_ONCE)
                                      + seed_count * activations)
 

@@ -16,7 +16,7 @@ from lstmstate.core.framing import PAD
 class Encoding:
     """An id-to-feature map for a vocabulary of ``vocabulary_size`` symbols."""
 
-    name: str  # "scalar" (the tutorial's id / vocabulary size) or "one-hot"
+    name: str  # "scalar" (the tutorial's id / vocabulary size), "one-hot", or "embedding" (id + 1, for an Embedding layer)
     vocabulary_size: int  # number of symbols; ids run 0..vocabulary_size-1
 
     def __post_init__(self):
@@ -27,12 +27,13 @@ class Encoding:
 
     @property
     def mask_value(self) -> float:
-        # scalar: -1 lies outside [0, 1) where every real id lands; one-hot: an all-zero vector.
+        # scalar: -1 lies outside [0, 1) where every real id lands; one-hot: an all-zero vector;
+        # embedding: id 0, which no symbol has (ids are shifted by one), as Embedding's mask_zero wants.
         return -1.0 if self.name == "scalar" else 0.0
 
     def features(self, slots: int) -> int:
         """Features per step for ``slots`` ids per step."""
-        return slots if self.name == "scalar" else slots * self.vocabulary_size
+        return slots * self.vocabulary_size if self.name == "one-hot" else slots
 
     def encode(self, ids: np.ndarray) -> np.ndarray:
         """Floats ``(sample, step, feature)`` for ids ``(sample, step, slot)``.
@@ -47,6 +48,9 @@ class Encoding:
             raise ValueError(f"ids must be shaped (sample, step, slot), got {ids.shape}")
         if (ids >= self.vocabulary_size).any() or (ids < PAD).any():
             raise ValueError(f"ids must lie in 0..{self.vocabulary_size - 1} or be PAD ({PAD})")
+        if self.name == "embedding":
+            # The model's Embedding looks each id up; 0 is the padding row (ModelSpec.embedding).
+            return (ids + 1).astype(np.float32)
         if self.name == "scalar":
             # The tutorial's encoding: id / vocabulary size (ABC -> 0, 1/26, 2/26).
             out = ids.astype(np.float32) / np.float32(self.vocabulary_size)
@@ -57,4 +61,4 @@ class Encoding:
         return onehot.reshape(ids.shape[0], ids.shape[1], -1)
 
 
-ENCODINGS = ("scalar", "one-hot")
+ENCODINGS = ("scalar", "one-hot", "embedding")

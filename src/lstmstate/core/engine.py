@@ -7,11 +7,19 @@ optimizer enter only through Keras's ``model.stateless_call`` and ``optimizer.st
     Trainer.train                 dispatches chunks of epochs, collects metrics
       jit(vmap(train_chunk))      every seed at once, seeds split over the host devices
         train_chunk               scan over the chunk's epochs (skipping those past the end)
-          train_epoch             shuffle (per seed), then scan over the epoch's batches
+          train_epoch             shuffle (per seed), then scan over the epoch's gradient steps
             train_step            one gradient step: TrainState, Batch -> TrainState, StepMetrics
 
 What it computes is what ``model.fit`` computes: batches of ``batch_size``, per-epoch shuffling,
 Keras's Adam, the configured loss, per-epoch means of loss and accuracy.
+
+Carried state trains by truncated backpropagation through time, as PyTorch's
+word_language_model does: a gradient step reads ``bptt`` consecutive batches of the streams (a
+target at every step), the state flowing through them with its gradient, and the state it leaves
+goes on to the next step with its gradient stopped (``repackage_hidden``)::
+
+    stream  s0 s1 s2 | s3 s4 s5 | s6 ...     bptt 3: one gradient step per 3 steps of every stream
+            <-grad-> stop <-grad-> stop      bptt 1: the tutorial's stateful loop, a step per batch
 """
 
 import functools
@@ -49,6 +57,8 @@ class TrainConfig:
     policy: StatePolicy = policies.RESET_EVERY_BATCH  # what a batch's LSTM state starts from (a name is accepted)
     loss: Loss = losses.CATEGORICAL_CROSSENTROPY  # or MEAN_SQUARED_ERROR for numbers (a name is accepted)
     learning_rate: float = 0.001  # Adam, Keras's default
+    bptt: int = 1  # carried state: consecutive batches of the streams per gradient step (truncated BPTT)
+    clip_norm: float | None = None  # Adam's global_clipnorm: the gradients' global norm is clipped to this
 
     def __post_init__(self):
         if self.epochs < 1:
@@ -67,6 +77,15 @@ class TrainConfig:
             raise ValueError(f"loss must be a Loss or one of {', '.join(losses.LOSSES)}, got {self.loss!r}")
         if self.shuffle and self.policy.carries_state:
             raise ValueError(f"policy {self.policy.name!r} carries state between batches, so shuffle must be off")
+        if self.bptt < 1:
+            raise ValueError(f"bptt must be at least 1, got {self.bptt}")
+        if self.bptt > 1 and not self.policy.carries_state:
+            raise ValueError(f"bptt {self.bptt} needs a policy that carries state: samples that each start from "
+                             "zeros have nothing to backpropagate through between them")
+        if not self.learning_rate >= 0:  # 0 is allowed: a run that must leave the weights as they are
+            raise ValueError(f"learning rate must be at least 0, got {self.learning_rate}")
+        if self.clip_norm is not None and not self.clip_norm > 0:
+            raise ValueError(f"clip norm must be above 0, got {self.clip_norm}")
 
     @property
     def carries_state(self) -> bool:
@@ -94,6 +113,11 @@ class Population:
         """The weights of the ``index``-th seed."""
         return [w[index] for w in self.weights]
 
+    @property
+    def epochs(self) -> int:
+        """Epochs trained (fewer than configured when training stopped early)."""
+        return self.loss.shape[1]
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -115,17 +139,27 @@ class TrainState(NamedTuple):
     trainable: list  # model.trainable_variables order, each (*variable shape) float32
     non_trainable: list  # model.non_trainable_variables order: each SeedGenerator's state, (2,) uint32
     optimizer: list  # optimizer.variables order: iteration (), learning rate (), Adam's moments (*variable shape)
-    lstm_state: tuple  # the LSTM's (h, c), each (row, units), as the last batch left it; () for dense
+    lstm_state: tuple  # the recurrent state (ModelSpec.zero_state), each (row, units), as the last step left it; () for dense
     key: jax.Array  # (2,) uint32: the seed's shuffling key (seed_key)
 
 
-class Batch(NamedTuple):
-    """The samples of one gradient step."""
+@dataclass(frozen=True)
+class Progress:
+    """Training as far as it got, on the host: what a checkpoint keeps and resumes from."""
 
-    x: jax.Array  # (row, steps, features) float32
-    y: jax.Array  # (row,) int class ids, or (row, outputs) float targets
-    weight: jax.Array  # (row,) float32: 1 for a sample, 0 for the padding of a short last batch
-    index: jax.Array  # () int: the batch's place in its epoch, which the state policy reads
+    epochs: int  # epochs done
+    state: TrainState  # every seed's, a leading (seed,) axis on every array
+    loss: np.ndarray  # (seed, epochs) per-epoch training loss so far
+    accuracy: np.ndarray  # (seed, epochs) likewise (NaN for regression)
+
+
+class Batch(NamedTuple):
+    """The samples of one gradient step: ``bptt`` consecutive batches (1 for stateless training)."""
+
+    x: jax.Array  # (bptt, row, steps, features) float32
+    y: jax.Array  # (bptt, row) int class ids, or (bptt, row, outputs) float targets
+    weight: jax.Array  # (bptt, row) float32: 1 for a sample, 0 for padding (a short last batch or chunk)
+    index: jax.Array  # () int: the step's place in its epoch, which the state policy reads
 
 
 class StepMetrics(NamedTuple):
@@ -147,8 +181,8 @@ class TrainingData(NamedTuple):
 
     x: jax.Array  # (sample, steps, features) float32
     y: jax.Array  # (sample,) int class ids, or (sample, outputs) float targets
-    layout: jax.Array  # (batch, row) int32 sample indices in unshuffled order (batch_layout)
-    weight: jax.Array  # (batch, row) float32, 0 for padding rows
+    layout: jax.Array  # (step, bptt, row) int32 sample indices in unshuffled order (batch_layout, in chunks)
+    weight: jax.Array  # (step, bptt, row) float32, 0 for padding rows and padding batches
 
 
 def batch_layout(samples: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -166,6 +200,16 @@ def batch_layout(samples: int, config: TrainConfig) -> tuple[np.ndarray, np.ndar
     padded[:samples] = np.arange(samples)
     weight = (np.arange(batches * config.batch_size) < samples).astype(np.float32)
     return padded.reshape(batches, config.batch_size), weight.reshape(batches, config.batch_size)
+
+
+def in_chunks(layout: np.ndarray, weight: np.ndarray, bptt: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(batch, row)`` arrays as ``(step, bptt, row)``: ``bptt`` consecutive batches per gradient
+    step, the last step padded with weight-0 batches (which leave the state as it was)."""
+    steps = math.ceil(len(layout) / bptt)
+    padding = steps * bptt - len(layout)
+    layout = np.concatenate([layout, np.zeros((padding, layout.shape[1]), layout.dtype)])
+    weight = np.concatenate([weight, np.zeros((padding, weight.shape[1]), weight.dtype)])
+    return layout.reshape(steps, bptt, -1), weight.reshape(steps, bptt, -1)
 
 
 def epoch_order(key: jax.Array, epoch, samples: int) -> jax.Array:
@@ -198,15 +242,19 @@ class Trainer:
             raise ValueError(f"a {spec.kind} model has no state to carry (policy {config.policy.name!r})")
         self.samples = len(self.x)
         self.layout, self.layout_weight = batch_layout(self.samples, config)
+        if config.bptt > len(self.layout):
+            raise ValueError(f"bptt {config.bptt} is longer than a training stream: each of the "
+                             f"{self.layout.shape[1]} streams has {len(self.layout)} steps")
         self.model = spec.build()
         # The model the compiled programs call: the same weights and numbers as self.model.
-        self._step_model = replace(spec, unroll=True).build() if spec.steps <= UNROLL_STEPS else self.model
+        self._step_model = (replace(spec, unroll=True).build(initialized=False) if spec.steps <= UNROLL_STEPS
+                            else self.model)
         # Evaluation never draws random numbers (no dropout outside training), so it reads the
         # non-trainable values the model was built with.
         self._non_trainable = [v.value for v in self._step_model.non_trainable_variables]
-        self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
+        self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, global_clipnorm=config.clip_norm)
         self.optimizer.build(self.model.trainable_variables)
-        self._data = TrainingData(self.x, self.y, self.layout, self.layout_weight)
+        self._data = TrainingData(self.x, self.y, *in_chunks(self.layout, self.layout_weight, config.bptt))
         self._chunks = {}
         self._evaluate = jax.jit(jax.vmap(self._evaluate_one, in_axes=(0, None, None, None)))
         self._outputs = jax.jit(jax.vmap(self._outputs_one, in_axes=(0, None, None)))
@@ -214,10 +262,11 @@ class Trainer:
     # ---- one seed, pure -------------------------------------------------------------------
 
     def train_step(self, state: TrainState, batch: Batch) -> tuple[TrainState, StepMetrics]:
-        """One gradient step of one seed, as ``model.fit`` takes one batch."""
-        # The one place the state policy is applied: it decides whether this batch starts from
-        # zeros or from the (h, c) the batch before left (gradients stopped: truncated BPTT).
-        lstm_state = self.config.policy.apply(state.lstm_state, batch.index)  # (h, c), each (row, units)
+        """One gradient step of one seed, as ``model.fit`` takes one batch (``bptt`` batches of
+        the streams for carried state)."""
+        # The one place the state policy is applied: it decides whether this step starts from
+        # zeros or from the state the step before left (gradients stopped: truncated BPTT).
+        lstm_state = self.config.policy.apply(state.lstm_state, batch.index)  # each (row, units)
         loss_and_gradients = jax.value_and_grad(self._batch_loss, has_aux=True)
         (loss, (correct, lstm_state, non_trainable)), gradients = loss_and_gradients(
             state.trainable, state.non_trainable, lstm_state, batch)
@@ -226,29 +275,52 @@ class Trainer:
         return state, StepMetrics(loss * jnp.sum(batch.weight), correct)
 
     def _batch_loss(self, trainable, non_trainable, lstm_state, batch: Batch):
-        """``(mean loss over the real rows, (correct rows, lstm_state after, non_trainable after))``;
-        the non-trainable values come back advanced, so the next step draws new dropout masks."""
-        prediction, lstm_state, non_trainable = call(self._step_model, self.spec, trainable, non_trainable,
-                                                     batch.x, lstm_state, training=True)  # (row, outputs)
-        loss, correct = self.config.loss.per_sample(prediction, batch.y)  # each (row,)
+        """``(mean loss over the real rows of every batch, (correct rows, lstm_state after,
+        non_trainable after))``; the non-trainable values come back advanced, so the next call
+        draws new dropout masks."""
+        if self.config.bptt == 1:
+            # One batch: called directly rather than through a scan of one, so the tutorial's
+            # training is the program it always was.
+            (loss, correct), lstm_state, non_trainable = self._rows_loss(
+                trainable, non_trainable, lstm_state, Batch(batch.x[0], batch.y[0], batch.weight[0], batch.index))
+        else:
+            def through(carry, rows):  # one batch of the chunk; the state flows on with its gradient
+                lstm_state, non_trainable = carry
+                sums, after, non_trainable = self._rows_loss(trainable, non_trainable, lstm_state, rows)
+                # A padding batch (past the stream's end) leaves the state as it found it.
+                real = jnp.sum(rows.weight) > 0
+                after = jax.tree.map(lambda new, old: jnp.where(real, new, old), after, lstm_state)
+                return (after, non_trainable), sums
+
+            (lstm_state, non_trainable), (losses, corrects) = jax.lax.scan(
+                through, (lstm_state, non_trainable), Batch(batch.x, batch.y, batch.weight, jnp.zeros(len(batch.x))))
+            loss, correct = jnp.sum(losses), jnp.sum(corrects)
         count = jnp.maximum(jnp.sum(batch.weight), 1.0)
-        return jnp.sum(loss * batch.weight) / count, (jnp.sum(correct * batch.weight), lstm_state, non_trainable)
+        return loss / count, (correct, lstm_state, non_trainable)
+
+    def _rows_loss(self, trainable, non_trainable, lstm_state, rows: Batch):
+        """One batch ``(row, …)``: ``((summed loss, correct rows) over its real rows, lstm_state
+        after, non_trainable after)``."""
+        prediction, lstm_state, non_trainable = call(self._step_model, self.spec, trainable, non_trainable,
+                                                     rows.x, lstm_state, training=True)  # (row, outputs)
+        loss, correct = self.config.loss.per_sample(prediction, rows.y)  # each (row,)
+        return (jnp.sum(loss * rows.weight), jnp.sum(correct * rows.weight)), lstm_state, non_trainable
 
     def train_epoch(self, state: TrainState, epoch, data: TrainingData) -> tuple[TrainState, EpochMetrics]:
-        """One epoch of one seed: every batch of ``data.layout`` in turn (shuffled per seed)."""
-        layout = data.layout  # (batch, row)
+        """One epoch of one seed: every gradient step of ``data.layout`` in turn (shuffled per seed)."""
+        layout = data.layout  # (step, bptt, row)
         if self.config.shuffle:
             # Stateless only (TrainConfig checks), so the layout is consecutive samples with the
             # padding last: the shuffled order written over the first ``samples`` places keeps it so.
             order = epoch_order(state.key, epoch, self.samples)  # (sample,)
             layout = jnp.zeros(layout.size, jnp.int32).at[: self.samples].set(order).reshape(layout.shape)
-        batches = (layout, data.weight, jnp.arange(layout.shape[0]))  # scanned along the batch axis
+        batches = (layout, data.weight, jnp.arange(layout.shape[0]))  # scanned along the step axis
         state, steps = jax.lax.scan(functools.partial(self._train_rows, data=data), state, batches)
         total = jnp.sum(data.weight)
         return state, EpochMetrics(jnp.sum(steps.loss) / total, jnp.sum(steps.correct) / total)
 
     def _train_rows(self, state: TrainState, rows, data: TrainingData):
-        """``train_step`` on the samples that ``rows = (indices (row,), weight (row,), index ())`` name."""
+        """``train_step`` on the samples that ``rows = (indices (bptt, row), weight (bptt, row), index ())`` name."""
         indices, weight, index = rows
         return self.train_step(state, Batch(data.x[indices], data.y[indices], weight, index))
 
@@ -318,41 +390,71 @@ class Trainer:
 
     def train(self, seeds: Sequence[int], chunks: int = 20,
               on_progress: Callable[[int, int], None] | None = None,
-              weights: list[np.ndarray] | None = None) -> Population:
+              weights: list[np.ndarray] | None = None, every: int | None = None,
+              after_chunk: Callable[[Progress], bool] | None = None,
+              start: Progress | None = None) -> Population:
         """Train every seed; ``on_progress(epochs_done, epochs_total)`` is called after each of
-        about ``chunks`` chunks of epochs. ``weights`` overrides the seeded initial weights."""
+        about ``chunks`` chunks of epochs (of ``every`` epochs each when given). ``weights``
+        overrides the seeded initial weights.
+
+        ``after_chunk(progress)`` sees every seed's training on the host after each chunk (to
+        validate, keep a checkpoint, log) and returns True to stop there. ``start`` resumes from
+        such a ``Progress``: with the same seeds and ``every``, the chunks that follow are the
+        programs an uninterrupted run calls, from the same state, so the weights end the same.
+        """
         seeds = tuple(int(s) for s in seeds)
         if not seeds:
             raise ValueError("train needs at least one seed")
         total = self.config.epochs
-        per_chunk = math.ceil(total / max(1, min(chunks, total)))
+        if every is not None and every < 1:
+            raise ValueError(f"every must be at least 1 epoch, got {every}")
+        per_chunk = every if every is not None else math.ceil(total / max(1, min(chunks, total)))
+        per_chunk = min(per_chunk, total)
         chunk = self._compiled_chunk(per_chunk)
-        state, data = _spread_over_devices(self.initial_state(seeds, weights), self._data)
+        count = len(seeds)
+        if start is not None:
+            if len(start.state.key) != count:
+                raise ValueError(f"the progress to resume from has {len(start.state.key)} seeds, not {count}")
+            if start.epochs % per_chunk and start.epochs != total:
+                raise ValueError(f"the progress to resume from ends at epoch {start.epochs}, which is not a multiple "
+                                 f"of the {per_chunk} epochs per chunk")
+            initial, done_epochs = start.state, start.epochs
+            losses, accuracies = [np.asarray(start.loss)], [np.asarray(start.accuracy)]
+        else:
+            initial, done_epochs, losses, accuracies = self.initial_state(seeds, weights), 0, [], []
+        state, data = _spread_over_devices(initial, self._data)
 
-        epoch_losses, epoch_accuracies = [], []
-        done = None  # (metrics, epochs done) of the chunk still running
-        for first in range(0, total, per_chunk):
+        pending = None  # (state after, metrics, epochs done) of the chunk still running
+        for first in range(done_epochs, total, per_chunk):
             # Dispatch the next chunk before waiting for the last one's metrics, so the devices
             # never idle while the host copies metrics and reports progress.
-            state, metrics = chunk(state, first, data)
-            if done is not None:
-                self._collect(done, epoch_losses, epoch_accuracies, total, on_progress)
-            done = (metrics, min(first + per_chunk, total))
-        self._collect(done, epoch_losses, epoch_accuracies, total, on_progress)
-        count = len(seeds)
-        loss = np.concatenate(epoch_losses, axis=1)[:count, :total]  # (seed, epoch), padding seeds dropped
-        accuracy = np.concatenate(epoch_accuracies, axis=1)[:count, :total]
+            after, metrics = chunk(state, first, data)
+            if pending is not None and self._collect(pending, losses, accuracies, count, on_progress, after_chunk):
+                state, pending = pending[0], None  # stopped: the chunk just dispatched is dropped
+                break
+            state, pending = after, (after, metrics, min(first + per_chunk, total))
+        if pending is not None:
+            self._collect(pending, losses, accuracies, count, on_progress, after_chunk)
+        loss = np.concatenate(losses, axis=1) if losses else np.zeros((count, 0), np.float32)
+        accuracy = np.concatenate(accuracies, axis=1) if accuracies else np.zeros((count, 0), np.float32)
         if not self.config.loss.classification:
             accuracy = np.full_like(accuracy, np.nan)
         return Population(seeds, [np.asarray(w)[:count] for w in state.trainable], loss, accuracy)
 
-    @staticmethod
-    def _collect(done, epoch_losses, epoch_accuracies, total, on_progress):
-        metrics, epochs_done = done  # EpochMetrics, each (seed, epoch in chunk)
-        epoch_losses.append(np.asarray(metrics.loss))
-        epoch_accuracies.append(np.asarray(metrics.accuracy))
+    def _collect(self, pending, losses, accuracies, count, on_progress, after_chunk) -> bool:
+        """Take a finished chunk's metrics (padding seeds dropped); True when ``after_chunk`` stops."""
+        state, metrics, epochs_done = pending  # EpochMetrics, each (seed, epoch in chunk)
+        first = sum(a.shape[1] for a in losses)
+        real = epochs_done - first  # the last chunk may run past the final epoch
+        losses.append(np.asarray(metrics.loss)[:count, :real])
+        accuracies.append(np.asarray(metrics.accuracy)[:count, :real])
         if on_progress is not None:
-            on_progress(epochs_done, total)
+            on_progress(epochs_done, self.config.epochs)
+        if after_chunk is None:
+            return False
+        host = jax.tree.map(lambda a: np.asarray(a)[:count], state)
+        return bool(after_chunk(Progress(epochs_done, host, np.concatenate(losses, axis=1),
+                                         np.concatenate(accuracies, axis=1))))
 
     def _compiled_chunk(self, epochs_in_chunk: int):
         if epochs_in_chunk not in self._chunks:

@@ -1,7 +1,13 @@
 """Model specifications, the Keras 3 functional models they build, and the one way to call them.
 
-An LSTM model carries its state explicitly: inputs ``[x, h, c]``, outputs
-``[prediction, h, c]``, built from ``LSTM(return_state=True)`` with ``initial_state``.
+A recurrent model carries its state explicitly: inputs ``[x, *state]``, outputs
+``[prediction, *state]``, built from ``LSTM(return_state=True)`` (or ``GRU``) layers with
+``initial_state``. The state is a flat tuple, each layer's in turn: ``(h, c)`` for an LSTM
+layer, ``(h,)`` for a GRU layer, each ``(batch, units)``::
+
+    x -> [Embedding] -> [Masking] -> LSTM 1 -> Dropout -> LSTM 2 -> ... -> Dropout -> Dense
+                                      h1 c1               h2 c2
+
 That is what works on every backend: on JAX, ``LSTM(stateful=True)`` keeps its state in
 variables made under ``no_automatic_dependency_tracking`` (keras/src/layers/rnn/rnn.py,
 ``_create_state_variables``), which ``stateless_call`` neither takes nor returns, so state must
@@ -13,35 +19,50 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-MODEL_KINDS = ("lstm", "dense")
+MODEL_KINDS = ("lstm", "gru", "dense")
+CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+STATES_PER_LAYER = {"lstm": 2, "gru": 1}  # LSTM: (h, c); GRU: (h,)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything needed to rebuild a model; saved with a run."""
 
-    kind: str  # "lstm" (explicit state) or "dense" (no memory at all: the control)
+    kind: str  # "lstm" or "gru" (explicit state), or "dense" (no memory at all: the control)
     steps: int  # time steps per sample
-    features: int  # floats per time step
+    features: int  # floats per time step (with an embedding: symbol ids + 1 per step, 0 for padding)
     outputs: int  # classes for a softmax head, values for a linear head
-    units: int = 32  # LSTM units (unused for "dense")
+    units: int = 32  # units of each recurrent layer (unused for "dense")
     mask_value: float | None = None  # a Masking layer skips steps equal to this value; None: no mask
     output_activation: str = "softmax"  # "softmax" for next-symbol classes, "linear" for numbers
     unroll: bool = False  # unroll the time loop: same numbers, less loop overhead for short steps
-    dropout: float = 0.0  # fraction dropped before the Dense head while training; 0: no Dropout layer at all
+    dropout: float = 0.0  # fraction dropped between recurrent layers and before the head while training; 0: no Dropout layer
+    layers: int = 1  # stacked recurrent layers, each with its own state
+    embedding: int = 0  # D > 0: each feature is a symbol id + 1 fed through Embedding(outputs + 1, D); 0: floats
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
             raise ValueError(f"unknown model kind {self.kind!r}; choose one of {', '.join(MODEL_KINDS)}")
-        for field in ("steps", "features", "outputs", "units"):
+        for field in ("steps", "features", "outputs", "units", "layers"):
             if getattr(self, field) < 1:
                 raise ValueError(f"{field} must be at least 1, got {getattr(self, field)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be at least 0 and below 1, got {self.dropout}")
+        if self.embedding < 0:
+            raise ValueError(f"embedding must be 0 (none) or a width of at least 1, got {self.embedding}")
+        if self.kind == "dense" and (self.layers != 1 or self.embedding):
+            raise ValueError("a dense model has one layer and reads floats (no layers, no embedding)")
+        if self.embedding and self.mask_value is not None and self.features != 1:
+            raise ValueError("an embedding with padding needs one symbol per step (features 1)")
 
     @property
     def has_state(self) -> bool:
-        return self.kind == "lstm"
+        return self.kind != "dense"
+
+    @property
+    def state_count(self) -> int:
+        """Arrays in the state: two per LSTM layer, one per GRU layer, none for a dense model."""
+        return STATES_PER_LAYER[self.kind] * self.layers if self.has_state else 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,61 +71,108 @@ class ModelSpec:
     def from_dict(cls, data: dict) -> "ModelSpec":
         return cls(**data)
 
-    def build(self, batch_size: int | None = None) -> keras.Model:
-        """The Keras model; ``batch_size`` fixes the batch dimension (None: any batch size)."""
+    def build(self, batch_size: int | None = None, initialized: bool = True) -> keras.Model:
+        """The Keras model; ``batch_size`` fixes the batch dimension (None: any batch size).
+
+        ``initialized=False`` builds every weight as zeros, for a model whose weights come from
+        elsewhere (a trained run, another model): Keras's own initializers (orthogonal, Glorot)
+        compile a program each the first time, about a second spent on values thrown away."""
         if self.kind == "dense":
-            return dense_model(self.steps, self.features, self.outputs, batch_size, self.dropout)
-        return lstm_model(self.steps, self.features, self.units, self.outputs, self.mask_value,
-                          self.output_activation, self.unroll, batch_size, self.dropout)
+            return dense_model(self.steps, self.features, self.outputs, batch_size, self.dropout, initialized)
+        return recurrent_model(self, batch_size, initialized)
 
     def zero_state(self, batch: int) -> tuple[np.ndarray, ...]:
-        """Zero ``(h, c)`` for ``batch`` samples, each ``(batch, units)``; ``()`` for a dense model."""
-        if not self.has_state:
-            return ()
+        """The zero state for ``batch`` samples: ``state_count`` arrays, each ``(batch, units)``;
+        ``()`` for a dense model."""
         zero = np.zeros((batch, self.units), np.float32)
-        return (zero, zero)
+        return (zero,) * self.state_count
 
 
-def lstm_model(steps: int, features: int, units: int, outputs: int, mask_value: float | None = None,
-               output_activation: str = "softmax", unroll: bool = False,
-               batch_size: int | None = None, dropout: float = 0.0) -> keras.Model:
-    """``[x (batch, steps, features), h (batch, units), c (batch, units)] -> [y, h, c]``."""
-    x = keras.Input((steps, features), batch_size=batch_size, name="x")
-    h_in = keras.Input((units,), batch_size=batch_size, name="h")
-    c_in = keras.Input((units,), batch_size=batch_size, name="c")
-    lstm = keras.layers.LSTM(units, return_state=True, unroll=unroll, name="lstm")
-    if mask_value is None:
-        last, h, c = lstm(x, initial_state=[h_in, c_in])
-    else:
-        sequence = keras.layers.Masking(mask_value, name="masking")(x)
-        # Keras 3.15 drops the mask a Masking layer attaches when the LSTM is also given
-        # ``initial_state``: the padding would then be read as zeros (what Masking leaves there),
-        # silently. Passing the mask explicitly keeps it (tests/test_engine.py checks this).
-        last, h, c = lstm(sequence, initial_state=[h_in, c_in], mask=sequence._keras_mask)
-    y = keras.layers.Dense(outputs, activation=output_activation, name="dense")(_dropped(last, dropout))
-    return keras.Model([x, h_in, c_in], [y, h, c], name="lstm_explicit_state")
+def layer_name(kind: str, layer: int) -> str:
+    """``lstm``, ``lstm_2``, ...: the first layer keeps the name a one-layer model always had."""
+    return kind if layer == 1 else f"{kind}_{layer}"
+
+
+def state_names(spec: ModelSpec) -> list[str]:
+    """The state inputs' names, in order: ``h, c, h2, c2, ...`` (LSTM) or ``h, h2, ...`` (GRU)."""
+    parts = ("h", "c")[: STATES_PER_LAYER[spec.kind]] if spec.has_state else ()
+    return [part if layer == 1 else f"{part}{layer}" for layer in range(1, spec.layers + 1) for part in parts]
+
+
+def recurrent_model(spec: ModelSpec, batch_size: int | None = None, initialized: bool = True) -> keras.Model:
+    """``[x (batch, steps, features), *state (batch, units)] -> [y, *state]``."""
+    x = keras.Input((spec.steps, spec.features), batch_size=batch_size, name="x")
+    state_in = [keras.Input((spec.units,), batch_size=batch_size, name=name) for name in state_names(spec)]
+    zeros = {} if initialized else ZEROS
+    sequence = x
+    for layer in input_layers(spec, initialized):
+        sequence = layer(sequence)
+    # Keras 3.15 drops the mask a Masking (or Embedding) layer attaches when the recurrent layer is
+    # also given ``initial_state``: the padding would then be read as zeros, silently. Passing the
+    # mask explicitly keeps it (tests/test_engine.py checks this).
+    mask = getattr(sequence, "_keras_mask", None) if spec.mask_value is not None else None
+    per_layer = STATES_PER_LAYER[spec.kind]
+    state_out = []
+    for layer in range(1, spec.layers + 1):
+        last = layer == spec.layers
+        recurrent = CELLS[spec.kind](spec.units, return_sequences=not last, return_state=True, unroll=spec.unroll,
+                                     name=layer_name(spec.kind, layer), **zeros)
+        initial = state_in[(layer - 1) * per_layer: layer * per_layer]
+        sequence, *state = recurrent(sequence, initial_state=initial, mask=mask)
+        state_out += state
+        if not last:
+            sequence = _dropped(sequence, spec.dropout, f"dropout_{layer}")
+    y = keras.layers.Dense(spec.outputs, activation=spec.output_activation, name="dense", **_dense(zeros))(
+        _dropped(sequence, spec.dropout, "dropout"))
+    return keras.Model([x, *state_in], [y, *state_out], name=f"{spec.kind}_explicit_state")
+
+
+# Every initializer of a recurrent layer as zeros (ModelSpec.build(initialized=False)); a Dense
+# layer takes the two it has, an Embedding its one.
+ZEROS = {"kernel_initializer": "zeros", "recurrent_initializer": "zeros", "bias_initializer": "zeros"}
+
+
+def _dense(zeros: dict) -> dict:
+    return {key: zeros[key] for key in ("kernel_initializer", "bias_initializer") if key in zeros}
+
+
+def input_layers(spec: ModelSpec, initialized: bool = True) -> list[keras.layers.Layer]:
+    """What comes between the input and the first recurrent layer, the same in the engine's model
+    and in the plain-Keras export: an Embedding of the ids (reshaped to ``(steps, features * D)``),
+    or a Masking layer for padded floats, or nothing."""
+    if spec.embedding:
+        masked = spec.mask_value is not None  # padding is id 0 (ids are shifted by one), as mask_zero wants
+        embed = keras.layers.Embedding(spec.outputs + 1, spec.embedding, mask_zero=masked, name="embedding",
+                                       embeddings_initializer="uniform" if initialized else "zeros")
+        if spec.features == 1:
+            return [keras.layers.Reshape((spec.steps,), name="ids"), embed]
+        return [embed, keras.layers.Reshape((spec.steps, spec.features * spec.embedding), name="embedded")]
+    if spec.mask_value is not None:
+        return [keras.layers.Masking(spec.mask_value, name="masking")]
+    return []
 
 
 def dense_model(steps: int, features: int, outputs: int, batch_size: int | None = None,
-                dropout: float = 0.0) -> keras.Model:
+                dropout: float = 0.0, initialized: bool = True) -> keras.Model:
     """``x (batch, steps, features) -> y``: no recurrence and no state, the memoryless control."""
     x = keras.Input((steps, features), batch_size=batch_size, name="x")
     flat = keras.layers.Flatten()(x)
-    y = keras.layers.Dense(outputs, activation="softmax", name="dense")(_dropped(flat, dropout))
+    y = keras.layers.Dense(outputs, activation="softmax", name="dense", **_dense({} if initialized else ZEROS))(
+        _dropped(flat, dropout, "dropout"))
     return keras.Model(x, y, name="dense_only")
 
 
-def _dropped(features, rate: float):
+def _dropped(features, rate: float, name: str):
     # No layer at all for rate 0, so a model without dropout has exactly the layers and the
     # variables it always had.
-    return keras.layers.Dropout(rate, name="dropout")(features) if rate > 0 else features
+    return keras.layers.Dropout(rate, name=name)(features) if rate > 0 else features
 
 
 def call(model: keras.Model, spec: ModelSpec, trainable, non_trainable, x, lstm_state, training: bool = False):
     """One pure call of a model built from ``spec``: ``(y, lstm_state, non_trainable)``.
 
-    ``x`` is ``(batch, steps, features)``; ``lstm_state`` is ``(h, c)``, each ``(batch, units)``,
-    or ``()`` for a dense model (passed through); ``y`` is ``(batch, outputs)``. ``trainable`` and
+    ``x`` is ``(batch, steps, features)``; ``lstm_state`` is the flat state tuple
+    (``spec.zero_state``), each ``(batch, units)``, or ``()`` for a dense model (passed through); ``y`` is ``(batch, outputs)``. ``trainable`` and
     ``non_trainable`` are values in ``model.trainable_variables`` and
     ``model.non_trainable_variables`` order. The non-trainable values that come back are the
     updated ones: a layer that draws random numbers while training (Dropout; an LSTM cell with
@@ -113,9 +181,9 @@ def call(model: keras.Model, spec: ModelSpec, trainable, non_trainable, x, lstm_
     numbers on every call.
     """
     if spec.has_state:
-        (y, h, c), non_trainable = model.stateless_call(trainable, non_trainable, [x, *lstm_state],
-                                                        training=training)
-        return y, (h, c), non_trainable
+        (y, *state), non_trainable = model.stateless_call(trainable, non_trainable, [x, *lstm_state],
+                                                          training=training)
+        return y, tuple(state), non_trainable
     y, non_trainable = model.stateless_call(trainable, non_trainable, x, training=training)
     return y, lstm_state, non_trainable
 

@@ -2,8 +2,10 @@
 
 A policy is a small named object, ``StatePolicy(name, carries_state, apply)``; ``apply`` is
 ``apply(lstm_state, batch_index) -> lstm_state``, where ``batch_index`` counts batches within the
-epoch and ``lstm_state`` is ``(h, c)``, each ``(row, units)``. Gradients never flow into a carried
-state from the batch before, as in Keras: each batch is its own truncated BPTT window.
+epoch (gradient steps, with ``--bptt``) and ``lstm_state`` is the recurrent state tuple
+(``ModelSpec.zero_state``: ``(h, c)`` per LSTM layer, ``(h,)`` per GRU layer), each ``(row, units)``.
+Gradients never flow into a carried state from the step before, as in Keras: each gradient step is
+its own truncated BPTT window.
 
     >>> get("carry-within-epoch") is CARRY_WITHIN_EPOCH, CARRY_WITHIN_EPOCH.carries_state
     (True, True)

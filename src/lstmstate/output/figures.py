@@ -187,6 +187,43 @@ def training_curves(experiments: dict, metric: str = "accuracy") -> Figure:
     return figure
 
 
+def validation_curves(experiments: dict) -> Figure:
+    """Own data: one row per framing, the held-out loss and the held-out metric after each
+    evaluation while training (each entry's ``validation``), a thin line per seed and the mean
+    bold; with patience, each seed's best epoch is a dot on its loss line."""
+    names = list(experiments)
+    figure, grid = plt.subplots(len(names), 2, figsize=(8.0, 2.4 * len(names) + 0.7), dpi=DPI, squeeze=False,
+                                layout="constrained")
+    for row, name in zip(grid, names):
+        block = experiments[name]["validation"]
+        epochs = np.asarray(block["epochs"], np.float64)
+        metric = next(key for key in block["per_seed"] if key not in ("loss", "perplexity"))
+        for panel, key in zip(row, ("loss", metric)):
+            values = np.array([_floats(seed) for seed in block["per_seed"][key]])  # (seed, evaluation)
+            scale = 100 if key == "accuracy" else 1
+            for seed_values in values:
+                panel.plot(epochs, scale * seed_values, color=POPULATION_COLOR, lw=0.6, alpha=0.35)
+            panel.plot(epochs, scale * np.nanmean(values, axis=0), color=POPULATION_COLOR, lw=1.8,
+                       label=f"mean of {len(values)} seeds")
+            if key == "loss" and block.get("best_epoch") and block.get("patience"):
+                at = [list(epochs).index(e) for e in block["best_epoch"]]
+                panel.scatter(block["best_epoch"], [v[i] for v, i in zip(values, at)], s=12, color=PUBLISHED_COLOR,
+                              zorder=3, label="best epoch (weights kept)")
+            panel.set_title(f"{name}: held-out {'accuracy (%)' if key == 'accuracy' else key.upper() if key == 'rmse' else key}",
+                            fontsize=9)
+            panel.xaxis.get_major_locator().set_params(integer=True)
+            panel.tick_params(labelsize=7)
+            panel.grid(alpha=0.3)
+            panel.set_xlabel("epoch", fontsize=8)
+    handles, labels = {}, []
+    for panel in grid.flat:
+        for handle, label in zip(*panel.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    figure.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    figure.suptitle("Held-out scores while training: one line per seed, mean bold", fontsize=10)
+    return figure
+
+
 def _floats(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], np.float64)
 

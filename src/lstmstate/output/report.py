@@ -195,6 +195,13 @@ def draw_data_pictures(folder: Path, payload: dict) -> list[Picture]:
             "Mean over seeds with its 95% band, on the training part: a curve still falling at the last epoch means "
             "more epochs would still change the model.",
             lambda: figures.training_curves(with_curves, "loss"))
+    validated = {name: entry for name, entry in experiments.items() if entry.get("validation", {}).get("epochs")}
+    if validated:
+        add("curves-held-out", "Held-out scores while training",
+            "The held-out part scored every few epochs while training (dropout off, as in the final score), one line "
+            "per seed: where the held-out loss turns up while the training loss still falls, more epochs overfit. "
+            "With --patience each seed keeps its weights of the dot.",
+            lambda: figures.validation_curves(validated))
     return pictures
 
 

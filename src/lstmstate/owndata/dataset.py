@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmstate.core.vocabulary import Vocabulary
+from lstmstate.storage import files
 from lstmstate.owndata import timeline
 
 TOKENS = ("char", "word", "line")  # what one symbol of a text is
@@ -114,27 +115,7 @@ def read(path: Path, tokens: str | None = None, columns: str | None = None, targ
 
 
 def _read_text(path: Path) -> str:
-    """The file as text, checked: present, not empty, not binary, UTF-8 (a BOM is dropped)."""
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"{path}: no such file")
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
-    if not data:
-        raise ValueError(f"{path} is empty")
-    # Text never holds NUL bytes; images, archives and model files almost always do.
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise ValueError(f"{path} looks binary (a NUL byte at offset {nul}); give a UTF-8 text or CSV file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path} is not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} "
-                         "cannot be decoded; convert the file to UTF-8") from None
+    return files.read_text(path, "a UTF-8 text or CSV file")
 
 
 def read_symbols(path: Path, tokens: str = "char") -> Symbols:

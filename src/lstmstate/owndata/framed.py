@@ -102,8 +102,9 @@ def choose_encoding(requested: str, data: Symbols | Numbers, framing_name: str, 
     fit ``ONE_HOT_BUDGET`` (``auto``), or as the user asked."""
     if data.kind == "numbers":
         return "standardized"
-    if requested not in ("auto", "one-hot", "scalar"):
-        raise ValueError(f"unknown --encoding {requested!r}; choose one of auto, one-hot, scalar")
+    if requested not in ("auto", "one-hot", "scalar", "embedding"):
+        raise ValueError(f"unknown --encoding {requested!r}; choose one of auto, one-hot, scalar "
+                         "(or --embedding D for an Embedding layer)")
     if requested != "auto":
         return requested
     width = window if framing_name in WINDOWED else 1

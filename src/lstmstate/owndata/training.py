@@ -6,9 +6,10 @@ Data flows one way: file -> ``dataset`` -> ``split`` -> ``framed.frame`` -> engi
 ``prediction`` on the held-out part -> scores, baselines, verdict -> results.json (``storage.runfolder``).
 """
 
+import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -16,17 +17,22 @@ import numpy as np
 from lstmstate.core import baselines as memoryless
 from lstmstate.core import budget, loss, policy, statistics
 from lstmstate.core.statistics import ACCURACY, PERPLEXITY, RMSE
-from lstmstate.core.engine import Population, TrainConfig, Trainer
+from lstmstate.core.engine import Population, Progress, TrainConfig, Trainer, TrainState
 from lstmstate.core.encoding import Encoding
-from lstmstate.core.model import ModelSpec
+from lstmstate.core.model import CELLS, ModelSpec
+from lstmstate.output.tensorboard import EventLog
 from lstmstate.owndata import baselines, dataset, differencing
 from lstmstate.owndata.baselines import Baseline
 from lstmstate.owndata import framed as samples
 from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.owndata.scaling import Scaling
 from lstmstate.owndata.split import Split, split as split_sequence
-from lstmstate.storage import runfolder
+from lstmstate.owndata.validation import Scores, Validation
+from lstmstate.storage import checkpoint, runfolder
 from lstmstate.trained import prediction
+
+RESETS = {"epoch": policy.CARRY_WITHIN_EPOCH, "never": policy.CARRY_ALWAYS}  # --reset: when a carried state restarts
+EVALUATIONS = 20  # held-out evaluations over a run when --validate-every is not given
 
 @dataclass(frozen=True)
 class Plan:
@@ -43,12 +49,39 @@ class Plan:
     season: int | None = None  # numbers: the seasonal naive baseline's season; None detects it
     horizon: int = 1  # numbers, window framings: values the head outputs at once (a direct H-step model)
     differencing: int = 0  # numbers: 1 trains on changes and integrates predictions back into levels
+    # How the model is built and trained, as practitioners' tools do (PyTorch's word_language_model):
+    layers: int = 1  # stacked recurrent layers, each carrying its own state
+    cell: str = "lstm"  # "lstm" or "gru"
+    bptt: int = 1  # carried framings: steps of each stream per gradient step (1: the tutorial's loop)
+    reset: str = "epoch"  # carried framings: the state restarts at each epoch, or "never"
+    dropout: float = 0.0  # between layers and before the head, while training
+    embedding: int = 0  # symbols: D > 0 feeds ids through a Keras Embedding of width D
+    learning_rate: float = 0.001  # Adam's
+    clip_norm: float | None = None  # Adam's global_clipnorm
+    validate_every: int | None = None  # epochs between held-out evaluations (None: about EVALUATIONS per run)
+    patience: int | None = None  # stop when no seed's held-out loss has improved for this many evaluations
+    checkpoint_every: int | None = None  # with --out: epochs between checkpoints (one is also written on Ctrl-C)
 
     def __post_init__(self):
         samples.check_framing(self.framing)
-        for name in ("units", "epochs", "seeds"):
+        for name in ("units", "epochs", "seeds", "layers", "bptt"):
             if getattr(self, name) < 1:
-                raise ValueError(f"--{name} must be at least 1, got {getattr(self, name)}")
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        for name in ("validate_every", "patience", "checkpoint_every"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.cell not in CELLS:
+            raise ValueError(f"unknown --cell {self.cell!r}; choose one of {', '.join(CELLS)}")
+        if self.reset not in RESETS:
+            raise ValueError(f"unknown --reset {self.reset!r}; choose one of {', '.join(RESETS)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"--dropout must be at least 0 and below 1, got {self.dropout}")
+        if self.embedding < 0:
+            raise ValueError(f"--embedding must be 0 (none) or a width of at least 1, got {self.embedding}")
+        if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
+            raise ValueError(f"--learning-rate must be above 0, got {self.learning_rate}")
+        if self.clip_norm is not None and not (self.clip_norm > 0 and math.isfinite(self.clip_norm)):
+            raise ValueError(f"--clip-norm must be above 0, got {self.clip_norm}")
         if self.window < 1:
             raise ValueError(f"--window must be at least 1, got {self.window}")
         if self.batch_size is not None and self.batch_size < 1:
@@ -79,6 +112,7 @@ class Outcome:
     ceiling: float | None  # symbols: the memoryless ceiling on the held-out part
     perplexities: np.ndarray | None  # symbols: (seed,) the held-out perplexity of each seed
     seconds: float  # framing, training and scoring
+    validation: Validation | None = None  # the held-out curves while training
 
     @property
     def name(self) -> str:
@@ -110,6 +144,15 @@ def check(data: Symbols | Numbers, plan: Plan) -> Split:
     split = levels  # what the model is framed on: the levels, or their changes
     if data.kind != "numbers" and (plan.horizon > 1 or plan.differencing):
         raise ValueError("--horizon and --differencing are for numbers (a CSV), not for symbols")
+    if plan.embedding and data.kind == "numbers":
+        raise ValueError(f"--embedding {plan.embedding} is for symbols (a text): it looks each symbol's id up in a "
+                         "table; numbers are fed as they are (standardized)")
+    if plan.embedding and plan.encoding not in ("auto", "embedding"):
+        raise ValueError(f"--embedding feeds symbol ids to an Embedding layer; it cannot be combined with "
+                         f"--encoding {plan.encoding}")
+    if plan.framing not in samples.CARRIED and (plan.bptt > 1 or plan.reset != "epoch"):
+        raise ValueError(f"--bptt and --reset are for the framings that carry state (stateful, stateful-streams); "
+                         f"{plan.framing} starts every sample from zeros")
     if data.kind == "numbers":
         training_target = data.target_values[:levels.train_items]
         if np.ptp(training_target) == 0:
@@ -131,72 +174,263 @@ def check(data: Symbols | Numbers, plan: Plan) -> Split:
         baselines.check_season(plan.season, levels.train_items)  # seasonal naive reads the levels
     train_samples = samples.train_samples(plan.framing, plan.window, split)
     batch = samples.batch_size_for(plan.framing, plan.batch_size, train_samples)
+    if plan.bptt > train_samples // batch:
+        raise ValueError(f"--bptt {plan.bptt} is longer than a training stream: the training part makes {batch} "
+                         f"stream(s) of {train_samples // batch} steps; give --bptt 1..{train_samples // batch}")
     # The model's size from the plan alone, before anything is framed or built (core.budget):
     # items per step and steps per sample as framed.frame makes them.
     slots = plan.window if plan.framing == "window-features" else 1
     steps = plan.window if plan.framing in ("window-timesteps", "variable-length") else 1
-    encoding = samples.choose_encoding(plan.encoding, data, plan.framing, plan.window)
+    encoding = samples.choose_encoding(_encoding(plan), data, plan.framing, plan.window)
     width = len(data.columns) if data.kind == "numbers" else data.vocabulary.size if encoding == "one-hot" else 1
     outputs = plan.horizon if data.kind == "numbers" else data.vocabulary.size
-    spec = ModelSpec("lstm", steps=steps, features=slots * width, outputs=outputs, units=plan.units)
-    budget.check_training(spec, plan.seeds, plan.epochs, -(-train_samples // batch), batch)
+    spec = ModelSpec(plan.cell, steps=steps, features=slots * width, outputs=outputs, units=plan.units,
+                     layers=plan.layers, embedding=plan.embedding, dropout=plan.dropout)
+    budget.check_training(spec, plan.seeds, plan.epochs, -(-train_samples // batch), batch, bptt=plan.bptt)
     return levels
 
 
+def _encoding(plan: Plan) -> str:
+    """The encoding asked for: an embedding feeds ids (``core.encoding``'s "embedding")."""
+    return "embedding" if plan.embedding else plan.encoding
+
+
+def every_epochs(plan: Plan) -> tuple[int, int]:
+    """``(epochs per compiled chunk, epochs between evaluations)``: chunks end at every evaluation
+    and every checkpoint, and depend on the plan alone, so a resumed run calls the same programs."""
+    validate = plan.validate_every or max(1, math.ceil(plan.epochs / EVALUATIONS))
+    chunk = math.gcd(validate, plan.checkpoint_every) if plan.checkpoint_every else validate
+    return min(chunk, plan.epochs), validate
+
+
 def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int], None] | None = None,
-          known: tuple[Baseline, ...] | None = None) -> Outcome:
+          known: tuple[Baseline, ...] | None = None, folder: Path | None = None,
+          resumed: dict | None = None, tensorboard: Path | None = None) -> Outcome:
     """Train ``plan.seeds`` seeds on the training part and score them on the held-out part beside
     the baselines (``known``: already scored on every held-out target by ``held_out_baselines``,
-    so ``compare`` fits them once for all framings)."""
-    start = time.perf_counter()
+    so ``compare`` fits them once for all framings).
+
+    Every ``plan.validate_every`` epochs the held-out part is scored (``owndata.validation``);
+    with ``folder``, a checkpoint is kept there every ``plan.checkpoint_every`` epochs and on
+    Ctrl-C (``Interrupted`` says where), and ``resumed`` (its description, ``resume``) goes on from
+    it; ``tensorboard`` is a folder for event files."""
+    began = time.perf_counter()
     split = check(data, plan)
     # What the model reads: the series, or its changes (--differencing), with the same held-out targets.
     modelled, modelled_split = data, split
     if plan.differencing:
         modelled, modelled_split = differencing.difference(data), differencing.split_of_changes(split)
-    framed = samples.frame(modelled, modelled_split, plan.framing, plan.window, plan.batch_size, plan.encoding,
+    framed = samples.frame(modelled, modelled_split, plan.framing, plan.window, plan.batch_size, _encoding(plan),
                            plan.horizon)
     numbers = data.kind == "numbers"
     spec = ModelSpec(
-        kind="lstm", steps=framed.steps, features=framed.features,
+        kind=plan.cell, steps=framed.steps, features=framed.features,
         outputs=plan.horizon if numbers else data.vocabulary.size, units=plan.units, mask_value=framed.mask_value,
-        output_activation="linear" if numbers else "softmax")
+        output_activation="linear" if numbers else "softmax", dropout=plan.dropout, layers=plan.layers,
+        embedding=plan.embedding)
     config = TrainConfig(
         epochs=plan.epochs, batch_size=framed.batch_size,
         # Stateless samples are shuffled as fit does; a stream must stay in order to carry its state.
         shuffle=not framed.carried,
-        # Carried: the tutorial's stateful loop, streams reset when an epoch starts (policy.carry_within_epoch).
-        policy=policy.CARRY_WITHIN_EPOCH if framed.carried else policy.RESET_EVERY_BATCH,
-        loss=loss.MEAN_SQUARED_ERROR if numbers else loss.CATEGORICAL_CROSSENTROPY)
+        # Carried: the tutorial's stateful loop, streams reset when an epoch starts (--reset epoch), or never.
+        policy=RESETS[plan.reset] if framed.carried else policy.RESET_EVERY_BATCH,
+        loss=loss.MEAN_SQUARED_ERROR if numbers else loss.CATEGORICAL_CROSSENTROPY,
+        learning_rate=plan.learning_rate, bptt=plan.bptt, clip_norm=plan.clip_norm)
+    held_out = HeldOut(data, split, plan, spec, framed)
     trainer = Trainer(spec, config, framed.x_train, framed.y_train)
-    population = trainer.train(range(plan.seeds), on_progress=on_progress)
-    del trainer  # its device copy of the training inputs is no longer needed
+    seeds = tuple(range(plan.seeds))
+    chunk, validate = every_epochs(plan)
+    validation = Validation(validate, plan.patience, RMSE if numbers else ACCURACY)
+    progress = None
+    if resumed is not None:
+        progress = restored(folder, resumed, trainer, seeds, validation, numbers)
+    events = EventLog(tensorboard, seeds, logged=progress.epochs if progress else 0) if tensorboard else None
+    latest = [progress]  # the last chunk's training on the host: what Ctrl-C keeps
+    last_scored = {}  # epoch -> Scored: the evaluation after the last epoch is the final score too
 
-    # Every scored sample's target id (classify), so the log probability of each can be read.
-    sample_targets = None
-    if not numbers:
-        sample_targets = np.zeros(len(framed.x_scored), np.int32)
-        sample_targets[framed.first_held_out:framed.first_held_out + len(framed.held_out_targets)] = framed.held_out_targets
-    kept, predicted, log_probabilities = prediction.predict(
-        spec, population.weights, framed.x_scored, framed.layout, framed.carried, classify=not numbers,
-        first_kept=framed.first_held_out, targets=sample_targets)
-    targets = framed.held_out_targets[kept - framed.first_held_out]
-    # The held-out targets scored, by row of the series (a row of the changes is the next row's level).
-    positions = split.train_items + (kept - framed.first_held_out)
-    every = np.array_equal(np.sort(positions), np.arange(split.train_items, data.items))
-    found = known if known is not None and every else held_out_baselines(data, split, plan, positions)
-    if numbers:
-        values = framed.scaling.invert(predicted, data.target_index)
-        if plan.differencing:  # a predicted change, one step from the true level before it
-            values, targets = values + data.target_values[positions - 1], data.target_values[positions]
-        scores = statistics.rmse(values, targets)
-        metric, ceiling, perplexities = RMSE, None, None
-    else:
-        scores = statistics.accuracy(predicted, targets)
-        metric, ceiling = ACCURACY, memoryless.memoryless_ceiling_held_out(data.ids, split.train_items)
+    def after_chunk(done: Progress) -> bool:
+        latest[0] = done
+        stop = False
+        if validation.due(done.epochs, plan.epochs):
+            scored = held_out(done.state.trainable)
+            last_scored.clear()
+            last_scored[done.epochs] = scored
+            scores = scored.scores
+            stop = validation.observe(done.epochs, scores, done.state.trainable)
+            if events is not None:
+                metrics = {"loss": scores.loss, validation.metric_name: scores.metric}
+                if scores.perplexity is not None:
+                    metrics["perplexity"] = scores.perplexity
+                events.held_out(done.epochs, metrics)
+        if events is not None:
+            events.epochs(done.loss, done.accuracy)
+        if folder is not None and plan.checkpoint_every and done.epochs % plan.checkpoint_every == 0 \
+                and done.epochs < plan.epochs and not stop:
+            keep_checkpoint(folder, data, plan, done, validation)
+        return stop
+
+    try:
+        population = trainer.train(seeds, on_progress=on_progress, every=chunk, after_chunk=after_chunk,
+                                   start=progress)
+    except KeyboardInterrupt:
+        done = latest[0]
+        if folder is None or done is None:
+            raise runfolder.Interrupted(f"interrupted: {plan.framing} had not finished, so nothing was written") from None
+        keep_checkpoint(folder, data, plan, done, validation)
+        raise runfolder.Interrupted(f"interrupted after epoch {done.epochs} of {plan.epochs}: a checkpoint is in "
+                                    f"{folder}; lstmstate train --resume {folder} goes on from there") from None
+    finally:
+        if events is not None:
+            events.close()
+    del trainer  # its device copy of the training inputs is no longer needed
+    scored = last_scored.get(population.epochs)  # scoring the whole held-out part again would cost a pass
+    if validation.best_weights is not None:  # patience: every seed keeps its best weights by held-out loss
+        population = Population(population.seeds, validation.best_weights, population.loss, population.accuracy)
+        scored = None
+    if scored is None:
+        scored = held_out(population.weights)
+    found = known if known is not None and scored.every else held_out_baselines(data, split, plan, scored.positions)
+    return Outcome(data, plan, split, spec, config, framed.encoding, framed.scaling, population, scored.metric,
+                   scored.values, tuple(found), scored.ceiling, scored.perplexities,
+                   time.perf_counter() - began, validation)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The held-out scoring of a population."""
+
+    scores: Scores  # loss, metric, perplexity per seed
+    metric: str  # ACCURACY or RMSE
+    values: np.ndarray  # (seed,) the metric, float64 as reported
+    perplexities: np.ndarray | None  # (seed,) symbols: float64 as reported
+    positions: np.ndarray  # the rows of the series whose targets were scored
+    every: bool  # whether every held-out target was scored
+    ceiling: float | None  # symbols: the memoryless ceiling on the held-out part
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The held-out part of one framing, scored for any stacked weights: as the final score, and
+    during training (dropout off; a carried state reads the whole sequence, warm)."""
+
+    data: Symbols | Numbers
+    split: Split
+    plan: Plan
+    spec: ModelSpec
+    framed: samples.Samples
+
+    def __call__(self, weights: list[np.ndarray]) -> Scored:
+        data, split, framed = self.data, self.split, self.framed
+        numbers = data.kind == "numbers"
+        # Every scored sample's target id (classify), so the log probability of each can be read.
+        sample_targets = None
+        if not numbers:
+            sample_targets = np.zeros(len(framed.x_scored), np.int32)
+            sample_targets[framed.first_held_out:framed.first_held_out + len(framed.held_out_targets)] = \
+                framed.held_out_targets
+        kept, predicted, log_probabilities = prediction.predict(
+            self.spec, weights, framed.x_scored, framed.layout, framed.carried, classify=not numbers,
+            first_kept=framed.first_held_out, targets=sample_targets)
+        targets = framed.held_out_targets[kept - framed.first_held_out]
+        # The held-out targets scored, by row of the series (a row of the changes is the next row's level).
+        positions = split.train_items + (kept - framed.first_held_out)
+        every = bool(np.array_equal(np.sort(positions), np.arange(split.train_items, data.items)))
+        if numbers:
+            values = framed.scaling.invert(predicted, data.target_index)
+            if self.plan.differencing:  # a predicted change, one step from the true level before it
+                values, targets = values + data.target_values[positions - 1], data.target_values[positions]
+            rmse = np.asarray(statistics.rmse(values, targets))
+            # The loss as training has it: squared error of the scaled target.
+            scale = framed.scaling.scale[data.target_index]
+            scores = Scores(_single((rmse / scale) ** 2), _single(rmse), None)
+            return Scored(scores, RMSE, rmse, None, positions, every, None)
+        accuracy = np.asarray(statistics.accuracy(predicted, targets))
         perplexities = statistics.perplexity(log_probabilities)
-    return Outcome(data, plan, split, spec, config, framed.encoding, framed.scaling, population, metric,
-                   scores, tuple(found), ceiling, perplexities, time.perf_counter() - start)
+        scores = Scores(_single(-np.asarray(log_probabilities, np.float64).mean(axis=1)), _single(accuracy),
+                        _single(perplexities))
+        ceiling = memoryless.memoryless_ceiling_held_out(data.ids, split.train_items)
+        return Scored(scores, ACCURACY, accuracy, perplexities, positions, every, ceiling)
+
+
+def _single(values) -> np.ndarray:
+    # The curves are float32, as the training curves are and as a checkpoint keeps them.
+    return np.asarray(values, np.float32)
+
+
+# ---- checkpoints: keep and resume (storage.checkpoint holds the file) ------------------------
+
+STATE_PARTS = ("trainable", "non_trainable", "optimizer", "lstm_state")
+
+
+def configuration(data: Symbols | Numbers, plan: Plan) -> dict:
+    """What a checkpoint must match to be resumed: the plan, and the data as it was read."""
+    read = {"path": str(Path(data.source).resolve())}
+    if data.kind == "numbers":
+        read.update(columns=",".join(data.columns), target=data.target, time_column=data.time_column, fill=data.fill,
+                    sha256=data.checksum)
+    else:
+        read.update(tokens=data.tokens, items=data.items, vocabulary_size=data.vocabulary.size)
+    return {"plan": asdict(plan), "data": read}
+
+
+def keep_checkpoint(folder: Path, data: Symbols | Numbers, plan: Plan, done: Progress, validation: Validation) -> None:
+    """Write ``done`` (and the validation so far) as ``folder``'s checkpoint, atomically."""
+    arrays = {f"{part}{i}": np.asarray(value) for part in STATE_PARTS for i, value in enumerate(getattr(done.state, part))}
+    arrays.update(key=np.asarray(done.state.key), loss=np.asarray(done.loss, np.float32),
+                  accuracy=np.asarray(done.accuracy, np.float32), **validation.to_arrays())
+    meta = {"configuration": configuration(data, plan), "epochs": done.epochs, "validation": validation.to_meta()}
+    checkpoint.write(folder, meta, arrays)
+
+
+def resume(folder: Path, given: dict) -> tuple[Symbols | Numbers, Plan, Split, dict]:
+    """The data, plan and split of the checkpoint in ``folder``, and its description for ``train``.
+
+    ``given`` holds the options the command line set (plan fields and how the data is read): each
+    must be what the checkpoint was trained with; the others are taken from it."""
+    meta = checkpoint.read_meta(folder)
+    saved = meta.get("configuration") or {}
+    plan_saved, read = saved.get("plan", {}), saved.get("data", {})
+    names = {f.name for f in fields(Plan)}
+    for name, value in given.items():
+        was = plan_saved.get(name) if name in names else read.get(name)
+        if name == "data":
+            was, value = read.get("path"), str(Path(value).resolve())
+        if value != was:
+            flag = f"--{name.replace('_', '-')}"
+            raise ValueError(f"--resume {folder}: its checkpoint was trained with {flag} {was}, not {value}; "
+                             f"leave {flag} out to go on as it was, or train again in another folder")
+    try:
+        plan = Plan(**plan_saved)
+    except TypeError:
+        raise ValueError(f"{checkpoint.path(folder)} does not describe a run of this version (its plan has "
+                         f"{sorted(plan_saved)})") from None
+    data = dataset.read(Path(read["path"]), read.get("tokens"), read.get("columns"), read.get("target"),
+                        read.get("time_column"), read.get("fill"))
+    now = configuration(data, plan)["data"]
+    if now != read:
+        changed = sorted(key for key in read if now.get(key) != read.get(key))
+        raise ValueError(f"--resume {folder}: {read['path']} is not the data the checkpoint was trained on "
+                         f"({', '.join(changed)} differ)")
+    return data, plan, check(data, plan), meta
+
+
+def restored(folder: Path, meta: dict, trainer: Trainer, seeds: tuple[int, ...], validation: Validation,
+             numbers: bool) -> Progress:
+    """The checkpoint's training as a ``Progress``, every array checked against what this
+    ``trainer`` makes for ``seeds``, and ``validation`` restored to where it was."""
+    initial = trainer.initial_state(seeds)
+    epochs, evaluations = int(meta["epochs"]), len(meta["validation"]["epochs"])
+    expected = {f"{part}{i}": (np.shape(value), np.asarray(value).dtype)
+                for part in STATE_PARTS for i, value in enumerate(getattr(initial, part))}
+    expected.update(key=(initial.key.shape, initial.key.dtype), loss=((len(seeds), epochs), np.float32),
+                    accuracy=((len(seeds), epochs), np.float32))
+    expected.update(validation.expected_arrays(len(seeds), evaluations, [np.shape(w)[1:] for w in initial.trainable],
+                                               symbols=not numbers))
+    arrays = checkpoint.read_arrays(folder, expected)
+    validation.restore(meta["validation"], arrays)
+    state = TrainState(*([arrays[f"{part}{i}"] for i in range(len(getattr(initial, part)))] for part in STATE_PARTS[:3]),
+                       tuple(arrays[f"lstm_state{i}"] for i in range(len(initial.lstm_state))), arrays["key"])
+    return Progress(epochs, state, arrays["loss"], arrays["accuracy"])
 
 
 def held_out_baselines(data: Symbols | Numbers, split: Split, plan: Plan,
@@ -247,7 +481,12 @@ def entry(outcome: Outcome) -> dict:
         "against_baseline": against_baseline(outcome),
         "median_seed": int(outcome.population.seeds[outcome.median_index]),
         "curves": {"loss": statistics.curve_band(outcome.population.loss)},
+        "model": outcome.spec.kind, "layers": plan.layers, "bptt": plan.bptt, "reset": plan.reset,
+        "dropout": plan.dropout, "embedding": plan.embedding, "learning_rate": plan.learning_rate,
+        "clip_norm": plan.clip_norm,
     }
+    if outcome.validation is not None and outcome.validation.epochs:
+        payload["validation"] = outcome.validation.block(outcome.population.epochs, plan.epochs)
     if outcome.metric == ACCURACY:
         payload["memoryless_ceiling"] = outcome.ceiling
         payload["accuracy"] = statistics.accuracy_block(outcome.scores)
@@ -302,13 +541,16 @@ def prepare(path: Path, tokens: str | None, columns: str | None, target: str | N
 
 
 def run(data: Symbols | Numbers, plan: Plan, folder: Path | None = None,
-        on_progress: Callable[[int, int], None] | None = None) -> Outcome:
-    """``train``, then save the outcome in ``folder`` (when given): its entry and results.json."""
+        on_progress: Callable[[int, int], None] | None = None, resumed: dict | None = None,
+        tensorboard: Path | None = None) -> Outcome:
+    """``train``, then save the outcome in ``folder`` (when given): its entry and results.json;
+    the checkpoint, if one was kept, goes once the results are written."""
     try:
-        outcome = train(data, plan, on_progress=on_progress)
+        outcome = train(data, plan, on_progress=on_progress, folder=folder, resumed=resumed, tensorboard=tensorboard)
     except KeyboardInterrupt:
         raise runfolder.Interrupted(f"interrupted: {plan.framing} had not finished, so nothing was written") from None
     if folder is not None:
         runfolder.write_entry(folder, saved_entry(outcome))
         runfolder.write_results(folder, payload([outcome]))
+        checkpoint.remove(folder)
     return outcome

@@ -81,6 +81,31 @@ def write_arrays(path: Path, **arrays: np.ndarray) -> None:
     write_atomically(path, buffer.getvalue())
 
 
+def read_text(path: Path, wanted: str = "a UTF-8 text file") -> str:
+    """The file as text, checked: present, a file, readable, not empty, not binary, UTF-8 (a BOM is
+    dropped). Each failure is a one-line ``ValueError``; ``wanted`` says what to give instead."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{path}: no such file")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+    if not data:
+        raise ValueError(f"{path} is empty")
+    # Text never holds NUL bytes; images, archives and model files almost always do.
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ValueError(f"{path} looks binary (a NUL byte at offset {nul}); give {wanted}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} "
+                         "cannot be decoded; convert the file to UTF-8") from None
+
+
 def read_json(path: Path) -> dict:
     """A JSON object from ``path``. A missing file, one over ``MAX_JSON_BYTES``, bad JSON, NaN or
     infinity (``NaN``, ``Infinity``, ``1e999``), nesting deeper than ``MAX_JSON_DEPTH`` or a

@@ -55,7 +55,8 @@ WEIGHTS = "weights.npz"
 CURVES = "curves.npz"
 REPORTS = ("report.html", "report.md")
 FIGURES = "figures"  # PNGs beside the report, referenced by report.md
-RUN_FIGURES = ("accuracy", "curves-accuracy", "curves-loss", "held-out")  # one each per run ("held-out": own data)
+RUN_FIGURES = ("accuracy", "curves-accuracy", "curves-loss", "held-out", "curves-held-out")  # one each per run
+# ("held-out", "curves-held-out": own data)
 EXPERIMENT_FIGURES = ("state", "generation", "forecast")  # one each per experiment: figures/state-NAME.png
 LOCK = ".lstmstate.lock"
 NUMBERS_ENCODING = schema.NUMBERS_ENCODING
@@ -163,14 +164,7 @@ def prepare(out: Path | None, names: Iterable[str] = (), overwrite: bool = False
         _check_length(path)
     _refuse_link(out)
     _refuse_run(out, overwrite)  # now, before anything is made (and again under the lock, below)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise ValueError(f"cannot write to --out {out}: {error.strerror or error}; "
-                         "give a folder you can create and write") from None
+    make_writable(out)
     taken = lock(out)
     try:
         # Under the lock: a command that finished writing a run here a moment ago is seen now.
@@ -184,6 +178,19 @@ def prepare(out: Path | None, names: Iterable[str] = (), overwrite: bool = False
             unlock(out)
         raise
     return out
+
+
+def make_writable(out: Path) -> None:
+    """Make ``out`` (with its parents) and check a file can be written in it, now, before any
+    training time is spent."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"cannot write to --out {out}: {error.strerror or error}; "
+                         "give a folder you can create and write") from None
 
 
 def _refuse_run(out: Path, overwrite: bool) -> None:

@@ -114,6 +114,8 @@ class ModelBlock(_Exact):
     output_activation: Literal[ACTIVATIONS]
     unroll: bool
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)]
+    layers: Annotated[int, Field(ge=1, le=1_000)] = 1  # written since stacked layers (absent before: one)
+    embedding: Annotated[int, Field(ge=0, le=INT32_MAX)] = 0
 
 
 class TrainBlock(_Exact):
@@ -125,6 +127,8 @@ class TrainBlock(_Exact):
     policy: Literal[tuple(policies.POLICIES)]
     loss: Literal[tuple(losses.LOSSES)]
     learning_rate: Annotated[float, Field(gt=0.0, le=1e6)]
+    bptt: Count = 1  # written since truncated BPTT (absent before: one batch per step)
+    clip_norm: Annotated[float, Field(gt=0.0, le=FLOAT32_MAX)] | None = None
 
 
 class Setup(_Open):
@@ -153,12 +157,15 @@ class Setup(_Open):
         if model.unroll and model.steps > UNROLL_STEPS:
             raise ValueError(f"model: an unrolled loop is for short samples (at most {UNROLL_STEPS} steps), "
                              f"not {model.steps}: unrolled, every step is compiled apart")
-        if policies.get(self.train.policy).carries_state and (model.kind != "lstm" or model.steps != 1):
-            raise ValueError("model: a model that carries its state between samples is an LSTM of one step per sample")
+        if policies.get(self.train.policy).carries_state and (model.kind == "dense" or model.steps != 1):
+            raise ValueError("model: a model that carries its state between samples is recurrent (an LSTM or a GRU) "
+                             "of one step per sample")
+        if (model.embedding > 0) != (self.encoding == "embedding"):
+            raise ValueError("model: an embedding layer and the embedding encoding go together")
         if self.encoding == NUMBERS_ENCODING:
-            if symbols or model.output_activation != "linear" or model.kind != "lstm" or self.stream is not None:
+            if symbols or model.output_activation != "linear" or model.kind == "dense" or self.stream is not None:
                 raise ValueError("a model of numbers (encoding 'standardized') has an empty vocabulary, no stream, "
-                                 "and an LSTM with a linear head")
+                                 "and a recurrent model with a linear head")
             if self.scaling is None or self.data is None or self.data.columns is None or self.data.target is None:
                 raise ValueError("a model of numbers keeps its scaling and the columns and target it read "
                                  "(scaling, data.columns, data.target)")
@@ -169,7 +176,7 @@ class Setup(_Open):
             raise ValueError(f"model: a model of symbols has a softmax head, not {model.output_activation!r}")
         if model.outputs != len(symbols):
             raise ValueError(f"the model predicts {model.outputs} classes but the vocabulary has {len(symbols)} symbols")
-        per_symbol = 1 if self.encoding == "scalar" else len(symbols)
+        per_symbol = len(symbols) if self.encoding == "one-hot" else 1
         if model.features % per_symbol != 0:
             raise ValueError(f"model: {model.features} features per step do not fit the {self.encoding} encoding "
                              f"of {len(symbols)} symbols")
@@ -209,6 +216,26 @@ class Curve(_Open):
 class Curves(_Open):
     loss: Curve = None
     accuracy: Curve = None
+
+
+class Validation(_Open):
+    """Own data: the held-out curves while training (``owndata.validation.Validation.block``)."""
+
+    every: Count
+    epochs: Annotated[list[Count], Field(max_length=100_000)]
+    patience: Count | None = None
+    epochs_trained: Count
+    stopped_early: bool
+    per_seed: dict[Text, Annotated[list[Annotated[list[float | None], Field(max_length=100_000)]],
+                                   Field(max_length=MAX_SEEDS)]]
+    best_epoch: Annotated[list[Count], Field(max_length=MAX_SEEDS)] = None
+
+    @model_validator(mode="after")
+    def _one_point_per_epoch(self) -> "Validation":
+        for name, rows in self.per_seed.items():
+            if any(len(row) != len(self.epochs) for row in rows):
+                raise ValueError(f"validation: {name} needs one value per evaluation ({len(self.epochs)})")
+        return self
 
 
 class Diverged(_Open):
@@ -301,6 +328,9 @@ class Entry(_Open):
     baselines: Annotated[list[BaselineBlock], Field(max_length=1000)] = None
     against_baseline: Text = None
     against_perplexity: Text = None
+    validation: Validation = None
+    layers: Count = None
+    bptt: Count = None
 
     @model_validator(mode="after")
     def _median_among_seeds(self) -> "Entry":

@@ -67,7 +67,7 @@ def _windows(spec: ModelSpec, scaled: jax.Array, origins: np.ndarray) -> jax.Arr
 @functools.lru_cache(maxsize=16)
 def _compiled_direct(spec: ModelSpec):
     """``(weights, windows (origin, width)) -> (seed, origin, outputs)``: one call per origin."""
-    model = spec.build()
+    model = spec.build(initialized=False)
     non_trainable = [v.value for v in model.non_trainable_variables]
 
     def one_seed(weights, windows):
@@ -83,7 +83,7 @@ def _compiled_direct(spec: ModelSpec):
 def _compiled_window(spec: ModelSpec, horizon: int):
     """``(weights, windows (origin, width)) -> (seed, origin, horizon)``: slide each window over
     its own predictions, every origin a row of one batch."""
-    model = spec.build()
+    model = spec.build(initialized=False)
     non_trainable = [v.value for v in model.non_trainable_variables]
 
     def one_seed(weights, windows):
@@ -105,22 +105,22 @@ def _compiled_stream(spec: ModelSpec, horizon: int, length: int, origins: int):
     """``(weights, values (length,), slot (length,)) -> (seed, origin, horizon)``: one stream over
     the values with the state carried, keeping the state and prediction at each origin's slot
     (slot ``origins`` is a scratch row), then ``horizon`` steps from each kept state."""
-    model = spec.build()
+    model = spec.build(initialized=False)
     non_trainable = [v.value for v in model.non_trainable_variables]
 
     def one_seed(weights, values, slot):
         zero = spec.zero_state(1)
-        kept = (jnp.zeros((origins + 1, spec.units)), jnp.zeros((origins + 1, spec.units)), jnp.zeros(origins + 1))
+        kept = (tuple(jnp.zeros((origins + 1, spec.units)) for _ in zero), jnp.zeros(origins + 1))
 
         def read(carry, inputs):
-            state, kept = carry
+            state, (states, first) = carry
             value, where = inputs
             y, state, _ = call(model, spec, weights, non_trainable, value.reshape(1, 1, 1), state)
-            kept = (kept[0].at[where].set(state[0][0]), kept[1].at[where].set(state[1][0]), kept[2].at[where].set(y[0, 0]))
-            return (state, kept), None
+            states = tuple(kept.at[where].set(s[0]) for kept, s in zip(states, state))
+            return (state, (states, first.at[where].set(y[0, 0]))), None
 
-        (_, (h, c, first)), _ = jax.lax.scan(read, (zero, kept), (values, slot))
-        h, c, first = h[:origins], c[:origins], first[:origins]
+        (_, (states, first)), _ = jax.lax.scan(read, (zero, kept), (values, slot))
+        states, first = tuple(s[:origins] for s in states), first[:origins]
 
         def step(carry, _):
             state, value = carry
@@ -128,7 +128,7 @@ def _compiled_stream(spec: ModelSpec, horizon: int, length: int, origins: int):
             return (state, y[:, 0]), y[:, 0]
 
         # The first forecast came out of the read; each later one feeds the one before it back.
-        _, rest = jax.lax.scan(step, ((h, c), first), None, length=horizon - 1)  # (horizon - 1, origin)
+        _, rest = jax.lax.scan(step, (states, first), None, length=horizon - 1)  # (horizon - 1, origin)
         return jnp.concatenate([first[:, None], rest.T], axis=1)
 
     return jax.jit(jax.vmap(one_seed, in_axes=(0, None, None)))

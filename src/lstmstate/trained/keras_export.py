@@ -1,13 +1,17 @@
 """Keras export: one trained seed as an ordinary Keras ``Sequential`` model in a ``.keras`` file.
 
-The engine's models carry state explicitly (inputs ``[x, h, c]``); a Keras user expects the
+The engine's models carry state explicitly (inputs ``[x, *state]``); a Keras user expects the
 model they would have written. The trainable weights are the same arrays in the same order
-(LSTM kernel, recurrent kernel, bias, Dense kernel, bias), so they are copied as they are::
+(an Embedding's table; each LSTM or GRU layer's kernel, recurrent kernel, bias; the Dense kernel
+and bias), so they are copied as they are::
 
     stateful experiment                          stateless experiment
     keras.Input(batch_shape=(1, steps, feat))    keras.Input((steps, feat))
-    [Masking(mask_value)]                        [Masking(mask_value)]
-    LSTM(units, stateful=True)                   LSTM(units)
+    [Embedding | Masking]                        [Embedding | Masking]
+    LSTM(units, stateful=True, return_sequences) LSTM(units, return_sequences)   one per layer,
+    [Dropout]                                    [Dropout]                       all but the last
+    LSTM(units, stateful=True)                   LSTM(units)                     with sequences
+    [Dropout]                                    [Dropout]
     Dense(outputs, activation)                   Dense(outputs, activation)
 
 A stateful export keeps its state between calls at batch size 1, as the tutorial's model did in
@@ -23,12 +27,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lstmstate.core.model import ModelSpec, assign_weights
+from lstmstate.core.model import CELLS, ModelSpec, assign_weights, input_layers, layer_name
 
 
 def keras_model(spec: ModelSpec, weights: list[np.ndarray], stateful: bool, name: str = "lstmstate") -> keras.Sequential:
     """The plain-Keras ``Sequential`` of ``spec`` with one seed's ``weights``; ``stateful`` gives
-    ``LSTM(stateful=True)`` at batch size 1."""
+    ``LSTM(stateful=True)`` (or ``GRU``) layers at batch size 1. The layers are named as in the
+    engine's model (``lstm``, ``lstm_2``, ``dropout``, ...)."""
     if stateful and not spec.has_state:
         raise ValueError(f"a {spec.kind} model has no state: it cannot be exported as stateful")
     if stateful:
@@ -38,9 +43,15 @@ def keras_model(spec: ModelSpec, weights: list[np.ndarray], stateful: bool, name
     if spec.kind == "dense":
         layers += [keras.layers.Flatten(name="flatten")]
     else:
-        if spec.mask_value is not None:
-            layers += [keras.layers.Masking(spec.mask_value, name="masking")]
-        layers += [keras.layers.LSTM(spec.units, stateful=stateful, name="lstm")]
+        layers += input_layers(spec)
+        for layer in range(1, spec.layers + 1):
+            last = layer == spec.layers
+            layers += [CELLS[spec.kind](spec.units, stateful=stateful, return_sequences=not last,
+                                        name=layer_name(spec.kind, layer))]
+            if spec.dropout > 0 and not last:
+                layers += [keras.layers.Dropout(spec.dropout, name=f"dropout_{layer}")]
+    if spec.dropout > 0:
+        layers += [keras.layers.Dropout(spec.dropout, name="dropout")]
     layers += [keras.layers.Dense(spec.outputs, activation=spec.output_activation, name="dense")]
     return assign_weights(keras.Sequential(layers, name=name), weights)
 

@@ -31,7 +31,7 @@ TINY_PROBABILITY = 1e-30
 def _compiled(spec: ModelSpec, classify: bool):
     """One compiled ``(weights, state, x, targets, layout) -> (state, (outputs, log p))`` for all
     seeds at once; ``log p`` is the log probability of each sample's target (classify only)."""
-    model = spec.build()
+    model = spec.build(initialized=False)
     non_trainable = [v.value for v in model.non_trainable_variables]
 
     def one_seed(weights, state, x, targets, layout):
@@ -76,7 +76,7 @@ def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: n
         rows = min(len(flat), CHUNK_SAMPLES)
         per_call = 1
         chunks = [flat[i:i + rows][None, :] for i in range(0, len(flat), rows)]
-    zero = tuple(jnp.zeros((seeds, rows, spec.units), jnp.float32) for _ in range(2))
+    zero = tuple(jnp.zeros((seeds, rows, spec.units), jnp.float32) for _ in range(spec.state_count))
     state = zero
     kept_indices, kept_outputs, kept_logs = [], [], []
     for chunk in chunks:

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from lstmstate.core.model import layer_name
 from lstmstate.storage import runfolder
 from lstmstate.storage.runfolder import SavedEntry
 from lstmstate.trained import generation, keras_export, state_trace, window
+from lstmstate.trained import prime as prime_file
+from lstmstate.trained.sampling import Sampling
 
 
 @dataclass(frozen=True)
@@ -70,25 +73,48 @@ class SavedExperiment(SavedEntry):
 
     # ---- what one seed can do: generate, trace its state, leave as a plain Keras model ----
 
-    def generate(self, start: str, steps: int = 5, prime: list[str] = (), index: int | None = None
-                 ) -> list[generation.Step] | list[window.WindowStep]:
-        """Generate ``steps`` symbols from ``start`` after ``prime`` with seed ``index``.
+    def generate(self, start: str, steps: int = 5, prime: list[str] = (), index: int | None = None,
+                 sampling: Sampling = Sampling()) -> list[generation.Step] | list[window.WindowStep]:
+        """Generate ``steps`` symbols from ``start`` after ``prime`` with seed ``index``, each the
+        most probable next symbol or drawn as ``sampling`` says.
 
-        A stateful model is a stream: the prime and each prediction are fed one by one with
+        A stateful model is a stream: the prime and each next symbol are fed one by one with
         the state carried (cold when ``prime`` is empty). A stateless model slides its window.
         """
-        return list(self.generate_steps(start, steps, prime, index))
+        return [step for block in self.generate_blocks(start, steps, prime, index, sampling) for step in block]
 
-    def generate_steps(self, start: str, steps: int = 5, prime: list[str] = (), index: int | None = None
-                       ) -> Iterator[generation.Step] | Iterator[window.WindowStep]:
-        """``generate`` one step at a time, each as soon as it is made (``lstmstate generate``
-        prints it at once). Everything is checked now, before the first step."""
-        self.check_symbols([*prime, start], "symbol")
+    def generate_steps(self, start: str, steps: int = 5, prime: list[str] = (), index: int | None = None,
+                       sampling: Sampling = Sampling()) -> Iterator[generation.Step] | Iterator[window.WindowStep]:
+        """``generate`` one step at a time, each as soon as its compiled block is made.
+        Everything is checked now, before the first step."""
+        blocks = self.generate_blocks(start, steps, prime, index, sampling)
+        return (step for block in blocks for step in block)
+
+    def generate_blocks(self, start: str, steps: int = 5, prime: list[str] = (), index: int | None = None,
+                        sampling: Sampling = Sampling()
+                        ) -> Iterator[list[generation.Step]] | Iterator[list[window.WindowStep]]:
+        """``generate`` as lists of steps, one per compiled block (``lstmstate generate`` prints
+        each as it comes). Everything is checked now, before the first block."""
+        prime = list(prime)
+        self.check_symbols(list(dict.fromkeys([*prime, start])), "symbol")  # each distinct one, first seen first
         weights = self.member_weights(index)
         if self.stateful:
-            return generation.generate_steps(generation.StepModel(self.spec, weights), self.encoding,
-                                             self.vocabulary, start, steps, list(prime))
-        return window.window_steps(self.spec, weights, self.encoding, self.vocabulary, start, steps, list(prime))
+            return generation.stream_blocks(self.spec, weights, self.encoding, self.vocabulary, start, steps, prime,
+                                            sampling)
+        return generation.window_blocks(self.spec, weights, self.encoding, self.vocabulary, start, steps, prime,
+                                        sampling)
+
+    @property
+    def tokens(self) -> str | None:
+        """What one symbol of the training text was: "char", "word" or "line" for a run of the
+        user's own text; None for the tutorial's experiments (letters, no text)."""
+        return self.details.get("data", {}).get("tokens")
+
+    def read_prime(self, path: Path) -> list[str]:
+        """The symbols of the text file ``path``, split as the training text was and checked
+        against the vocabulary (``trained.prime``)."""
+        self._require_symbols()
+        return prime_file.read(path, self.vocabulary, self.tokens, self.name)
 
     @property
     def window_size(self) -> int:
@@ -118,10 +144,13 @@ class SavedExperiment(SavedEntry):
     def export_description(self) -> str:
         """What ``export`` writes, as a Keras user would write it."""
         spec = self.spec
+        cell = spec.kind.upper() if spec.has_state else "Dense"
+        layers = f"{spec.layers} stacked " if spec.layers > 1 else ""
+        embedded = f", an Embedding of width {spec.embedding}" if spec.embedding else ""
         if self.stateful:
-            return (f"LSTM({spec.units}, stateful=True) with "
-                    f"keras.Input(batch_shape=(1, {spec.steps}, {spec.features}))")
-        return f"a stateless Sequential on inputs ({spec.steps}, {spec.features})"
+            return (f"{layers}{cell}({spec.units}, stateful=True) with "
+                    f"keras.Input(batch_shape=(1, {spec.steps}, {spec.features})){embedded}")
+        return f"a stateless Sequential on inputs ({spec.steps}, {spec.features}){embedded}"
 
     def export_notes(self) -> list[str]:
         """How to feed the exported model: its inputs, and for a stateful one, where it runs."""
@@ -129,13 +158,15 @@ class SavedExperiment(SavedEntry):
             return ["inputs: the columns standardized with the training part's mean and deviation "
                     "(saved in setup.json under 'scaling'); the output is the scaled next target value"]
         symbols = self.vocabulary.symbols
-        scalar = f" (feature = id / {len(symbols)})" if self.encoding.name == "scalar" else ""
+        scalar = {"scalar": f" (feature = id / {len(symbols)})",
+                  "embedding": " (feature = id + 1, 0 for padding)"}.get(self.encoding.name, "")
         notes = [f"inputs: {self.encoding.name} encoding of {len(symbols)} symbols, ids {symbols[0]}=0 … "
                  f"{symbols[-1]}={len(symbols) - 1}{scalar}"]
         if self.stateful:
+            layers = ", ".join(f"'{layer_name(self.spec.kind, i)}'" for i in range(1, self.spec.layers + 1))
             notes.append("load it with KERAS_BACKEND=tensorflow (or torch): on the JAX backend Keras silently "
-                         "resets a stateful LSTM in predict; call model.get_layer('lstm').reset_state() before "
-                         "each new sequence")
+                         f"resets a stateful layer in predict; call model.get_layer(name).reset_state() for {layers} "
+                         "before each new sequence")
         return notes
 
 

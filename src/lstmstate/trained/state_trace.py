@@ -37,9 +37,10 @@ class StateTrace:
 
 def trace(spec: ModelSpec, weights: list[np.ndarray], encoding: Encoding, vocabulary: Vocabulary,
           symbols: list[str]) -> StateTrace:
-    """Feed ``symbols`` one per step from a zero state and record ``h`` and ``c`` after each."""
-    if not spec.has_state:
-        raise ValueError(f"a {spec.kind} model has no LSTM state to trace")
+    """Feed ``symbols`` one per step from a zero state and record ``h`` and ``c`` after each (of
+    the top layer, when the LSTM layers are stacked)."""
+    if spec.kind != "lstm":
+        raise ValueError(f"a {spec.kind} model has no LSTM state (h and c) to trace")
     if spec.features != encoding.features(1):
         raise ValueError(f"the model reads {spec.features // encoding.features(1)} symbols per step; "
                          "a state trace needs a model of one symbol per step")
@@ -52,8 +53,8 @@ def trace(spec: ModelSpec, weights: list[np.ndarray], encoding: Encoding, vocabu
     hs, cs, predicted = [], [], []
     for i in ids:
         probabilities, state = step_model(encoding.encode(np.array([[[i]]]))[0, 0], state)
-        hs.append(np.asarray(state[0][0]))
-        cs.append(np.asarray(state[1][0]))
+        hs.append(np.asarray(state[-2][0]))  # the top layer's (h, c): the last two of the state
+        cs.append(np.asarray(state[-1][0]))
         predicted.append(vocabulary.symbols[int(np.argmax(probabilities))])
     return StateTrace(tuple(symbols), np.stack(hs), np.stack(cs), tuple(predicted))
 

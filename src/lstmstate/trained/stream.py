@@ -20,15 +20,14 @@ from lstmstate.core.model import ModelSpec, assign_weights
 
 def batch_one_model(spec: ModelSpec, weights: list[np.ndarray]) -> keras.Model:
     """The Keras model of ``spec`` at batch size 1 with ``weights`` (one seed's, unstacked)."""
-    return assign_weights(spec.build(batch_size=1), weights)
+    return assign_weights(spec.build(batch_size=1, initialized=False), weights)
 
 
 def predict_stream(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray,
-                   state: tuple[np.ndarray, np.ndarray] | None = None
-                   ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+                   state: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """Predict the samples of one stream in order, at batch size 1, carrying the state.
 
-    ``x`` is ``(sample, step, feature)``; starts from ``state`` (each ``(1, units)``, zero if None).
+    ``x`` is ``(sample, step, feature)``; starts from ``state`` (``spec.zero_state(1)`` if None).
     Returns the probabilities ``(sample, outputs)`` and the state after the last sample. This is
     what the engine's evaluation computes for each of its streams, from a reset state.
     """
@@ -38,9 +37,9 @@ def predict_stream(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray,
     if x.ndim != 3 or x.shape[1:] != (spec.steps, spec.features):
         raise ValueError(f"x must be (sample, {spec.steps}, {spec.features}), got {x.shape}")
     model = batch_one_model(spec, weights)
-    h, c = (keras.ops.convert_to_tensor(s) for s in (spec.zero_state(1) if state is None else state))
+    state = [keras.ops.convert_to_tensor(s) for s in (spec.zero_state(1) if state is None else state)]
     probabilities = []
     for sample in keras.ops.convert_to_tensor(x):
-        y, h, c = model([sample[None], h, c], training=False)
+        y, *state = model([sample[None], *state], training=False)
         probabilities.append(np.asarray(y[0]))
-    return np.stack(probabilities), (np.asarray(h), np.asarray(c))
+    return np.stack(probabilities), tuple(np.asarray(s) for s in state)

@@ -40,7 +40,7 @@ class WindowStep:
 @functools.lru_cache(maxsize=16)
 def _compiled_forward(spec: ModelSpec):
     """``(weights, x (1, steps, features)) -> probabilities (1, outputs)`` from a zero state."""
-    model = spec.build()
+    model = spec.build(initialized=False)
     non_trainable = [v.value for v in model.non_trainable_variables]
 
     def forward(weights, x):

@@ -1,0 +1,104 @@
+"""A task: one block of one configuration's seeds, trained as one population (one compiled
+program), in a Ray worker or in this process, and what it sends back.
+
+A task is a pure function of its block (and, for the user's own data, of the data): the same
+block gives the same numbers wherever and however often it runs, which is what lets Ray retry
+a task whose worker died and lets a sweep be resumed.
+"""
+
+import os
+import socket
+import time
+from dataclasses import dataclass, replace
+
+from lstmstate.owndata import training
+from lstmstate.owndata.dataset import Numbers, Symbols
+from lstmstate.sweep import blocks
+from lstmstate.sweep.blocks import Block
+from lstmstate.sweep.grid import EXPERIMENT, TUTORIAL, Configuration
+from lstmstate.tutorial import experiments as registry
+from lstmstate.tutorial import suite
+from lstmstate.tutorial.outcome import run_experiment
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a task ran: enough to tell the machines and processes of a cluster apart."""
+
+    node: str  # Ray's node id, or "this process" when no Ray ran the task
+    host: str  # the machine's host name
+    address: str  # the node's IP address as Ray knows it ("" without Ray)
+    pid: int  # the worker process
+
+    def to_dict(self) -> dict:
+        return {"node": self.node, "host": self.host, "address": self.address, "pid": self.pid}
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What a task sends back: the block's outcome, or the one line saying why it could not be trained."""
+
+    block: Block
+    outcome: object | None  # tutorial.outcome.Outcome or owndata.training.Outcome (its data left out); None on error
+    error: str | None  # one line, for a configuration that fails for its own reason (a ValueError)
+    seconds: float  # inside the task: building, compiling, training and scoring
+    place: Place
+
+
+def plan(configuration: Configuration, seeds: int) -> training.Plan:
+    """The own-data plan of ``configuration`` over ``seeds`` seeds (Plan checks every value)."""
+    return training.Plan(**configuration.values, seeds=seeds)
+
+
+def overrides(configuration: Configuration) -> dict:
+    """The tutorial configuration's overrides of the published settings (epochs, units, streams)."""
+    return {name: value for name, value in configuration.parameters if name != EXPERIMENT}
+
+
+def check(configuration: Configuration, seeds: int, data: Symbols | Numbers | None = None) -> None:
+    """A ``ValueError`` now, before any task, when ``configuration`` cannot be trained: a value out
+    of range, an option that does not apply to its experiment or framing, a size this machine
+    cannot hold. It is that configuration's own failure; the others still run."""
+    if configuration.kind == TUTORIAL:
+        values = overrides(configuration)
+        suite.check([configuration.values[EXPERIMENT]], seeds, **values)
+    else:
+        training.check(data, plan(configuration, seeds))
+
+
+def train_block(block: Block, data: Symbols | Numbers | None = None) -> BlockResult:
+    """Train ``block``: its seeds as one population. The own data's outcome comes back without
+    its data (the caller holds it), so a task sends back weights and scores, not the sequence."""
+    start = time.perf_counter()
+    configuration = block.configuration
+    try:
+        if configuration.kind == TUTORIAL:
+            experiment = registry.get(configuration.values[EXPERIMENT])
+            # Padded to whole vector groups, so a seed's numbers do not depend on its block (blocks.py).
+            padded = run_experiment(experiment, block.padded, **overrides(configuration))
+            outcome = blocks.first(padded, len(block.seeds))
+        else:
+            if block.seeds != tuple(range(len(block.seeds))):
+                raise ValueError("own-data training trains seeds 0..N-1 in one task (training.train); "
+                                 "it cannot be split into seed blocks")
+            outcome = replace(training.train(data, plan(configuration, len(block.seeds))), data=None)
+    except ValueError as error:
+        return BlockResult(block, None, _one_line(error), time.perf_counter() - start, here())
+    return BlockResult(block, outcome, None, time.perf_counter() - start, here())
+
+
+def here() -> Place:
+    """This process's place: its Ray node when a Ray worker runs it."""
+    node, address = "this process", ""
+    try:
+        import ray
+        if ray.is_initialized():
+            node, address = ray.get_runtime_context().get_node_id(), ray.util.get_node_ip_address()
+    except ImportError:  # a sweep in this process needs no Ray
+        pass
+    return Place(node, socket.gethostname(), address, os.getpid())
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
