@@ -14,6 +14,11 @@ from lstmstate.storage import files, runfolder
 from lstmstate.tutorial.suite import run_suite
 
 CLI = [sys.executable, "-c", "from lstmstate.cli import main; main()"]
+# The same, with Ctrl-C as a terminal gives it: a shell without job control starts background
+# commands with SIGINT ignored, a child inherits that and Python then installs no handler, so a
+# test run started that way would see its Ctrl-C ignored.
+CTRL_C_CLI = [sys.executable, "-c", "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "from lstmstate.cli import main; main()"]
 
 
 def _numbers(payload: dict) -> dict:
@@ -31,13 +36,6 @@ def test_same_seeds_same_numbers(tmp_path):
     assert _numbers(saved) == _numbers(json.loads((tmp_path / "b" / "results.json").read_text()))
 
 
-def _ctrl_c_enabled() -> None:
-    # A shell without job control starts background commands with SIGINT ignored, and a child
-    # inherits that (Python then installs no KeyboardInterrupt handler): a test run started so
-    # would see its Ctrl-C ignored. The command under test gets Ctrl-C as a terminal gives it.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _interrupt_once_written(process: subprocess.Popen, results_file: Path, what: str) -> str:
     """Wait until ``results_file`` exists (the first finished piece of work), send SIGINT as Ctrl-C
     does, and return stderr once the process has ended."""
@@ -53,8 +51,8 @@ def _interrupt_once_written(process: subprocess.Popen, results_file: Path, what:
 
 def test_ctrl_c_keeps_finished_experiments(tmp_path):
     out = tmp_path / "run"
-    process = subprocess.Popen([*CLI, "suite", "--seeds", "2", "--epochs", "150", "--out", str(out), "--quiet"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_enabled)
+    process = subprocess.Popen([*CTRL_C_CLI, "suite", "--seeds", "2", "--epochs", "150", "--out", str(out), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stderr = _interrupt_once_written(process, out / "results.json", "the suite")
     assert process.returncode == 130, stderr
     assert "interrupted: kept one-char" in stderr and str(out) in stderr
@@ -121,9 +119,9 @@ def test_ctrl_c_during_compare_keeps_finished_framings(tmp_path):
     data = tmp_path / "pattern.txt"
     data.write_text("aaaabbbccd" * 40)
     out = tmp_path / "cmp"
-    process = subprocess.Popen([*CLI, "compare", "--data", str(data), "--epochs", "400", "--seeds", "2",
+    process = subprocess.Popen([*CTRL_C_CLI, "compare", "--data", str(data), "--epochs", "400", "--seeds", "2",
                                 "--out", str(out), "--quiet"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_enabled)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stderr = _interrupt_once_written(process, out / "results.json", "compare")
     assert process.returncode == 130, stderr
     assert "interrupted: kept " in stderr and str(out) in stderr and "Traceback" not in stderr
