@@ -6,6 +6,7 @@ Data flows one way: file -> ``dataset`` -> ``split`` -> ``framed.frame`` -> engi
 ``prediction`` on the held-out part -> scores, baselines, verdict -> results.json (``storage.runfolder``).
 """
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -290,8 +291,10 @@ def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int],
     if scored is None:
         scored = held_out(population.weights)
     found = known if known is not None and scored.every else held_out_baselines(data, split, plan, scored.positions)
+    # Of the data alone, not of the weights: once, not at every evaluation.
+    ceiling = None if numbers else memoryless.memoryless_ceiling_held_out(data.ids, split.train_items)
     return Outcome(data, plan, split, spec, config, framed.encoding, framed.scaling, population, scored.metric,
-                   scored.values, tuple(found), scored.ceiling, scored.perplexities,
+                   scored.values, tuple(found), ceiling, scored.perplexities,
                    time.perf_counter() - began, validation)
 
 
@@ -305,7 +308,6 @@ class Scored:
     perplexities: np.ndarray | None  # (seed,) symbols: float64 as reported
     positions: np.ndarray  # the rows of the series whose targets were scored
     every: bool  # whether every held-out target was scored
-    ceiling: float | None  # symbols: the memoryless ceiling on the held-out part
 
 
 @dataclass(frozen=True)
@@ -319,18 +321,23 @@ class HeldOut:
     spec: ModelSpec
     framed: samples.Samples
 
+    @functools.cached_property
+    def sample_targets(self) -> np.ndarray | None:
+        """Symbols: every scored sample's target id, so the log probability of each can be read
+        (the same for every evaluation, so made once); None for numbers."""
+        framed = self.framed
+        if self.data.kind == "numbers":
+            return None
+        targets = np.zeros(len(framed.x_scored), np.int32)
+        targets[framed.first_held_out:framed.first_held_out + len(framed.held_out_targets)] = framed.held_out_targets
+        return targets
+
     def __call__(self, weights: list[np.ndarray]) -> Scored:
         data, split, framed = self.data, self.split, self.framed
         numbers = data.kind == "numbers"
-        # Every scored sample's target id (classify), so the log probability of each can be read.
-        sample_targets = None
-        if not numbers:
-            sample_targets = np.zeros(len(framed.x_scored), np.int32)
-            sample_targets[framed.first_held_out:framed.first_held_out + len(framed.held_out_targets)] = \
-                framed.held_out_targets
         kept, predicted, log_probabilities = prediction.predict(
             self.spec, weights, framed.x_scored, framed.layout, framed.carried, classify=not numbers,
-            first_kept=framed.first_held_out, targets=sample_targets)
+            first_kept=framed.first_held_out, targets=self.sample_targets)
         targets = framed.held_out_targets[kept - framed.first_held_out]
         # The held-out targets scored, by row of the series (a row of the changes is the next row's level).
         positions = split.train_items + (kept - framed.first_held_out)
@@ -343,13 +350,12 @@ class HeldOut:
             # The loss as training has it: squared error of the scaled target.
             scale = framed.scaling.scale[data.target_index]
             scores = Scores(_single((rmse / scale) ** 2), _single(rmse), None)
-            return Scored(scores, RMSE, rmse, None, positions, every, None)
+            return Scored(scores, RMSE, rmse, None, positions, every)
         accuracy = np.asarray(statistics.accuracy(predicted, targets))
         perplexities = statistics.perplexity(log_probabilities)
         scores = Scores(_single(-np.asarray(log_probabilities, np.float64).mean(axis=1)), _single(accuracy),
                         _single(perplexities))
-        ceiling = memoryless.memoryless_ceiling_held_out(data.ids, split.train_items)
-        return Scored(scores, ACCURACY, accuracy, perplexities, positions, every, ceiling)
+        return Scored(scores, ACCURACY, accuracy, perplexities, positions, every)
 
 
 def _single(values) -> np.ndarray:
@@ -418,7 +424,10 @@ def restored(folder: Path, meta: dict, trainer: Trainer, seeds: tuple[int, ...],
              numbers: bool) -> Progress:
     """The checkpoint's training as a ``Progress``, every array checked against what this
     ``trainer`` makes for ``seeds``, and ``validation`` restored to where it was."""
-    initial = trainer.initial_state(seeds)
+    # The shapes and dtypes a run of these seeds starts with; zeros stand in for the weights, whose
+    # seeded draws would be thrown away.
+    zeros = [np.zeros((len(seeds), *v.shape), np.float32) for v in trainer.model.trainable_variables]
+    initial = trainer.initial_state(seeds, weights=zeros)
     epochs, evaluations = int(meta["epochs"]), len(meta["validation"]["epochs"])
     expected = {f"{part}{i}": (np.shape(value), np.asarray(value).dtype)
                 for part in STATE_PARTS for i, value in enumerate(getattr(initial, part))}

@@ -142,12 +142,12 @@ def stream_blocks(spec: ModelSpec, weights, encoding: Encoding, vocabulary: Voca
 def window_blocks(spec: ModelSpec, weights, encoding: Encoding, vocabulary: Vocabulary, start: str, steps: int,
                   prime: list[str] = (), sampling: Sampling = Sampling()) -> Iterator[list[WindowStep]]:
     """A stateless model's generation by sliding its window (``trained.window``), as lists of
-    ``WindowStep``, one per compiled block: the same steps as ``window.window_steps`` at
+    ``WindowStep``, one per compiled block: the steps of a window slid one prediction at a time (``trained.window``) at
     temperature 0. The arguments are checked now."""
     fed = _checked(vocabulary, start, steps, prime)
     size = window_size(spec, encoding)
     table = _encoding_table(encoding, spec.features, size // spec.steps)
-    # Not yet full, the window is left-padded as window.window_steps pads it: the reserved padding
+    # Not yet full, the window is left-padded as ``trained.window`` describes: the reserved padding
     # id where the model masks it, else id 0 (Keras's pad_sequences).
     pad = PAD if spec.mask_value is not None else 0
     history = deque([pad] * size + [int(i) for i in fed], maxlen=size)
