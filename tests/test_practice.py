@@ -241,6 +241,9 @@ def test_patience_keeps_each_seeds_best_weights_and_stops(text_file, tmp_path):
     np.testing.assert_allclose(outcome.scores, curves["accuracy"][np.arange(3), best], atol=1e-6)
     block = training.entry(outcome)["validation"]
     assert block["stopped_early"] and block["best_epoch"] == validation.best_epoch.tolist()
+    # The weights were chosen on the held-out targets themselves: the verdict says so.
+    assert training.CHOSEN_ON_HELD_OUT in training.against_baseline(outcome)
+    assert training.CHOSEN_ON_HELD_OUT in training.against_perplexity(outcome)
 
 
 def test_tensorboard_event_files_read_back_with_tensorboards_reader(text_file, tmp_path, monkeypatch, capsys):

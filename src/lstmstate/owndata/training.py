@@ -453,16 +453,28 @@ def held_out_baselines(data: Symbols | Numbers, split: Split, plan: Plan,
     return tuple(baselines.for_symbols(data.ids, split, data.vocabulary.size, positions))
 
 
+# With --patience the weights kept are those with the lowest loss on the held-out part itself: the
+# score is then chosen on the targets it is reported on, and the verdict must say so.
+CHOSEN_ON_HELD_OUT = ("; but --patience chose each seed's weights by their loss on these same held-out targets, "
+                      "so the LSTM's score is optimistic: judge it without --patience")
+
+
 def against_baseline(outcome: Outcome) -> str:
     """One sentence: the LSTM against the strongest baseline on its metric."""
-    return baselines.judge(outcome.scores, outcome.baseline)
+    return baselines.judge(outcome.scores, outcome.baseline) + _chosen_on_held_out(outcome)
 
 
 def against_perplexity(outcome: Outcome) -> str | None:
     """Symbols: one sentence, the LSTM's perplexity against the smoothed n-gram's; None for numbers."""
     if outcome.perplexities is None:
         return None
-    return baselines.judge(outcome.perplexities, baselines.strongest(list(outcome.baselines), PERPLEXITY))
+    strongest = baselines.strongest(list(outcome.baselines), PERPLEXITY)
+    return baselines.judge(outcome.perplexities, strongest) + _chosen_on_held_out(outcome)
+
+
+def _chosen_on_held_out(outcome: Outcome) -> str:
+    kept_best = outcome.validation is not None and outcome.validation.best_weights is not None
+    return CHOSEN_ON_HELD_OUT if kept_best else ""
 
 
 def data_block(data: Symbols | Numbers, split: Split) -> dict:
