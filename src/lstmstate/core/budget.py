@@ -82,7 +82,8 @@ def available_memory() -> int:
 
 
 def check_training(spec, seeds: int, epochs: int, batches: int, rows: int,
-                   names: Mapping[str, str] = OPTIONS, available: int | None = None, bptt: int = 1) -> None:
+                   names: Mapping[str, str] = OPTIONS, available: int | None = None, bptt: int = 1,
+                   held_features: int | None = None) -> None:
     """A ``ValueError`` naming the option and its limit when training ``seeds`` seeds of ``spec``
     for ``epochs`` epochs of ``batches`` batches of ``rows`` samples cannot fit in memory or be
     counted by the engine's int32 counters; ``bptt`` batches are backpropagated through together.
@@ -90,6 +91,9 @@ def check_training(spec, seeds: int, epochs: int, batches: int, rows: int,
     ``names`` says how ``units``, ``seeds`` and ``epochs`` are called where the request came from.
     """
     names = {**OPTIONS, **names}
+    # ``held_features``: values per step as the data is held (ids the program encodes), when that
+    # is not the model's features.
+    held = spec.features if held_features is None else held_features
     if seeds > MAX_SEEDS:  # and so a run folder never holds more than storage.schema reads back
         raise ValueError(f"{names['seeds']} {seeds} is more than lstmstate trains at once: use {names['seeds']} "
                          f"{MAX_SEEDS} or fewer")
@@ -101,21 +105,21 @@ def check_training(spec, seeds: int, epochs: int, batches: int, rows: int,
                          f"(at most {INT32_MAX}); use {names['epochs']} {most} or fewer")
 
     # The framed inputs, on the host and on the device: the same for any units or seeds.
-    data = FLOAT_BYTES * 2 * batches * rows * spec.steps * spec.features
+    data = FLOAT_BYTES * 2 * batches * rows * spec.steps * held
 
     def cost(units: int, seed_count: int, batch_rows: int = rows) -> int:
         # The copies above, and what backpropagation through time keeps: the gates of every unit
         # of every layer, per step (bptt steps of a stream at once) and sample.
         model = parameters(_with_units(spec, units))
         gates = {"lstm": 4, "gru": 3}.get(spec.kind, 0)
-        activations = batch_rows * spec.steps * bptt * gates * units * spec.layers
+        # The chunk's encoded inputs and its outputs are made once per step too (one-hot, softmax).
+        activations = batch_rows * spec.steps * bptt * (gates * units * spec.layers + spec.features + spec.outputs)
         return data + FLOAT_BYTES * (model * (TRAINING_COPIES * seed_count + TRAINING_COPIES_ONCE)
                                      + seed_count * activations)
 
     _check_memory(spec, seeds, rows, cost, "train", names, available,
-                  (data, f"the training data, {batches * rows} samples of {spec.steps} steps x {spec.features} "
-                         "features, needs", "frame it smaller (a shorter window, fewer columns, or scalar encoding "
-                                            "for many symbols)"))
+                  (data, f"the training data, {batches * rows} samples of {spec.steps} steps x {held} "
+                         "values, needs", "frame it smaller (a shorter window, fewer columns, or less data)"))
 
 
 def check_loading(spec, seeds: int, names: Mapping[str, str], available: int | None = None) -> None:

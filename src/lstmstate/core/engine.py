@@ -34,9 +34,11 @@ import keras
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from lstmstate.core import fused
 from lstmstate.core import loss as losses
 from lstmstate.core import policy as policies
 from lstmstate.core.framing import batchify
+from lstmstate.core.encoding import Encoding
 from lstmstate.core.loss import Loss
 from lstmstate.core.model import ModelSpec, call, stacked_initial_non_trainable, stacked_initial_weights
 from lstmstate.core.policy import StatePolicy
@@ -156,7 +158,7 @@ class Progress:
 class Batch(NamedTuple):
     """The samples of one gradient step: ``bptt`` consecutive batches (1 for stateless training)."""
 
-    x: jax.Array  # (bptt, row, steps, features) float32
+    x: jax.Array  # (bptt, row, steps, features) float32, or (bptt, row, steps, slots) int32 ids (Trainer.encoding)
     y: jax.Array  # (bptt, row) int class ids, or (bptt, row, outputs) float targets
     weight: jax.Array  # (bptt, row) float32: 1 for a sample, 0 for padding (a short last batch or chunk)
     index: jax.Array  # () int: the step's place in its epoch, which the state policy reads
@@ -179,7 +181,7 @@ class EpochMetrics(NamedTuple):
 class TrainingData(NamedTuple):
     """The training set and its batch layout, the same for every seed."""
 
-    x: jax.Array  # (sample, steps, features) float32
+    x: jax.Array  # (sample, steps, features) float32, or (sample, steps, slots) int32 ids
     y: jax.Array  # (sample,) int class ids, or (sample, outputs) float targets
     layout: jax.Array  # (step, bptt, row) int32 sample indices in unshuffled order (batch_layout, in chunks)
     weight: jax.Array  # (step, bptt, row) float32, 0 for padding rows and padding batches
@@ -229,13 +231,18 @@ class Trainer:
     ``(sample, outputs)`` float targets for mean squared error.
     """
 
-    def __init__(self, spec: ModelSpec, config: TrainConfig, x: np.ndarray, y: np.ndarray):
+    def __init__(self, spec: ModelSpec, config: TrainConfig, x: np.ndarray, y: np.ndarray,
+                 encoding: Encoding | None = None):
         self.spec = spec
         self.config = config
-        self.x = np.asarray(x, np.float32)
+        # With an encoding, x holds symbol ids (sample, steps, slots) and the compiled programs
+        # make the features from them (Encoding.in_program): the data stays one integer per symbol.
+        self.encoding = encoding
+        self.x = np.asarray(x, np.float32) if encoding is None else np.asarray(x, np.int32)
         self.y = np.asarray(y)
-        if self.x.ndim != 3 or self.x.shape[1:] != (spec.steps, spec.features):
-            raise ValueError(f"x must be (sample, {spec.steps}, {spec.features}), got {self.x.shape}")
+        width = spec.features if encoding is None else spec.features // encoding.features(1)
+        if self.x.ndim != 3 or self.x.shape[1:] != (spec.steps, width):
+            raise ValueError(f"x must be (sample, {spec.steps}, {width}), got {self.x.shape}")
         if len(self.y) != len(self.x):
             raise ValueError(f"x has {len(self.x)} samples but y has {len(self.y)}")
         if config.carries_state and not spec.has_state:
@@ -252,6 +259,10 @@ class Trainer:
         # Evaluation never draws random numbers (no dropout outside training), so it reads the
         # non-trainable values the model was built with.
         self._non_trainable = [v.value for v in self._step_model.non_trainable_variables]
+        # Truncated BPTT over streams of one-step samples runs as one fused sequence program
+        # (core.fused): the chunk's input projection, dropout, head and loss once, not per step.
+        self._fused = (fused.Layout.of(self._step_model, spec)
+                       if config.carries_state and config.bptt > 1 and fused.supports(spec) else None)
         self.optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, global_clipnorm=config.clip_norm)
         self.optimizer.build(self.model.trainable_variables)
         self._data = TrainingData(self.x, self.y, *in_chunks(self.layout, self.layout_weight, config.bptt))
@@ -278,6 +289,8 @@ class Trainer:
         """``(mean loss over the real rows of every batch, (correct rows, lstm_state after,
         non_trainable after))``; the non-trainable values come back advanced, so the next call
         draws new dropout masks."""
+        if self._fused is not None:
+            return self._chunk_loss(trainable, non_trainable, lstm_state, batch)
         if self.config.bptt == 1:
             # One batch: called directly rather than through a scan of one, so the tutorial's
             # training is the program it always was.
@@ -298,11 +311,31 @@ class Trainer:
         count = jnp.maximum(jnp.sum(batch.weight), 1.0)
         return loss / count, (correct, lstm_state, non_trainable)
 
+    def _chunk_loss(self, trainable, non_trainable, lstm_state, batch: Batch):
+        """``_batch_loss`` of a chunk of ``bptt`` one-step batches, fused: every step's prediction
+        from one sequence program, the loss once over the chunk's (bptt x row) predictions."""
+        x = batch.x[:, :, 0]  # (bptt, row, features or slots): the one step of each sample
+        # A padding batch (past the stream's end) is masked: it leaves the state as it found it.
+        mask = jnp.broadcast_to(jnp.sum(batch.weight, axis=1, keepdims=True) > 0, batch.weight.shape)
+        prediction, lstm_state, non_trainable = fused.outputs(
+            self.spec, self.encoding, self._fused, trainable, non_trainable, x, lstm_state, mask, training=True)
+        rows = prediction.shape[0] * prediction.shape[1]
+        loss, correct = self.config.loss.per_sample(prediction.reshape(rows, -1),
+                                                    batch.y.reshape(rows, *batch.y.shape[2:]))  # each (bptt * row,)
+        weight = batch.weight.reshape(rows)
+        count = jnp.maximum(jnp.sum(weight), 1.0)
+        return jnp.sum(loss * weight) / count, (jnp.sum(correct * weight), lstm_state, non_trainable)
+
+    def _features(self, x):
+        """The model's float inputs: ``x`` itself, or the features its ids encode."""
+        return x if self.encoding is None else self.encoding.in_program(x)
+
     def _rows_loss(self, trainable, non_trainable, lstm_state, rows: Batch):
         """One batch ``(row, …)``: ``((summed loss, correct rows) over its real rows, lstm_state
         after, non_trainable after)``."""
         prediction, lstm_state, non_trainable = call(self._step_model, self.spec, trainable, non_trainable,
-                                                     rows.x, lstm_state, training=True)  # (row, outputs)
+                                                     self._features(rows.x), lstm_state,
+                                                     training=True)  # (row, outputs)
         loss, correct = self.config.loss.per_sample(prediction, rows.y)  # each (row,)
         return (jnp.sum(loss * rows.weight), jnp.sum(correct * rows.weight)), lstm_state, non_trainable
 
@@ -354,8 +387,8 @@ class Trainer:
 
     def _predict(self, trainable, x, lstm_state):
         """Inference: ``(prediction (row, outputs), lstm_state after)``."""
-        prediction, lstm_state, _ = call(self._step_model, self.spec, trainable, self._non_trainable, x,
-                                         lstm_state, training=False)
+        prediction, lstm_state, _ = call(self._step_model, self.spec, trainable, self._non_trainable,
+                                         self._features(x), lstm_state, training=False)
         return prediction, lstm_state
 
     def _evaluate_one(self, trainable, x, y, layout):
@@ -471,7 +504,7 @@ class Trainer:
         (for carried state: laid out in the same number of streams, each from a reset state)."""
         if (x is None) != (y is None):
             raise ValueError("evaluate needs both x and y, or neither")
-        x = self.x if x is None else np.asarray(x, np.float32)
+        x = self.x if x is None else self._host_inputs(x)
         y = self.y if y is None else np.asarray(y)
         layout = self._evaluation_layout(x)
         loss, accuracy, prediction = self._evaluate([jnp.asarray(w) for w in weights], x, y, layout)
@@ -485,8 +518,11 @@ class Trainer:
         """What the model outputs for stacked weights (each ``(seed, …)``) on the training data or
         on ``x``: ``(seed, sample, outputs)`` softmax probabilities (or linear values), for the
         samples and in the order of ``evaluate``'s ``Evaluation.evaluated``."""
-        x = self.x if x is None else np.asarray(x, np.float32)
+        x = self.x if x is None else self._host_inputs(x)
         return np.asarray(self._outputs([jnp.asarray(w) for w in weights], x, self._evaluation_layout(x)))
+
+    def _host_inputs(self, x) -> np.ndarray:
+        return np.asarray(x, np.float32) if self.encoding is None else np.asarray(x, np.int32)
 
     def _evaluation_layout(self, x: np.ndarray) -> np.ndarray:
         """``(batch, row)`` sample indices: the training streams for carried state, one sample

@@ -31,7 +31,11 @@ WINDOWED = ("window-features", "window-timesteps", "variable-length")  # framing
 DEFAULT_BATCH = {"stateful": 1, "stateful-streams": 16}  # others: STATELESS_BATCH
 STATELESS_BATCH = 32  # Keras fit's default batch size
 RUNS_DATA_SEED = 7  # the random runs of variable-length, drawn as the tutorial draws its own (numpy seed 7)
-ONE_HOT_BUDGET = 256 * 2 ** 20  # bytes of one-hot inputs beyond which "auto" encodes symbols as scalars
+# "auto" feeds symbols one-hot up to this many distinct symbols (every character set of a text),
+# and through an Embedding of AUTO_EMBEDDING dimensions above it (word tokens), where a one-hot
+# kernel would hold a row per word. Either way the ids stay integers until the compiled program.
+ONE_HOT_SYMBOLS = 256
+AUTO_EMBEDDING = 64
 
 
 @dataclass(frozen=True)
@@ -39,16 +43,17 @@ class Samples:
     """One framing of one dataset, ready for the engine and for held-out scoring."""
 
     framing: str  # one of FRAMINGS
-    x_train: np.ndarray  # (sample, step, feature) float32
+    x_train: np.ndarray  # (sample, step, feature) float32; symbols one-hot or embedded: (sample, step, slot) int32 ids
     y_train: np.ndarray  # (sample,) int32 ids, or (sample, 1) float32 scaled next target values
-    x_scored: np.ndarray  # (sample, step, feature) float32: the inputs passed through for scoring
+    x_scored: np.ndarray  # the inputs passed through for scoring, as x_train
     layout: np.ndarray  # (batch, row) indices into x_scored, in the order the model reads them
     first_held_out: int  # samples of x_scored from this index on have held-out targets
     held_out_targets: np.ndarray  # (held-out,) ids, or target values in original units
     batch_size: int  # training batch size (the number of streams for stateful-streams)
-    encoding: str  # "one-hot", "scalar" (symbols) or "standardized" (numbers)
+    encoding: str  # "one-hot", "embedding", "scalar" (symbols) or "standardized" (numbers)
     mask_value: float | None  # the value of padded steps, None when nothing is padded
     scaling: Scaling | None  # numbers: the training part's scaling; symbols: None
+    vocabulary_size: int = 0  # symbols: distinct symbols; numbers: 0
 
     @property
     def carried(self) -> bool:
@@ -59,8 +64,18 @@ class Samples:
         return self.x_train.shape[1]
 
     @property
+    def in_program(self) -> Encoding | None:
+        """The encoding the compiled program applies to ids (one-hot, embedding); None when
+        the inputs are floats already (numbers, scalar symbols)."""
+        if self.encoding not in IN_PROGRAM:
+            return None
+        return Encoding(self.encoding, self.vocabulary_size)
+
+    @property
     def features(self) -> int:
-        return self.x_train.shape[2]
+        """Floats per step as the model reads them."""
+        coder = self.in_program
+        return self.x_train.shape[2] * (coder.features(1) if coder else 1)
 
 
 def check_framing(name: str) -> None:
@@ -97,9 +112,13 @@ def check_window(window: int, framing_name: str, split: Split) -> None:
         raise ValueError(f"the training part has {split.train_items} items, too short for random runs (it needs 3)")
 
 
+IN_PROGRAM = ("one-hot", "embedding")  # encodings made from integer ids inside the compiled program
+
+
 def choose_encoding(requested: str, data: Symbols | Numbers, framing_name: str, window: int) -> str:
-    """The encoding of the inputs: numbers are standardized; symbols one-hot unless that would not
-    fit ``ONE_HOT_BUDGET`` (``auto``), or as the user asked."""
+    """The encoding of the inputs: numbers are standardized; symbols (``auto``) one-hot up to
+    ``ONE_HOT_SYMBOLS`` distinct symbols and an embedding above, or as the user asked. The
+    tutorial's id / vocabulary size (``scalar``) only when asked for: it hides which symbol came."""
     if data.kind == "numbers":
         return "standardized"
     if requested not in ("auto", "one-hot", "scalar", "embedding"):
@@ -107,9 +126,15 @@ def choose_encoding(requested: str, data: Symbols | Numbers, framing_name: str, 
                          "(or --embedding D for an Embedding layer)")
     if requested != "auto":
         return requested
-    width = window if framing_name in WINDOWED else 1
-    one_hot_bytes = 4 * data.items * width * data.vocabulary.size
-    return "one-hot" if one_hot_bytes <= ONE_HOT_BUDGET else "scalar"
+    return "one-hot" if data.vocabulary.size <= ONE_HOT_SYMBOLS else "embedding"
+
+
+def embedding_width(requested: int, encoding: str) -> int:
+    """The Embedding's width: as asked (``--embedding D``), or ``AUTO_EMBEDDING`` when ``auto``
+    chose an embedding; 0 for every other encoding."""
+    if encoding != "embedding":
+        return 0
+    return requested or AUTO_EMBEDDING
 
 
 def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int, batch_size: int | None,
@@ -146,7 +171,7 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
         scored_start = (len(x_all)) % batch
         layout = scored_start + framing.batchify(len(x_all) - scored_start, batch)
         return Samples(framing_name, x_train, y_train, x_all, layout, trained, held_out_targets,
-                       batch, encoding, None, scaling)
+                       batch, encoding, None, scaling, _vocabulary_size(data))
 
     training_part = sequence[:split.train_items]
     context = 1 if framing_name == "one-step" else window
@@ -172,7 +197,11 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
     x_scored = featurize(scored.inputs, mask_value)
     layout = np.arange(scored.samples, dtype=np.int32)[:, None]
     return Samples(framing_name, x_train, y_train, x_scored, layout, 0, held_out_targets,
-                   batch, encoding, mask_value, scaling)
+                   batch, encoding, mask_value, scaling, _vocabulary_size(data))
+
+
+def _vocabulary_size(data: Symbols | Numbers) -> int:
+    return data.vocabulary.size if data.kind == "symbols" else 0
 
 
 def train_samples(framing_name: str, window: int, split: Split) -> int:
@@ -207,6 +236,9 @@ def _featurizer(data, encoding: str, table: np.ndarray | None):
                 x[positions == framing.PAD] = mask_value
             return x.reshape(positions.shape[0], positions.shape[1], -1)
         return lookup
+    if encoding in IN_PROGRAM:
+        # Kept as ids (PAD for padding): the compiled program encodes them (Encoding.in_program).
+        return lambda ids, mask_value=None: np.asarray(ids, np.int32)
     coder = Encoding(encoding, data.vocabulary.size)
     # The encoding maps PAD to its own mask value, which is the mask_value passed in.
     return lambda ids, mask_value=None: coder.encode(ids)

@@ -46,7 +46,7 @@ class Plan:
     batch_size: int | None = None  # None: the framing's default (stateful 1, stateful-streams 16, else 32)
     seeds: int = 10  # seeds trained at once; the scores are over all of them
     holdout: float = 0.2  # the last fraction of the sequence, never trained on
-    encoding: str = "auto"  # symbols: "one-hot", "scalar", or "auto" (one-hot while it fits memory)
+    encoding: str = "auto"  # symbols: "one-hot", "scalar", "embedding", or "auto" (one-hot up to 256 symbols, else an embedding)
     season: int | None = None  # numbers: the seasonal naive baseline's season; None detects it
     horizon: int = 1  # numbers, window framings: values the head outputs at once (a direct H-step model)
     differencing: int = 0  # numbers: 1 trains on changes and integrates predictions back into levels
@@ -104,7 +104,7 @@ class Outcome:
     split: Split  # where the held-out part starts
     spec: ModelSpec  # the model trained
     config: TrainConfig  # how it was trained
-    encoding: str  # "one-hot", "scalar" or "standardized"
+    encoding: str  # "one-hot", "embedding", "scalar" or "standardized"
     scaling: Scaling | None  # numbers only
     population: Population  # every seed's weights and curves
     metric: str  # "accuracy" (higher is better) or "rmse" (lower is better, original units)
@@ -186,8 +186,12 @@ def check(data: Symbols | Numbers, plan: Plan) -> Split:
     width = len(data.columns) if data.kind == "numbers" else data.vocabulary.size if encoding == "one-hot" else 1
     outputs = plan.horizon if data.kind == "numbers" else data.vocabulary.size
     spec = ModelSpec(plan.cell, steps=steps, features=slots * width, outputs=outputs, units=plan.units,
-                     layers=plan.layers, embedding=plan.embedding, dropout=plan.dropout)
-    budget.check_training(spec, plan.seeds, plan.epochs, -(-train_samples // batch), batch, bptt=plan.bptt)
+                     layers=plan.layers, embedding=samples.embedding_width(plan.embedding, encoding),
+                     dropout=plan.dropout)
+    # One-hot and embedded symbols are held as one id per slot; the program makes the features.
+    held = slots if encoding in samples.IN_PROGRAM else None
+    budget.check_training(spec, plan.seeds, plan.epochs, -(-train_samples // batch), batch, bptt=plan.bptt,
+                          held_features=held)
     return levels
 
 
@@ -228,7 +232,7 @@ def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int],
         kind=plan.cell, steps=framed.steps, features=framed.features,
         outputs=plan.horizon if numbers else data.vocabulary.size, units=plan.units, mask_value=framed.mask_value,
         output_activation="linear" if numbers else "softmax", dropout=plan.dropout, layers=plan.layers,
-        embedding=plan.embedding)
+        embedding=samples.embedding_width(plan.embedding, framed.encoding))
     config = TrainConfig(
         epochs=plan.epochs, batch_size=framed.batch_size,
         # Stateless samples are shuffled as fit does; a stream must stay in order to carry its state.
@@ -238,7 +242,7 @@ def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int],
         loss=loss.MEAN_SQUARED_ERROR if numbers else loss.CATEGORICAL_CROSSENTROPY,
         learning_rate=plan.learning_rate, bptt=plan.bptt, clip_norm=plan.clip_norm)
     held_out = HeldOut(data, split, plan, spec, framed)
-    trainer = Trainer(spec, config, framed.x_train, framed.y_train)
+    trainer = Trainer(spec, config, framed.x_train, framed.y_train, encoding=framed.in_program)
     seeds = tuple(range(plan.seeds))
     chunk, validate = every_epochs(plan)
     validation = Validation(validate, plan.patience, RMSE if numbers else ACCURACY)
@@ -337,7 +341,7 @@ class HeldOut:
         numbers = data.kind == "numbers"
         kept, predicted, log_probabilities = prediction.predict(
             self.spec, weights, framed.x_scored, framed.layout, framed.carried, classify=not numbers,
-            first_kept=framed.first_held_out, targets=self.sample_targets)
+            first_kept=framed.first_held_out, targets=self.sample_targets, encoding=framed.in_program)
         targets = framed.held_out_targets[kept - framed.first_held_out]
         # The held-out targets scored, by row of the series (a row of the changes is the next row's level).
         positions = split.train_items + (kept - framed.first_held_out)

@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lstmstate.core import fused
+from lstmstate.core.encoding import Encoding
 from lstmstate.core.model import ModelSpec, call
 
 CHUNK_SAMPLES = 1 << 15  # samples per compiled call: big enough to amortise the call, small enough for memory
@@ -28,21 +30,34 @@ TINY_PROBABILITY = 1e-30
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled(spec: ModelSpec, classify: bool):
+def _compiled(spec: ModelSpec, classify: bool, carried: bool, encoding: Encoding | None):
     """One compiled ``(weights, state, x, targets, layout) -> (state, (outputs, log p))`` for all
-    seeds at once; ``log p`` is the log probability of each sample's target (classify only)."""
+    seeds at once; ``log p`` is the log probability of each sample's target (classify only).
+
+    Streams of one-step samples read the whole call's batches as one fused sequence program
+    (``core.fused``): the input projection and the head once for every step, only the recurrence
+    step by step. Otherwise the model is called on each batch in turn."""
     model = spec.build(initialized=False)
     non_trainable = [v.value for v in model.non_trainable_variables]
+    layout_of = fused.Layout.of(model, spec) if carried and fused.supports(spec) else None
+
+    def reduced(y, targets):
+        if classify:
+            target = jnp.take_along_axis(y, targets[..., None], axis=-1)[..., 0]
+            return jnp.argmax(y, axis=-1).astype(jnp.int32), jnp.log(jnp.maximum(target, TINY_PROBABILITY))
+        return y[..., 0], jnp.zeros(targets.shape, y.dtype)
 
     def one_seed(weights, state, x, targets, layout):
+        if layout_of is not None:  # layout (batch, row): batch is time
+            mask = jnp.ones(layout.shape, bool)
+            y, state, _ = fused.outputs(spec, encoding, layout_of, weights, non_trainable, x[layout][:, :, 0],
+                                        state, mask)
+            return state, reduced(y, targets[layout])  # each (batch, row)
+
         def step(state, indices):
-            y, state, _ = call(model, spec, weights, non_trainable, x[indices], state)
-            if classify:
-                target = jnp.take_along_axis(y, targets[indices][:, None], axis=-1)[:, 0]
-                out = (jnp.argmax(y, axis=-1).astype(jnp.int32), jnp.log(jnp.maximum(target, TINY_PROBABILITY)))
-            else:
-                out = (y[:, 0], jnp.zeros(len(indices), y.dtype))
-            return state, out  # each (row,)
+            features = x[indices] if encoding is None else encoding.in_program(x[indices])
+            y, state, _ = call(model, spec, weights, non_trainable, features, state)
+            return state, reduced(y, targets[indices])  # each (row,)
 
         return jax.lax.scan(step, state, layout)  # outputs (batch, row)
 
@@ -50,11 +65,12 @@ def _compiled(spec: ModelSpec, classify: bool):
 
 
 def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: np.ndarray,
-            carried: bool, classify: bool, first_kept: int = 0,
-            targets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            carried: bool, classify: bool, first_kept: int = 0, targets: np.ndarray | None = None,
+            encoding: Encoding | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every seed's prediction for the samples of ``layout`` whose index is ``>= first_kept``.
 
-    ``weights`` are stacked, each ``(seed, …)``; ``x`` is ``(sample, step, feature)``;
+    ``weights`` are stacked, each ``(seed, …)``; ``x`` is ``(sample, step, feature)`` floats, or
+    with an ``encoding`` the ids ``(sample, step, slot)`` it encodes in the compiled program;
     ``targets`` (classify) is each sample's target id ``(sample,)``. Returns ``(kept,
     predictions, log_probabilities)``: the kept sample indices ``(kept,)`` in layout order, the
     predicted ids (``classify``) or first output values ``(seed, kept)``, and the log probability
@@ -62,9 +78,9 @@ def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: n
     """
     layout = np.asarray(layout, np.int32)
     seeds = len(weights[0])
-    run = _compiled(spec, classify)
+    run = _compiled(spec, classify, carried, encoding)
     weights = [jnp.asarray(w) for w in weights]
-    x = jnp.asarray(x, jnp.float32)
+    x = jnp.asarray(x, jnp.float32 if encoding is None else jnp.int32)
     targets = jnp.zeros(len(x), jnp.int32) if targets is None else jnp.asarray(targets, jnp.int32)
     if carried:
         rows = layout.shape[1]
