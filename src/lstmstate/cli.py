@@ -428,7 +428,8 @@ _UNITS = typer.Option(32, help="LSTM units")
 _EPOCHS = typer.Option(50, help="passes over the training part")
 _BATCH_SIZE = typer.Option(None, help="samples per batch; streams for stateful-streams")
 _HOLDOUT = typer.Option(0.2, help="the last fraction of the sequence, held out")
-_ENCODING = typer.Option("auto", help="symbols: auto, one-hot or scalar")
+_ENCODING = typer.Option("auto", help="symbols: auto (one-hot up to 256 distinct symbols, an Embedding of 64 "
+                         "above), one-hot, embedding, or scalar (the tutorial's id / vocabulary size)")
 _SEASON = typer.Option(None, help="numbers: the season of the seasonal-naive baseline, in steps "
                        "(default: detected from the training part's autocorrelation)")
 _TIME_COLUMN = typer.Option(None, help="CSV: the column of the rows' times (default: detected by name or dates)")
