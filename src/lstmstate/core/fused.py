@@ -28,9 +28,10 @@ import keras
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.model import ModelSpec
 
-# Time steps the recurrence's loop body holds at once: fewer loop iterations for the same
-# arithmetic (XLA's while loop costs a few microseconds an iteration on the CPU).
-SCAN_UNROLL = 5
+# Time steps the recurrence's loop body holds at once. Measured with bench/charlm.py at bptt 35
+# (2-core AMD EPYC, 2026-12-03, steps only, 1 seed): 1 gives 197,291 characters/s, 5 gives
+# 117,603 and 35 gives 74,171 (a larger body compiles into slower code on the CPU).
+SCAN_UNROLL = 1
 
 
 @dataclass(frozen=True)
