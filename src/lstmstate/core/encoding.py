@@ -65,7 +65,6 @@ class Encoding:
         onehot = eye[np.where(ids == PAD, self.vocabulary_size, ids)]  # (sample, step, slot, V)
         return onehot.reshape(ids.shape[0], ids.shape[1], -1)
 
-
     def in_program(self, ids):
         """``encode`` as a JAX function of integer ids ``(..., step, slot)``, for a compiled
         program: the same floats, made where they are read.

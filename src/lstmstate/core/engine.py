@@ -238,7 +238,7 @@ class Trainer:
         # With an encoding, x holds symbol ids (sample, steps, slots) and the compiled programs
         # make the features from them (Encoding.in_program): the data stays one integer per symbol.
         self.encoding = encoding
-        self.x = np.asarray(x, np.float32) if encoding is None else np.asarray(x, np.int32)
+        self.x = self._host_inputs(x)
         self.y = np.asarray(y)
         width = spec.features if encoding is None else spec.features // encoding.features(1)
         if self.x.ndim != 3 or self.x.shape[1:] != (spec.steps, width):
@@ -522,6 +522,7 @@ class Trainer:
         return np.asarray(self._outputs([jnp.asarray(w) for w in weights], x, self._evaluation_layout(x)))
 
     def _host_inputs(self, x) -> np.ndarray:
+        """``x`` as the programs read it: floats, or the ids an encoding turns into floats."""
         return np.asarray(x, np.float32) if self.encoding is None else np.asarray(x, np.int32)
 
     def _evaluation_layout(self, x: np.ndarray) -> np.ndarray:

@@ -115,7 +115,7 @@ def check_window(window: int, framing_name: str, split: Split) -> None:
 IN_PROGRAM = ("one-hot", "embedding")  # encodings made from integer ids inside the compiled program
 
 
-def choose_encoding(requested: str, data: Symbols | Numbers, framing_name: str, window: int) -> str:
+def choose_encoding(requested: str, data: Symbols | Numbers) -> str:
     """The encoding of the inputs: numbers are standardized; symbols (``auto``) one-hot up to
     ``ONE_HOT_SYMBOLS`` distinct symbols and an embedding above, or as the user asked. The
     tutorial's id / vocabulary size (``scalar``) only when asked for: it hides which symbol came."""
@@ -145,7 +145,7 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
     check_framing(framing_name)
     check_window(window, framing_name, split)
     batch = batch_size_for(framing_name, batch_size, train_samples(framing_name, window, split))
-    encoding = choose_encoding(encoding, data, framing_name, window)
+    encoding = choose_encoding(encoding, data)
     if data.kind == "numbers":
         scaling = Scaling.fit(data.columns, data.values[:split.train_items])
         table = scaling.apply(data.values)  # (item, column) float32

@@ -182,7 +182,7 @@ def check(data: Symbols | Numbers, plan: Plan) -> Split:
     # items per step and steps per sample as framed.frame makes them.
     slots = plan.window if plan.framing == "window-features" else 1
     steps = plan.window if plan.framing in ("window-timesteps", "variable-length") else 1
-    encoding = samples.choose_encoding(_encoding(plan), data, plan.framing, plan.window)
+    encoding = samples.choose_encoding(_encoding(plan), data)
     width = len(data.columns) if data.kind == "numbers" else data.vocabulary.size if encoding == "one-hot" else 1
     outputs = plan.horizon if data.kind == "numbers" else data.vocabulary.size
     spec = ModelSpec(plan.cell, steps=steps, features=slots * width, outputs=outputs, units=plan.units,
