@@ -95,26 +95,75 @@ def lstm_scan(projected, recurrent_kernel, state, mask):
     """``projected (T, row, 4U)``, ``state (h, c)`` each ``(row, U)``, ``mask (T, row)`` bool:
     ``(hs (T, row, U), (h, c))``. A masked step leaves the state as it was (Keras's RNN with a
     mask), and its output is that state's h."""
+    hs, state, _ = _lstm_forward(projected, recurrent_kernel, tuple(state), mask)
+    return hs, state
 
+
+def _lstm_forward(projected, recurrent_kernel, state, mask):
+    # Also returns what the backward pass reads: each step's state before it and its gates.
     def step(carry, inputs):
         h, c = carry
         z_x, keep = inputs
         z = z_x + h @ recurrent_kernel  # (row, 4U): gates i, f, c, o
         i, f, g, o = jnp.split(z, 4, axis=-1)
-        new_c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-        new_h = jax.nn.sigmoid(o) * jnp.tanh(new_c)
+        i, f, g, o = jax.nn.sigmoid(i), jax.nn.sigmoid(f), jnp.tanh(g), jax.nn.sigmoid(o)
+        new_c = f * c + i * g
+        squashed = jnp.tanh(new_c)
+        new_h = o * squashed
         keep = keep[:, None]
-        h, c = jnp.where(keep, new_h, h), jnp.where(keep, new_c, c)
-        return (h, c), h
+        after = jnp.where(keep, new_h, h), jnp.where(keep, new_c, c)
+        return after, (after[0], (h, c, jnp.concatenate([i, f, g, o], axis=-1), squashed))
 
-    state, hs = jax.lax.scan(step, tuple(state), (projected, mask), unroll=SCAN_UNROLL)
-    return hs, state
+    state, (hs, saved) = jax.lax.scan(step, state, (projected, mask), unroll=SCAN_UNROLL)
+    return hs, state, saved
+
+
+def _lstm_scan_forward(projected, recurrent_kernel, state, mask):
+    hs, state, saved = _lstm_forward(projected, recurrent_kernel, tuple(state), mask)
+    return (hs, state), (recurrent_kernel, mask, saved)
+
+
+def _lstm_scan_backward(residuals, cotangents):
+    # The gradient as cuDNN's and PyTorch's LSTMs take it: the time loop carries only the
+    # state's cotangents (one (row, 4U) @ (4U, U) product a step), and the recurrent kernel's
+    # gradient is one (U, T * row) @ (T * row, 4U) product after it, not T small ones inside it.
+    recurrent_kernel, mask, (h_before, c_before, gates, squashed) = residuals
+    d_hs, (d_h, d_c) = cotangents
+    transposed = recurrent_kernel.T
+
+    def step(carry, inputs):
+        d_h, d_c = carry
+        d_out, keep, c, gate, tanh_c = inputs
+        i, f, g, o = jnp.split(gate, 4, axis=-1)
+        keep = keep[:, None]
+        d_h = d_h + d_out
+        d_new_h, d_new_c = jnp.where(keep, d_h, 0.0), jnp.where(keep, d_c, 0.0)
+        d_new_c = d_new_c + d_new_h * o * (1 - tanh_c * tanh_c)
+        d_z = jnp.concatenate([d_new_c * g * i * (1 - i), d_new_c * c * f * (1 - f), d_new_c * i * (1 - g * g),
+                               d_new_h * tanh_c * o * (1 - o)], axis=-1)  # (row, 4U)
+        # A masked step passed the state through unchanged, so its cotangent passes back.
+        d_h_before = d_z @ transposed + (d_h - d_new_h)
+        d_c_before = d_new_c * f + (d_c - jnp.where(keep, d_c, 0.0))
+        return (d_h_before, d_c_before), d_z
+
+    d_state, d_z = jax.lax.scan(step, (d_h, d_c), (d_hs, mask, c_before, gates, squashed), reverse=True,
+                                unroll=SCAN_UNROLL)
+    d_recurrent = jnp.einsum("tru,trg->ug", h_before, d_z)
+    return d_z, d_recurrent, d_state, None
+
+
+lstm_scan = jax.custom_vjp(lstm_scan)
+lstm_scan.defvjp(_lstm_scan_forward, _lstm_scan_backward)
 
 
 def gru_scan(projected, recurrent_kernel, recurrent_bias, state, mask):
     """GRU (``reset_after``, Keras's default): ``projected (T, row, 3U)``, ``state (h,)``:
     ``(hs (T, row, U), (h,))``."""
+    hs, state, _ = _gru_forward(projected, recurrent_kernel, recurrent_bias, tuple(state), mask)
+    return hs, state
 
+
+def _gru_forward(projected, recurrent_kernel, recurrent_bias, state, mask):
     def step(carry, inputs):
         (h,) = carry
         z_x, keep = inputs
@@ -125,11 +174,45 @@ def gru_scan(projected, recurrent_kernel, recurrent_bias, state, mask):
         r = jax.nn.sigmoid(x_r + r_r)
         candidate = jnp.tanh(x_h + r * r_h)
         new_h = z * h + (1 - z) * candidate
-        h = jnp.where(keep[:, None], new_h, h)
-        return (h,), h
+        h_after = jnp.where(keep[:, None], new_h, h)
+        return (h_after,), (h_after, (h, jnp.concatenate([z, r, candidate, r_h], axis=-1)))
 
-    state, hs = jax.lax.scan(step, tuple(state), (projected, mask), unroll=SCAN_UNROLL)
-    return hs, state
+    state, (hs, saved) = jax.lax.scan(step, state, (projected, mask), unroll=SCAN_UNROLL)
+    return hs, state, saved
+
+
+def _gru_scan_forward(projected, recurrent_kernel, recurrent_bias, state, mask):
+    hs, state, saved = _gru_forward(projected, recurrent_kernel, recurrent_bias, tuple(state), mask)
+    return (hs, state), (recurrent_kernel, mask, saved)
+
+
+def _gru_scan_backward(residuals, cotangents):
+    # As _lstm_scan_backward: the recurrent kernel's and bias's gradients after the time loop.
+    recurrent_kernel, mask, (h_before, saved) = residuals
+    d_hs, (d_h,) = cotangents
+    transposed = recurrent_kernel.T
+
+    def step(d_h, inputs):
+        d_out, keep, h, gate = inputs
+        z, r, candidate, r_h = jnp.split(gate, 4, axis=-1)
+        keep = keep[:, None]
+        d_h = d_h + d_out
+        d_new_h = jnp.where(keep, d_h, 0.0)
+        d_a_h = d_new_h * (1 - z) * (1 - candidate * candidate)
+        d_a_r = d_a_h * r_h * r * (1 - r)
+        d_a_z = d_new_h * (h - candidate) * z * (1 - z)
+        d_inner = jnp.concatenate([d_a_z, d_a_r, d_a_h * r], axis=-1)  # (row, 3U)
+        d_h_before = d_new_h * z + d_inner @ transposed + (d_h - d_new_h)
+        return d_h_before, (jnp.concatenate([d_a_z, d_a_r, d_a_h], axis=-1), d_inner)
+
+    d_h, (d_projected, d_inner) = jax.lax.scan(step, d_h, (d_hs, mask, h_before, saved), reverse=True,
+                                               unroll=SCAN_UNROLL)
+    d_recurrent = jnp.einsum("tru,trg->ug", h_before, d_inner)
+    return d_projected, d_recurrent, jnp.sum(d_inner, axis=(0, 1)), (d_h,), None
+
+
+gru_scan = jax.custom_vjp(gru_scan)
+gru_scan.defvjp(_gru_scan_forward, _gru_scan_backward)
 
 
 def sequence(spec: ModelSpec, encoding: Encoding | None, layout: Layout, weights, non_trainable, x,
