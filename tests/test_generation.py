@@ -79,8 +79,8 @@ def _step_by_step(saved, start: str, steps: int, context: list[str]) -> str:
 
 def test_temperature_zero_is_the_step_by_step_argmax(runs):
     saved, text = runs["stream"], _text()
-    # 150 steps cross two block boundaries (generation.BLOCK is 64); a prime of 1,100 symbols is
-    # fed in a block of generation.PRIME_BLOCK first.
+    # 150 steps cross two block boundaries (generation.BLOCK is 64); a prime of 1,100 symbols has
+    # one block of generation.PRIME_BLOCK read by the fused program, the rest fed step by step.
     for context in ([], list(text[:1100])):
         made = _predicted(saved.generate("t", 150, context, index=0))
         assert made == _step_by_step(saved, "t", 150, context)
@@ -132,13 +132,17 @@ def test_the_state_is_any_tuple_stacked_gru_and_embedding(runs):
         weights = [w[0] for w in stacked_initial_weights(spec.build(), [4])]
         step_model = generation.StepModel(spec, weights)
         assert len(step_model.zero_state()) == spec.state_count
-        made = _predicted(generation.generate(step_model, encoding, vocabulary, "c", 70, "abab"))
-        state, _ = generation.feed(step_model, encoding, vocabulary.encode(list("abab")))
-        current, reference = 2, []
-        for _ in range(70):
-            state, (current,) = generation.feed(step_model, encoding, [current], state)
-            reference.append(vocabulary.symbols[current])
-        assert made == "".join(reference)
+        # A prime of generation.PRIME_BLOCK symbols or more has its whole blocks read by the fused
+        # program, the rest step by step; one of exactly a block starts generating straight after it.
+        long = "abcdefgfedcbgabfcde" * 100
+        for context in ("abab", long[:generation.PRIME_BLOCK], long[:generation.PRIME_BLOCK + 37]):
+            made = _predicted(generation.generate(step_model, encoding, vocabulary, "c", 70, context))
+            state, _ = generation.feed(step_model, encoding, vocabulary.encode(list(context)))
+            current, reference = 2, []
+            for _ in range(70):
+                state, (current,) = generation.feed(step_model, encoding, [current], state)
+                reference.append(vocabulary.symbols[current])
+            assert made == "".join(reference)
 
 
 # ---- sampling -------------------------------------------------------------------------------------

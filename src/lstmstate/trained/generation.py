@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lstmstate.core import fused
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.framing import PAD
 from lstmstate.core.model import ModelSpec, call
@@ -136,7 +137,7 @@ def stream_blocks(spec: ModelSpec, weights, encoding: Encoding, vocabulary: Voca
         raise ValueError("stream generation needs a recurrent model of one time step per sample")
     fed = _checked(vocabulary, start, steps, prime)
     table = _encoding_table(encoding, spec.features, 1)
-    return _stream_blocks(spec, [jnp.asarray(w) for w in weights], table, vocabulary, fed, steps, sampling)
+    return _stream_blocks(spec, [jnp.asarray(w) for w in weights], encoding, table, vocabulary, fed, steps, sampling)
 
 
 def window_blocks(spec: ModelSpec, weights, encoding: Encoding, vocabulary: Vocabulary, start: str, steps: int,
@@ -213,16 +214,41 @@ def _compiled_stream(spec: ModelSpec, greedy: bool):
     return jax.jit(block)
 
 
-def _stream_blocks(spec: ModelSpec, weights, table, vocabulary: Vocabulary, fed: np.ndarray, steps: int,
-                   sampling: Sampling) -> Iterator[list[Step]]:
+@functools.lru_cache(maxsize=16)
+def _compiled_prime(spec: ModelSpec, encoding: Encoding):
+    """``(weights, state, ids (PRIME_BLOCK,)) -> state`` after feeding the ids: the fused sequence
+    program that held-out scoring reads through (``core.fused``), one input projection for the
+    block and only the recurrence in its time loop; no head, since nothing is chosen while priming."""
+    model, non_trainable = _built(spec)
+    layout = fused.Layout.of(model, spec)
+
+    def prime(weights, state, ids):
+        x = ids[:, None, None]  # (step, row 1, slot 1)
+        mask = jnp.ones((len(ids), 1), bool)
+        _, state, _ = fused.sequence(spec, encoding, layout, weights, non_trainable, x, state, mask)
+        return state
+
+    return jax.jit(prime)
+
+
+def _stream_blocks(spec: ModelSpec, weights, encoding: Encoding, table, vocabulary: Vocabulary, fed: np.ndarray,
+                   steps: int, sampling: Sampling) -> Iterator[list[Step]]:
     compiled = _compiled_stream(spec, sampling.greedy)
     key = jax.random.key(sampling.seed)
     temperature = jnp.float32(sampling.temperature)
     state = tuple(jnp.asarray(s) for s in spec.zero_state(1))
-    current = jnp.int32(fed[0])
     primed = len(fed) - 1  # steps that feed the prime (the start's is the first generated one)
     total = primed + steps
     done, given = 0, int(fed[-1])
+    # A long prime's whole blocks are read by the fused program (the prime's symbols are known, so
+    # no step waits for a choice); the rest of it, the start and the generation step by step.
+    # A prime shorter than a block (the tutorial's) is fed step by step, as it always was.
+    if fused.supports(spec) and primed >= PRIME_BLOCK:
+        prime = _compiled_prime(spec, encoding)
+        for done in range(0, primed - PRIME_BLOCK + 1, PRIME_BLOCK):
+            state = prime(weights, state, jnp.asarray(fed[done:done + PRIME_BLOCK], jnp.int32))
+        done += PRIME_BLOCK
+    current = jnp.int32(fed[done])
     while done < total:
         # A long prime is fed in large blocks (nothing to print meanwhile), then BLOCK at a time.
         length = PRIME_BLOCK if primed - done >= PRIME_BLOCK else BLOCK
