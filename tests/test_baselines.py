@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run_cli
 from lstmstate.core import ngram
-from lstmstate.owndata import baselines, dataset, training
+from lstmstate.owndata import baselines, dataset, season, training
 from lstmstate.owndata.baselines import Baseline
 from lstmstate.owndata.split import split as split_sequence
 
@@ -101,18 +101,22 @@ def test_seasonal_naive_detects_the_season_and_says_so():
     t = np.arange(240)
     values = 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, 240)
     split = split_sequence(240, 0.25)
-    found = {b.name: b for b in baselines.for_numbers(values, split, np.arange(split.train_items, 240))}
+    chosen = season.detect(values, split)
+    assert chosen.length == 12 and chosen.source == "detected"
+    found = {b.name: b for b in baselines.for_numbers(values, split, np.arange(split.train_items, 240), chosen)}
     seasonal = found["seasonal naive (season 12)"]
     assert "detected" in seasonal.description and seasonal.parameters["season"] == 12
     held = values[split.train_items:]
     assert seasonal.score == pytest.approx(np.sqrt(np.mean((held - values[split.train_items - 12:-12]) ** 2)))
-    given = baselines.for_numbers(values, split, np.arange(split.train_items, 240), season=6)
+    data = dataset.Numbers("given", ("y",), "y", values[:, None])
+    given = baselines.for_numbers(values, split, np.arange(split.train_items, 240), season.choose(data, split, 6))
     assert any(b.name == "seasonal naive (season 6)" and "given" in b.description for b in given)
 
 
 def test_no_season_is_claimed_in_white_noise():
     values = np.random.default_rng(2).normal(0, 1, 300)
-    assert baselines.detect_season(values[:240]) == (None, None)
+    assert season.peaks(values[:240]) == []
+    assert season.detect(values, split_sequence(300, 0.2)).length is None
 
 
 def test_autoregression_is_statsmodels_fitted_on_the_training_part():
@@ -123,7 +127,7 @@ def test_autoregression_is_statsmodels_fitted_on_the_training_part():
     for t in range(2, 400):
         values[t] = 1.6 * values[t - 1] - 0.9 * values[t - 2] + rng.normal()
     split = split_sequence(400, 0.2)
-    ar = baselines.autoregression(values, split.train_items, lambda predicted: predicted)
+    ar = baselines.autoregression(values, split, lambda predicted: predicted)
     p = ar.parameters["p"]
     assert ar.name == f"AR({p})" and p >= 2  # the process has two lags; AIC may add a few
     # By hand: the training part's coefficients applied to the true past of each held-out value.

@@ -10,6 +10,7 @@ import pytest
 from conftest import run_cli
 from lstmstate.owndata import backtest, baselines, dataset, forecast, timeline, training
 from lstmstate.trained import saved
+from lstmstate.owndata.split import split as split_sequence
 
 
 def _write(path, values, time=None):
@@ -94,9 +95,10 @@ def test_autoregression_forecasts_are_its_recursion_by_hand():
     values = np.zeros(200)
     for t in range(2, 200):
         values[t] = 0.5 + 1.2 * values[t - 1] - 0.5 * values[t - 2] + rng.normal()
-    p, params, _ = baselines.fit_autoregression(values, 160)
+    parts = split_sequence(200, 0.2)  # the training part is the first 160
+    p, params, _ = baselines.fit_autoregression(values, parts)
     origins = np.array([159, 170])
-    found = baselines.multi_step(values, 160, origins, 4, season=7)
+    found = baselines.multi_step(values, parts, origins, 4, season=7)
     ar = found[f"AR({p})"]
     for row, origin in enumerate(origins):
         history = list(values[:origin + 1])

@@ -382,7 +382,7 @@ def _print_outcome(outcome) -> None:
     layers = f"{spec.layers} x " if spec.layers > 1 else ""
     extras = [f"bptt {config.bptt}" if config.bptt > 1 else "", f"dropout {spec.dropout:g}" if spec.dropout else "",
               f"embedding {spec.embedding}" if spec.embedding else ""]
-    epochs = (f"{outcome.population.epochs} of {config.epochs} epochs (patience)"
+    epochs = (f"{outcome.population.epochs} of {config.epochs} epochs (patience, on the validation part)"
               if outcome.population.epochs < config.epochs else f"{config.epochs} epochs")
     print(f"framing: {outcome.name}, {outcome.encoding} inputs, {layers}{spec.kind.upper()}({spec.units}), "
           f"{epochs}, batch size {config.batch_size}, " + "".join(f"{e}, " for e in extras if e)
@@ -406,8 +406,10 @@ METRIC_WORDS = {statistics.ACCURACY: "accuracy", statistics.RMSE: "RMSE", statis
 
 
 def _print_baselines(outcome) -> None:
-    print(f"baselines, fitted on the training part and scored on the same {outcome.split.held_out_items} "
-          f"held-out targets:")
+    if outcome.season is not None:
+        print(f"season: {outcome.season.describe()}")
+    print(f"baselines, fitted on the training part (orders and season chosen on the validation part) and scored on "
+          f"the same {outcome.split.held_out_items} held-out targets:")
     width = max(len(b.name) for b in outcome.baselines)
     for baseline in outcome.baselines:  # the order of owndata.baselines: simplest first
         chosen = baseline.parameters.get("chosen_by") or baseline.parameters.get("season_from")
@@ -416,6 +418,8 @@ def _print_baselines(outcome) -> None:
     if outcome.ceiling is not None:
         print(f"  memoryless ceiling on the held-out part (no function of the previous symbol alone does better, "
               f"even fitted on the held-out part): {percent(outcome.ceiling)}")
+    if outcome.advice is not None:
+        print(f"note: {outcome.advice}")
 
 
 # Options that train and compare share: one definition, so the two commands cannot drift apart.
@@ -427,11 +431,13 @@ _WINDOW = typer.Option(3, help="items per sample for window framings")
 _UNITS = typer.Option(32, help="LSTM units")
 _EPOCHS = typer.Option(50, help="passes over the training part")
 _BATCH_SIZE = typer.Option(None, help="samples per batch; streams for stateful-streams")
-_HOLDOUT = typer.Option(0.2, help="the last fraction of the sequence, held out")
+_HOLDOUT = typer.Option(0.2, help="the last fraction of the sequence, held out: scored once, at the end")
+_VALIDATION = typer.Option(0.1, help="the fraction just before the held-out part that early stopping, --patience, "
+                           "the n-gram's order, AR's order and the season are chosen on")
 _ENCODING = typer.Option("auto", help="symbols: auto (one-hot up to 256 distinct symbols, an Embedding of 64 "
                          "above), one-hot, embedding, or scalar (the tutorial's id / vocabulary size)")
-_SEASON = typer.Option(None, help="numbers: the season of the seasonal-naive baseline, in steps "
-                       "(default: detected from the training part's autocorrelation)")
+_SEASON = typer.Option(None, help="numbers: the baselines' season, in steps (default: the time column's calendar, "
+                       "months 12, quarters 4, days 7, hours 24; else detected, chosen on the validation part)")
 _TIME_COLUMN = typer.Option(None, help="CSV: the column of the rows' times (default: detected by name or dates)")
 _FILL = typer.Option(None, help="CSV: fill gaps in time and empty cells: interpolate or ffill (default: refuse them)")
 _HORIZON = typer.Option(1, help="numbers, window framings: train a direct model of the next H values "
@@ -461,6 +467,7 @@ def train_on_data(
         batch_size: int | None = _BATCH_SIZE,
         seeds: int = typer.Option(10, help="seeds trained at once"),
         holdout: float = _HOLDOUT,
+        validation: float = _VALIDATION,
         encoding: str = _ENCODING,
         season: int | None = _SEASON,
         horizon: int = _HORIZON,
@@ -476,10 +483,10 @@ def train_on_data(
         embedding: int = _EMBEDDING,
         learning_rate: float = _LEARNING_RATE,
         clip_norm: float | None = _CLIP_NORM,
-        validate_every: int | None = typer.Option(None, help="epochs between held-out evaluations "
+        validate_every: int | None = typer.Option(None, help="epochs between evaluations of the validation part "
                                                   "(default: about 20 over the run)"),
-        patience: int | None = typer.Option(None, help="keep each seed's best weights by held-out loss; stop when no "
-                                            "seed has improved for this many evaluations"),
+        patience: int | None = typer.Option(None, help="keep each seed's best weights by validation loss; stop when "
+                                            "no seed has improved for this many evaluations"),
         checkpoint_every: int | None = typer.Option(None, help="with --out: keep a checkpoint every E epochs "
                                                     "(one is also kept on Ctrl-C)"),
         tensorboard: Path | None = typer.Option(None, help="folder for TensorBoard event files, one run per seed"),
@@ -492,7 +499,8 @@ def train_on_data(
     from lstmstate.owndata import training
 
     options = dict(framing=framing, window=window, units=units, epochs=epochs, batch_size=batch_size, seeds=seeds,
-                   holdout=holdout, encoding=encoding, season=season, horizon=horizon, differencing=differencing,
+                   holdout=holdout, validation=validation, encoding=encoding, season=season, horizon=horizon,
+                   differencing=differencing,
                    layers=layers, cell=cell, bptt=bptt, reset=reset, dropout=dropout, embedding=embedding,
                    learning_rate=learning_rate, clip_norm=clip_norm, validate_every=validate_every,
                    patience=patience, checkpoint_every=checkpoint_every)
@@ -541,6 +549,7 @@ def compare_framings(
         batch_size: int | None = _BATCH_SIZE,
         seeds: int = typer.Option(10, help="seeds trained at once, per framing"),
         holdout: float = _HOLDOUT,
+        validation: float = _VALIDATION,
         encoding: str = _ENCODING,
         season: int | None = _SEASON,
         horizon: int = _HORIZON,
@@ -561,6 +570,7 @@ def compare_framings(
 
     dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, window=window, units=units,
                                             epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout,
+                                            validation=validation,
                                             encoding=encoding, season=season,
                                             horizon=horizon, differencing=differencing, layers=layers, cell=cell,
                                             dropout=dropout, embedding=embedding, learning_rate=learning_rate,

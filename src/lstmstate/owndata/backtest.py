@@ -24,6 +24,8 @@ from lstmstate.owndata import baselines
 from lstmstate.owndata.baselines import Baseline
 from lstmstate.owndata.dataset import Numbers
 from lstmstate.owndata.forecast import model_forecasts, series
+from lstmstate.owndata.season import check as check_season, choose as chosen_season
+from lstmstate.owndata.split import VALIDATION, Split
 from lstmstate.storage import runfolder
 from lstmstate.trained.saved import SavedExperiment
 
@@ -103,7 +105,13 @@ def run(saved: SavedExperiment, horizon: int, stride: int = 1, data: Numbers | N
     data = series(saved, None) if data is None else data
     if horizon < 1 or stride < 1:
         raise ValueError(f"--horizon and --stride must be at least 1, got {horizon} and {stride}")
-    train_items = int(saved.details["data"]["train_items"])
+    record = saved.details["data"]
+    train_items = int(record["train_items"])
+    # The validation part the run chose on; a run of a version without one chose nothing there: the
+    # default fraction stands in, taken from the end of its training part as train does.
+    validation_items = int(record.get("validation_items") or max(1, round(data.items * VALIDATION)))
+    split = Split(data.items, train_items, float(record.get("holdout", 0.2)), validation_items,
+                  float(record.get("validation", VALIDATION)))
     last = data.items - 1 - horizon
     if last < train_items - 1:
         raise ValueError(f"--horizon {horizon} is too long for the held-out part ({data.items - train_items} rows): "
@@ -112,8 +120,13 @@ def run(saved: SavedExperiment, horizon: int, stride: int = 1, data: Numbers | N
     forecasts = model_forecasts(saved, data, origins, horizon)  # diverged seeds left out
     values = data.target_values
     actual = values[origins[:, None] + np.arange(1, horizon + 1)[None, :]]
-    plan_season = season if season is not None else saved.details.get("plan", {}).get("season")
-    found = baselines.multi_step(values, train_items, origins, horizon, plan_season)
+    if season is None:
+        # The season the run's baselines had (given, the calendar's or detected); else chosen again.
+        recorded = saved.details.get("season") or {}
+        season = recorded.get("length") if "length" in recorded else chosen_season(data, split).length
+    else:
+        check_season(season, train_items)
+    found = baselines.multi_step(values, split, origins, horizon, season)
     scale = float(np.mean(np.abs(np.diff(values[:train_items]))))
     return Backtest(saved.name, horizon, stride, origins, actual, forecasts, found, scale if scale > 0 else 1.0,
                     values)

@@ -6,18 +6,19 @@ Symbols (the next symbol's accuracy; perplexity)::
 
     most frequent successor   after x, the symbol seen most often after x (a bigram's argmax)
     n-gram with backoff       the most frequent continuation of the longest context seen in
-                              training, up to n-1 symbols; n chosen on the last 20% of the training
-                              part (fitted on the 80% before it), then refitted on all of it
+                              training, up to n-1 symbols; n chosen on the validation part (fitted
+                              on the fitting part before it), then refitted on the training part
     Kneser-Ney n-gram         interpolated Kneser-Ney probabilities (perplexity), n chosen the same way
 
 Numbers (the target's next value, RMSE in its units)::
 
     persistence               the last value
-    seasonal naive            the value one season ago; the season given (--season) or the lag of
-                              the highest significant peak of the autocorrelation of the training
-                              part's changes
-    AR(p)                     an autoregression with p chosen by AIC, fitted by statsmodels on the
-                              training part; p up to 10 log10(n), as R's ``ar()``
+    seasonal naive            the value one season ago (``owndata.season``: given, the calendar's,
+                              or detected and chosen on the validation part)
+    AR(p)                     an autoregression fitted by statsmodels, p up to 10 log10(n) (R's
+                              ``ar()``) chosen on the validation part, refitted on the training part
+    AutoETS, AutoARIMA,       statsforecast's automatic models with that season, fitted on the
+    AutoTheta                 training part (``owndata.classical``)
 
 Every baseline predicts a held-out target from the true values before it (one step ahead), as
 the LSTM does.
@@ -33,10 +34,9 @@ from lstmstate.core import ngram
 from lstmstate.core import statistics
 from lstmstate.core.statistics import ACCURACY, PERPLEXITY, RMSE
 from lstmstate.output.formatting import score as formatted
+from lstmstate.owndata import classical
+from lstmstate.owndata.season import Season
 from lstmstate.owndata.split import Split
-
-VALIDATION_FRACTION = 0.2  # the last part of the training part that chooses an n-gram's order
-MAX_SEASON = 400  # the longest season searched for in the autocorrelation
 
 
 @dataclass(frozen=True)
@@ -154,13 +154,13 @@ def for_symbols(ids: np.ndarray, split: Split, vocabulary_size: int, positions: 
     result = [Baseline("most frequent successor", ACCURACY, successor,
                        "after each symbol, the symbol that most often followed it in the training part",
                        {"n": 2})]
-    validation_start = train_items - max(1, int(round(train_items * VALIDATION_FRACTION)))
-    if validation_start < 1:
-        return result  # a training part of one item has nothing to choose an order on
+    validation_start = split.fit_items
+    if validation_start < 1 or split.validation_items < 1:
+        return result  # nothing to choose an order on
     chosen = ngram.select(ids, ngram.Split(validation_start, train_items), ngram.Split(train_items, len(ids)),
                           vocabulary_size)
-    chosen_by = (f"validation on the last {100 * VALIDATION_FRACTION:g}% of the training part "
-                 f"({train_items - validation_start} targets), orders 1..{len(chosen.validation_accuracy)} tried")
+    chosen_by = (f"validation on the validation part ({split.validation_items} targets; fitted on the fitting part, "
+                 f"then refitted on the training part), orders 1..{len(chosen.validation_accuracy)} tried")
     n = chosen.accuracy_order
     result.append(Baseline(
         f"{n}-gram with backoff", ACCURACY, float((chosen.predicted[index] == targets).mean()),
@@ -184,9 +184,9 @@ def _symbols(count: int) -> str:
 
 # ---- numbers ---------------------------------------------------------------------------------
 
-def for_numbers(values: np.ndarray, split: Split, positions: np.ndarray, season: int | None = None) -> list[Baseline]:
+def for_numbers(values: np.ndarray, split: Split, positions: np.ndarray, chosen: Season) -> list[Baseline]:
     """The number baselines of the target ``values`` ``(item,)``, scored on the held-out targets
-    at ``positions``; ``season`` as given by the user, or None to detect it."""
+    at ``positions``, with the season ``chosen`` (``owndata.season``)."""
     values = np.asarray(values, np.float64)
     train_items, index = split.train_items, np.asarray(positions) - split.train_items
     targets = values[train_items:][index]
@@ -195,84 +195,66 @@ def for_numbers(values: np.ndarray, split: Split, positions: np.ndarray, season:
         return float(np.sqrt(np.mean((predicted[index] - targets) ** 2)))
 
     result = [Baseline("persistence", RMSE, rmse(values[train_items - 1:-1]), "the last value")]
-    training = values[:train_items]
-    if season is None:
-        season, peak = detect_season(training)
-        how = None if season is None else (f"detected: the highest significant peak of the autocorrelation of the "
-                                            f"training part's changes, {peak:.2f} at lag {season}")
-    else:
-        check_season(season, train_items)
-        how = "given with --season"
-    if season is not None:
+    if chosen.length is not None:
+        season = chosen.length
         result.append(Baseline(f"seasonal naive (season {season})", RMSE,
                                rmse(values[train_items - season:len(values) - season]),
-                               f"the value {season} steps before ({how})", {"season": season, "season_from": how}))
-    result.append(autoregression(values, train_items, rmse))
+                               f"the value {season} steps before ({chosen.reason})",
+                               {"season": season, "season_from": chosen.reason}))
+    with one_blas_thread():
+        result.append(autoregression(values, split, rmse))
+        models, _ = classical.fit(values, train_items, chosen.length)
+        for model in models:
+            predicted = model.one_step(values)[train_items:]
+            result.append(Baseline(model.name, RMSE, rmse(predicted), model.description, dict(model.parameters)))
     return result
 
 
-def check_season(season: int, train_items: int) -> None:
-    """A ``ValueError`` unless a season of ``season`` steps fits in a training part of
-    ``train_items``: one season back must still be a training value."""
-    if not 2 <= season < train_items:
-        raise ValueError(f"--season {season} is out of range: the training part has {train_items} items, "
-                         f"so the season can be 2..{train_items - 1}")
+def one_blas_thread():
+    """A context in which BLAS runs on one thread: these models solve many small systems, where
+    threads only wait for each other (a 3,600 x 33 least squares: 1.8 ms on one thread, 33 ms on
+    two of a busy 2-core machine)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
-def detect_season(training: np.ndarray) -> tuple[int | None, float | None]:
-    """The lag of the highest local peak of the autocorrelation of the changes of ``training``
-    that white noise would not reach: above its 95% band corrected for the number of lags tried
-    (Bonferroni, z = 3.3 for 120 lags, not 1.96, or one lag in twenty would look like a season),
-    or ``(None, None)`` when no lag stands out. Changes, not levels: a trend makes every lag of
-    the levels' autocorrelation high and hides the season (monthly CO2: lag 11 in the levels,
-    12 in the changes)."""
-    from scipy.stats import norm
-    from statsmodels.tsa.stattools import acf
-
-    training = np.diff(np.asarray(training, np.float64))
-    n = len(training)
-    lags = min(MAX_SEASON, n // 2)
-    if lags < 3 or np.ptp(training) == 0:
-        return None, None
-    correlation = acf(training, nlags=lags, fft=True)
-    inner = np.arange(2, lags)
-    band = norm.ppf(1 - 0.05 / (2 * len(inner))) / np.sqrt(n)
-    peaks = inner[(correlation[inner] > correlation[inner - 1]) & (correlation[inner] >= correlation[inner + 1])
-                  & (correlation[inner] > band)]
-    if len(peaks) == 0:
-        return None, None
-    best = int(peaks[np.argmax(correlation[peaks])])
-    return best, float(correlation[best])
-
-
-def autoregression(values: np.ndarray, train_items: int, rmse) -> Baseline:
-    """AR(p) fitted by statsmodels on the training part, p from 0 to 10 log10(n) by AIC; each
-    held-out value predicted from the true values before it with the training part's
+def autoregression(values: np.ndarray, split: Split, rmse) -> Baseline:
+    """AR(p) with p chosen on the validation part, refitted by statsmodels on the training part;
+    each held-out value predicted from the true values before it with the training part's
     coefficients."""
-    p, params, max_lag = fit_autoregression(values, train_items)
+    p, params, errors = fit_autoregression(values, split)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels warns about frequency-less indexes
         # The same model on the whole series, with the training coefficients: one step ahead from the true past.
-        predicted = _autoregression_model(values, p).predict(params, start=train_items, end=len(values) - 1)
+        predicted = _autoregression_model(values, p).predict(params, start=split.train_items, end=len(values) - 1)
     return Baseline(_autoregression_name(p), RMSE, rmse(np.asarray(predicted)),
                     f"an autoregression on the last {p} values, fitted by statsmodels on the training part",
-                    {"p": p, "chosen_by": f"AIC over p = 0..{max_lag} on the training part",
+                    {"p": p, "chosen_by": f"the lowest one-step RMSE on the validation part ({split.validation_items} "
+                                          f"values) over p = 0..{len(errors) - 1}, each fitted on the fitting part",
+                     "validation_rmse": [round(e, 6) for e in errors],
                      "coefficients": [round(float(c), 6) for c in params]})
 
 
-def fit_autoregression(values: np.ndarray, train_items: int) -> tuple[int, np.ndarray, int]:
-    """``(p, coefficients (constant first), the largest p tried)`` of the AR(p) that AIC chooses
-    on the training part, fitted there by statsmodels."""
-    from statsmodels.tsa.ar_model import ar_select_order
-
-    training = np.asarray(values[:train_items], np.float64)
-    max_lag = max(0, min(int(10 * np.log10(train_items)), train_items // 2 - 2))
+def fit_autoregression(values: np.ndarray, split: Split) -> tuple[int, np.ndarray, list[float]]:
+    """``(p, coefficients (constant first), the validation RMSE of each p tried)``: each AR(p),
+    p from 0 to 10 log10(n) (R's ``ar()`` default), fitted on the fitting part and scored one step
+    ahead on the validation part; the best p refitted on the whole training part."""
+    values = np.asarray(values, np.float64)
+    fit, train = split.fit_items, split.train_items
+    max_lag = max(0, min(int(10 * np.log10(fit)), fit // 2 - 2))
+    # The candidates by least squares on a lag matrix, as AutoReg fits them (conditional on the first
+    # p values), without its per-fit statistics: 33 AutoReg fits of 3,500 values take 6 s, these 0.1 s.
+    lagged = np.stack([np.ones(train)] + [np.roll(values[:train], i) for i in range(1, max_lag + 1)], axis=1)
+    errors = []
+    for p in range(max_lag + 1):
+        params = np.linalg.lstsq(lagged[p:fit, :p + 1], values[p:fit], rcond=None)[0]
+        errors.append(float(np.sqrt(np.mean((lagged[fit:train, :p + 1] @ params - values[fit:train]) ** 2))))
+    p = int(np.argmin(errors))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels warns about frequency-less indexes and near-unit roots
-        lags = ar_select_order(training, maxlag=max_lag, ic="aic", trend="c").ar_lags if max_lag > 0 else None
-        p = 0 if not lags else int(max(lags))
-        params = _autoregression_model(training, p).fit().params
-    return p, np.asarray(params, np.float64), max_lag
+        params = _autoregression_model(values[:train], p).fit().params
+    return p, np.asarray(params, np.float64), errors
 
 
 def _autoregression_model(values: np.ndarray, p: int):
@@ -287,25 +269,28 @@ def _autoregression_name(p: int) -> str:
 
 # ---- numbers, H steps ahead --------------------------------------------------------------------
 
-def multi_step(values: np.ndarray, train_items: int, origins: np.ndarray, horizon: int,
-               season: int | None = None) -> dict[str, np.ndarray]:
+def multi_step(values: np.ndarray, split: Split, origins: np.ndarray, horizon: int,
+               season: int | None) -> dict[str, np.ndarray]:
     """Each number baseline's forecast of ``horizon`` steps from each origin, from the true values
     up to the origin only: ``{name: (origin, horizon)}`` in the values' units. Persistence repeats
     the origin's value; seasonal naive repeats the last season; AR(p) (fitted on the training part)
-    feeds its own forecasts back, as statsmodels' dynamic prediction does."""
+    feeds its own forecasts back, as statsmodels' dynamic prediction does; the statsforecast models
+    forecast from their state at the origin, with the training part's parameters."""
     values = np.asarray(values, np.float64)
     origins = np.asarray(origins)
     steps = np.arange(1, horizon + 1)
     result = {"persistence": np.repeat(values[origins][:, None], horizon, axis=1)}
-    if season is None:
-        season, _ = detect_season(values[:train_items])
     if season is not None:
         back = season * -(-steps // season)  # the same phase of the last season seen: h - s*ceil(h/s) <= 0
         result[f"seasonal naive (season {season})"] = values[origins[:, None] + steps[None, :] - back[None, :]]
-    p, params, _ = fit_autoregression(values, train_items)
-    model = _autoregression_model(values, p)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result[_autoregression_name(p)] = np.stack([
-            np.asarray(model.predict(params, start=int(o) + 1, end=int(o) + horizon, dynamic=True)) for o in origins])
+    with one_blas_thread():
+        p, params, _ = fit_autoregression(values, split)
+        model = _autoregression_model(values, p)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result[_autoregression_name(p)] = np.stack([
+                np.asarray(model.predict(params, start=int(o) + 1, end=int(o) + horizon, dynamic=True))
+                for o in origins])
+        for fitted in classical.fit(values, split.train_items, season)[0]:
+            result[fitted.name] = np.stack([fitted.ahead(values, int(o), horizon) for o in origins])
     return result

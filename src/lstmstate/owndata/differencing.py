@@ -26,7 +26,7 @@ def difference(data: Numbers) -> Numbers:
 
 def split_of_changes(split: Split) -> Split:
     """The split of the changes that holds out the same targets: level row ``t`` is change row ``t - 1``."""
-    return Split(split.items - 1, split.train_items - 1, split.fraction)
+    return Split(split.items - 1, split.train_items - 1, split.fraction, split.validation_items, split.validation)
 
 
 def levels(changes: np.ndarray, previous: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ once and the training inputs are a view of them (the stream framing costs one fl
 and feature, never a window per item).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -95,7 +95,7 @@ def batch_size_for(framing_name: str, batch_size: int | None, train_samples: int
         chosen = min(chosen, train_samples)  # a default never asks for more than the data has
     if chosen < 1 or chosen > train_samples:
         what = "streams" if framing_name == "stateful-streams" else "samples per batch"
-        raise ValueError(f"--batch-size {chosen} is out of range for {framing_name}: the training part has "
+        raise ValueError(f"--batch-size {chosen} is out of range for {framing_name}: the fitting part has "
                          f"{train_samples} samples, so give 1..{train_samples} {what}")
     return chosen
 
@@ -106,10 +106,10 @@ def check_window(window: int, framing_name: str, split: Split) -> None:
     if window < 1:
         raise ValueError(f"--window must be at least 1, got {window}")
     if window >= split.train_items:
-        raise ValueError(f"--window {window} is out of range: the training part has {split.train_items} items, "
+        raise ValueError(f"--window {window} is out of range: the fitting part has {split.train_items} items, "
                          f"too short for it; the window can be 1..{split.train_items - 1}")
     if framing_name == "variable-length" and split.train_items < 3:
-        raise ValueError(f"the training part has {split.train_items} items, too short for random runs (it needs 3)")
+        raise ValueError(f"the fitting part has {split.train_items} items, too short for random runs (it needs 3)")
 
 
 IN_PROGRAM = ("one-hot", "embedding")  # encodings made from integer ids inside the compiled program
@@ -252,3 +252,23 @@ def _targeter(data, table: np.ndarray | None, horizon: int = 1):
         # (sample, horizon) scaled: the target and the horizon - 1 values after it
         return lambda positions: table[np.minimum(positions[:, None] + ahead, len(table) - 1), column]
     return lambda ids: ids
+
+
+def part(framed: Samples, start: int, stop: int) -> Samples:
+    """``framed`` scoring only its scored targets ``start..stop-1`` (counted from its first):
+    the validation part, or the held-out part after it. A carried state still reads the sequence
+    from its start, so the part is read warm, after everything before it::
+
+        scored targets   v v v h h h h      part(framed, 0, 3): the validation part (the inputs
+                         0 1 2 3 4 5 6      end with its last target); part(framed, 3, 7): held out
+    """
+    targets = framed.held_out_targets[start:stop]
+    if framed.carried:
+        end = framed.first_held_out + stop  # the samples up to the part's last target
+        x = framed.x_scored[:end]
+        first = len(x) % framed.batch_size  # as frame does: drop the first samples so every stream is full
+        layout = first + framing.batchify(len(x) - first, framed.batch_size)
+        return replace(framed, x_scored=x, layout=layout, first_held_out=framed.first_held_out + start,
+                       held_out_targets=targets)
+    return replace(framed, x_scored=framed.x_scored[start:stop], layout=np.arange(stop - start, dtype=np.int32)[:, None],
+                   first_held_out=0, held_out_targets=targets)

@@ -223,3 +223,42 @@ def future_labels(labels: list[str], count: int) -> list[str]:
         return [f"+{k}" for k in range(1, count + 1)]
     return [_date_label(stamp) for stamp in pd.date_range(dates[-1], periods=count + 1, freq=frequency)[1:]]
 
+
+
+# The season a calendar step implies, by the first letters of pandas' frequency: a year of months or
+# quarters or weeks, a week of days (of business days), a day of hours. Years, minutes and numeric
+# steps imply none that the calendar knows.
+CALENDAR_SEASONS = (("BQ", 4, "quarterly"), ("Q", 4, "quarterly"), ("BM", 12, "monthly"), ("SM", 24, "half-monthly"),
+                    ("M", 12, "monthly"), ("W", 52, "weekly"), ("B", 5, "business-daily"), ("D", 7, "daily"),
+                    ("h", 24, "hourly"), ("H", 24, "hourly"))
+
+
+def calendar_season(labels: tuple[str, ...] | list[str] | None) -> tuple[int, str] | None:
+    """``(season, "monthly")`` where the rows' times are dates in a calendar step that has a
+    season (months 12, quarters 4, weeks 52, days 7, business days 5, hours 24); None for
+    numbers, years, minutes, or no regular step.
+
+    >>> calendar_season(["1949-01", "1949-02", "1949-03"])
+    (12, 'monthly')
+    >>> calendar_season(["1700", "1701", "1702"]) is None
+    True
+    """
+    if labels is None or len(labels) < 3:
+        return None
+    try:
+        [float(label) for label in labels[:3]]
+        return None  # plain numbers (a year, a step): no calendar
+    except ValueError:
+        pass
+    try:
+        dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(list(labels)), format="mixed"))
+        frequency = pd.infer_freq(dates)
+    except (ValueError, TypeError):
+        return None
+    if frequency is None:
+        return None
+    code = pd.tseries.frequencies.to_offset(frequency).name
+    for prefix, season, word in CALENDAR_SEASONS:
+        if code.startswith(prefix):
+            return season, word
+    return None

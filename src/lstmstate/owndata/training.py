@@ -1,12 +1,13 @@
-"""Training on the user's own data: one framing trained over many seeds at once on the training
-part, scored on the held-out part beside the classical baselines (``owndata.baselines``), judged
-against the strongest of them, and saved as a run folder the other commands load.
+"""Training on the user's own data: one framing trained over many seeds at once on the fitting
+part, watched on the validation part, scored once on the held-out part beside the classical
+baselines (``owndata.baselines``), judged against the strongest of them, and saved as a run folder
+the other commands load.
 
 Data flows one way: file -> ``dataset`` -> ``split`` -> ``framed.frame`` -> engine ->
-``prediction`` on the held-out part -> scores, baselines, verdict -> results.json (``storage.runfolder``).
+``scoring`` of the validation part while training, of the held-out part at the end -> scores,
+baselines, verdict -> results.json (``storage.runfolder``).
 """
 
-import functools
 import math
 import time
 from collections.abc import Callable
@@ -22,18 +23,18 @@ from lstmstate.core.engine import Population, Progress, TrainConfig, Trainer, Tr
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.model import CELLS, ModelSpec
 from lstmstate.output.tensorboard import EventLog
-from lstmstate.owndata import baselines, dataset, differencing
+from lstmstate.owndata import baselines, dataset, differencing, scoring, season, stationarity
 from lstmstate.owndata.baselines import Baseline
 from lstmstate.owndata import framed as samples
 from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.owndata.scaling import Scaling
-from lstmstate.owndata.split import Split, split as split_sequence
-from lstmstate.owndata.validation import Scores, Validation
+from lstmstate.owndata.season import Season
+from lstmstate.owndata.split import VALIDATION, Split, split as split_sequence
+from lstmstate.owndata.validation import Validation
 from lstmstate.storage import checkpoint, runfolder
-from lstmstate.trained import prediction
 
 RESETS = {"epoch": policy.CARRY_WITHIN_EPOCH, "never": policy.CARRY_ALWAYS}  # --reset: when a carried state restarts
-EVALUATIONS = 20  # held-out evaluations over a run when --validate-every is not given
+EVALUATIONS = 20  # evaluations of the validation part over a run when --validate-every is not given
 
 @dataclass(frozen=True)
 class Plan:
@@ -45,9 +46,10 @@ class Plan:
     epochs: int = 50  # passes over the training part
     batch_size: int | None = None  # None: the framing's default (stateful 1, stateful-streams 16, else 32)
     seeds: int = 10  # seeds trained at once; the scores are over all of them
-    holdout: float = 0.2  # the last fraction of the sequence, never trained on
+    holdout: float = 0.2  # the last fraction of the sequence, never trained on nor chosen on
+    validation: float = VALIDATION  # the fraction before the held-out part that every choice is made on
     encoding: str = "auto"  # symbols: "one-hot", "scalar", "embedding", or "auto" (one-hot up to 256 symbols, else an embedding)
-    season: int | None = None  # numbers: the seasonal naive baseline's season; None detects it
+    season: int | None = None  # numbers: the baselines' season; None takes the calendar's or detects it
     horizon: int = 1  # numbers, window framings: values the head outputs at once (a direct H-step model)
     differencing: int = 0  # numbers: 1 trains on changes and integrates predictions back into levels
     # How the model is built and trained, as practitioners' tools do (PyTorch's word_language_model):
@@ -59,8 +61,8 @@ class Plan:
     embedding: int = 0  # symbols: D > 0 feeds ids through a Keras Embedding of width D
     learning_rate: float = 0.001  # Adam's
     clip_norm: float | None = None  # Adam's global_clipnorm
-    validate_every: int | None = None  # epochs between held-out evaluations (None: about EVALUATIONS per run)
-    patience: int | None = None  # stop when no seed's held-out loss has improved for this many evaluations
+    validate_every: int | None = None  # epochs between evaluations of the validation part (None: about EVALUATIONS)
+    patience: int | None = None  # stop when no seed's validation loss has improved for this many evaluations
     checkpoint_every: int | None = None  # with --out: epochs between checkpoints (one is also written on Ctrl-C)
 
     def __post_init__(self):
@@ -113,7 +115,9 @@ class Outcome:
     ceiling: float | None  # symbols: the memoryless ceiling on the held-out part
     perplexities: np.ndarray | None  # symbols: (seed,) the held-out perplexity of each seed
     seconds: float  # framing, training and scoring
-    validation: Validation | None = None  # the held-out curves while training
+    validation: Validation | None = None  # the validation part's curves while training
+    season: Season | None = None  # numbers: the baselines' season, and why
+    advice: str | None = None  # numbers: why a model of changes may do better (``owndata.stationarity``)
 
     @property
     def name(self) -> str:
@@ -141,8 +145,9 @@ class Outcome:
 
 def check(data: Symbols | Numbers, plan: Plan) -> Split:
     """The split for ``plan``, with every out-of-range choice raised before anything is built."""
-    levels = split_sequence(data.items, plan.holdout)  # the framing's own needs are checked next, by name
-    split = levels  # what the model is framed on: the levels, or their changes
+    levels = split_sequence(data.items, plan.holdout, validation=plan.validation)  # the framing's needs: next
+    split = levels.fitting()  # what the model is framed on: the levels' fitting part, or their changes'
+
     if data.kind != "numbers" and (plan.horizon > 1 or plan.differencing):
         raise ValueError("--horizon and --differencing are for numbers (a CSV), not for symbols")
     if plan.embedding and data.kind == "numbers":
@@ -164,15 +169,15 @@ def check(data: Symbols | Numbers, plan: Plan) -> Split:
                              "window framing (one-step, window-features, window-timesteps, variable-length); "
                              f"{plan.framing} forecasts recursively (train with --horizon 1)")
         if plan.differencing:
-            split = differencing.split_of_changes(levels)  # the same held-out targets, one row fewer
+            split = differencing.split_of_changes(split)  # the same targets, one row fewer
     samples.check_window(plan.window, plan.framing, split)
     if plan.horizon > 1 and split.train_items - plan.window - plan.horizon + 1 < 1:
-        raise ValueError(f"--horizon {plan.horizon} with --window {plan.window} leaves no training sample: the training "
+        raise ValueError(f"--horizon {plan.horizon} with --window {plan.window} leaves no training sample: the fitting "
                          f"part has {split.train_items} rows; the two can add up to at most {split.train_items}")
     if plan.season is not None:
         if data.kind != "numbers":
             raise ValueError("--season is for numbers (a CSV): it sets the seasonal naive baseline's season")
-        baselines.check_season(plan.season, levels.train_items)  # seasonal naive reads the levels
+        season.check(plan.season, levels.train_items)  # seasonal naive reads the levels
     train_samples = samples.train_samples(plan.framing, plan.window, split)
     batch = samples.batch_size_for(plan.framing, plan.batch_size, train_samples)
     if plan.bptt > train_samples // batch:
@@ -211,20 +216,23 @@ def every_epochs(plan: Plan) -> tuple[int, int]:
 def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int], None] | None = None,
           known: tuple[Baseline, ...] | None = None, folder: Path | None = None,
           resumed: dict | None = None, tensorboard: Path | None = None) -> Outcome:
-    """Train ``plan.seeds`` seeds on the training part and score them on the held-out part beside
+    """Train ``plan.seeds`` seeds on the fitting part and score them on the held-out part beside
     the baselines (``known``: already scored on every held-out target by ``held_out_baselines``,
     so ``compare`` fits them once for all framings).
 
-    Every ``plan.validate_every`` epochs the held-out part is scored (``owndata.validation``);
+    Every ``plan.validate_every`` epochs the validation part is scored (``owndata.validation``),
+    and with ``plan.patience`` each seed keeps its best weights there; the held-out part is
+    scored once, at the end;
     with ``folder``, a checkpoint is kept there every ``plan.checkpoint_every`` epochs and on
     Ctrl-C (``Interrupted`` says where), and ``resumed`` (its description, ``resume``) goes on from
     it; ``tensorboard`` is a folder for event files."""
     began = time.perf_counter()
     split = check(data, plan)
-    # What the model reads: the series, or its changes (--differencing), with the same held-out targets.
-    modelled, modelled_split = data, split
+    # What the model reads: the series, or its changes (--differencing), with the same targets; it
+    # trains on the fitting part, and every target after it is scored (validation, then held out).
+    modelled, modelled_split = data, split.fitting()
     if plan.differencing:
-        modelled, modelled_split = differencing.difference(data), differencing.split_of_changes(split)
+        modelled, modelled_split = differencing.difference(data), differencing.split_of_changes(modelled_split)
     framed = samples.frame(modelled, modelled_split, plan.framing, plan.window, plan.batch_size, _encoding(plan),
                            plan.horizon)
     numbers = data.kind == "numbers"
@@ -241,7 +249,10 @@ def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int],
         policy=RESETS[plan.reset] if framed.carried else policy.RESET_EVERY_BATCH,
         loss=loss.MEAN_SQUARED_ERROR if numbers else loss.CATEGORICAL_CROSSENTROPY,
         learning_rate=plan.learning_rate, bptt=plan.bptt, clip_norm=plan.clip_norm)
-    held_out = HeldOut(data, split, plan, spec, framed)
+    validating = scoring.Part(data, split.fit_items, plan.differencing, spec,
+                              samples.part(framed, 0, split.validation_items))
+    held_out = scoring.Part(data, split.train_items, plan.differencing, spec,
+                            samples.part(framed, split.validation_items, split.validation_items + split.held_out_items))
     trainer = Trainer(spec, config, framed.x_train, framed.y_train, encoding=framed.in_program)
     seeds = tuple(range(plan.seeds))
     chunk, validate = every_epochs(plan)
@@ -251,16 +262,12 @@ def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int],
         progress = restored(folder, resumed, trainer, seeds, validation, numbers)
     events = EventLog(tensorboard, seeds, logged=progress.epochs if progress else 0) if tensorboard else None
     latest = [progress]  # the last chunk's training on the host: what Ctrl-C keeps
-    last_scored = {}  # epoch -> Scored: the evaluation after the last epoch is the final score too
 
     def after_chunk(done: Progress) -> bool:
         latest[0] = done
         stop = False
         if validation.due(done.epochs, plan.epochs):
-            scored = held_out(done.state.trainable)
-            last_scored.clear()
-            last_scored[done.epochs] = scored
-            scores = scored.scores
+            scores = validating(done.state.trainable).scores  # never the held-out part: it is read once, below
             stop = validation.observe(done.epochs, scores, done.state.trainable)
             if events is not None:
                 metrics = {"loss": scores.loss, validation.metric_name: scores.metric}
@@ -288,83 +295,17 @@ def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int],
         if events is not None:
             events.close()
     del trainer  # its device copy of the training inputs is no longer needed
-    scored = last_scored.get(population.epochs)  # scoring the whole held-out part again would cost a pass
-    if validation.best_weights is not None:  # patience: every seed keeps its best weights by held-out loss
+    if validation.best_weights is not None:  # patience: every seed keeps its best weights by validation loss
         population = Population(population.seeds, validation.best_weights, population.loss, population.accuracy)
-        scored = None
-    if scored is None:
-        scored = held_out(population.weights)
+    scored = held_out(population.weights)  # the held-out part, read once
     found = known if known is not None and scored.every else held_out_baselines(data, split, plan, scored.positions)
     # Of the data alone, not of the weights: once, not at every evaluation.
     ceiling = None if numbers else memoryless.memoryless_ceiling_held_out(data.ids, split.train_items)
+    chosen = season.choose(data, split, plan.season) if numbers else None
+    advice = stationarity.advice(data.target_values, split) if numbers and not plan.differencing else None
     return Outcome(data, plan, split, spec, config, framed.encoding, framed.scaling, population, scored.metric,
                    scored.values, tuple(found), ceiling, scored.perplexities,
-                   time.perf_counter() - began, validation)
-
-
-@dataclass(frozen=True)
-class Scored:
-    """The held-out scoring of a population."""
-
-    scores: Scores  # loss, metric, perplexity per seed
-    metric: str  # ACCURACY or RMSE
-    values: np.ndarray  # (seed,) the metric, float64 as reported
-    perplexities: np.ndarray | None  # (seed,) symbols: float64 as reported
-    positions: np.ndarray  # the rows of the series whose targets were scored
-    every: bool  # whether every held-out target was scored
-
-
-@dataclass(frozen=True)
-class HeldOut:
-    """The held-out part of one framing, scored for any stacked weights: as the final score, and
-    during training (dropout off; a carried state reads the whole sequence, warm)."""
-
-    data: Symbols | Numbers
-    split: Split
-    plan: Plan
-    spec: ModelSpec
-    framed: samples.Samples
-
-    @functools.cached_property
-    def sample_targets(self) -> np.ndarray | None:
-        """Symbols: every scored sample's target id, so the log probability of each can be read
-        (the same for every evaluation, so made once); None for numbers."""
-        framed = self.framed
-        if self.data.kind == "numbers":
-            return None
-        targets = np.zeros(len(framed.x_scored), np.int32)
-        targets[framed.first_held_out:framed.first_held_out + len(framed.held_out_targets)] = framed.held_out_targets
-        return targets
-
-    def __call__(self, weights: list[np.ndarray]) -> Scored:
-        data, split, framed = self.data, self.split, self.framed
-        numbers = data.kind == "numbers"
-        kept, predicted, log_probabilities = prediction.predict(
-            self.spec, weights, framed.x_scored, framed.layout, framed.carried, classify=not numbers,
-            first_kept=framed.first_held_out, targets=self.sample_targets, encoding=framed.in_program)
-        targets = framed.held_out_targets[kept - framed.first_held_out]
-        # The held-out targets scored, by row of the series (a row of the changes is the next row's level).
-        positions = split.train_items + (kept - framed.first_held_out)
-        every = bool(np.array_equal(np.sort(positions), np.arange(split.train_items, data.items)))
-        if numbers:
-            values = framed.scaling.invert(predicted, data.target_index)
-            if self.plan.differencing:  # a predicted change, one step from the true level before it
-                values, targets = values + data.target_values[positions - 1], data.target_values[positions]
-            rmse = np.asarray(statistics.rmse(values, targets))
-            # The loss as training has it: squared error of the scaled target.
-            scale = framed.scaling.scale[data.target_index]
-            scores = Scores(_single((rmse / scale) ** 2), _single(rmse), None)
-            return Scored(scores, RMSE, rmse, None, positions, every)
-        accuracy = np.asarray(statistics.accuracy(predicted, targets))
-        perplexities = statistics.perplexity(log_probabilities)
-        scores = Scores(_single(-np.asarray(log_probabilities, np.float64).mean(axis=1)), _single(accuracy),
-                        _single(perplexities))
-        return Scored(scores, ACCURACY, accuracy, perplexities, positions, every)
-
-
-def _single(values) -> np.ndarray:
-    # The curves are float32, as the training curves are and as a checkpoint keeps them.
-    return np.asarray(values, np.float32)
+                   time.perf_counter() - began, validation, chosen, advice)
 
 
 # ---- checkpoints: keep and resume (storage.checkpoint holds the file) ------------------------
@@ -453,19 +394,14 @@ def held_out_baselines(data: Symbols | Numbers, split: Split, plan: Plan,
     if positions is None:
         positions = np.arange(split.train_items, data.items)
     if data.kind == "numbers":
-        return tuple(baselines.for_numbers(data.target_values, split, positions, plan.season))
+        return tuple(baselines.for_numbers(data.target_values, split, positions,
+                                           season.choose(data, split, plan.season)))
     return tuple(baselines.for_symbols(data.ids, split, data.vocabulary.size, positions))
-
-
-# With --patience the weights kept are those with the lowest loss on the held-out part itself: the
-# score is then chosen on the targets it is reported on, and the verdict must say so.
-CHOSEN_ON_HELD_OUT = ("; but --patience chose each seed's weights by their loss on these same held-out targets, "
-                      "so the LSTM's score is optimistic: judge it without --patience")
 
 
 def against_baseline(outcome: Outcome) -> str:
     """One sentence: the LSTM against the strongest baseline on its metric."""
-    return baselines.judge(outcome.scores, outcome.baseline) + _chosen_on_held_out(outcome)
+    return baselines.judge(outcome.scores, outcome.baseline)
 
 
 def against_perplexity(outcome: Outcome) -> str | None:
@@ -473,17 +409,13 @@ def against_perplexity(outcome: Outcome) -> str | None:
     if outcome.perplexities is None:
         return None
     strongest = baselines.strongest(list(outcome.baselines), PERPLEXITY)
-    return baselines.judge(outcome.perplexities, strongest) + _chosen_on_held_out(outcome)
-
-
-def _chosen_on_held_out(outcome: Outcome) -> str:
-    kept_best = outcome.validation is not None and outcome.validation.best_weights is not None
-    return CHOSEN_ON_HELD_OUT if kept_best else ""
+    return baselines.judge(outcome.perplexities, strongest)
 
 
 def data_block(data: Symbols | Numbers, split: Split) -> dict:
     block = {"file": data.source, "kind": data.kind, "items": data.items, "train_items": split.train_items,
-             "held_out_items": split.held_out_items, "holdout": split.fraction}
+             "held_out_items": split.held_out_items, "holdout": split.fraction, "fit_items": split.fit_items,
+             "validation_items": split.validation_items, "validation": split.validation, "parts": split.to_dict()}
     if data.kind == "numbers":
         # The checksum lets forecast and backtest check that a CSV read again is the same series.
         block.update(columns=list(data.columns), target=data.target, sha256=data.checksum,
@@ -491,6 +423,24 @@ def data_block(data: Symbols | Numbers, split: Split) -> dict:
     else:
         block.update(tokens=data.tokens, vocabulary_size=data.vocabulary.size)
     return block
+
+
+def choices(outcome: Outcome) -> dict:
+    """What the validation part chose (results.json's ``chosen_on_validation``): the season, each
+    baseline's order, and the LSTM's epochs; the held-out part chose nothing."""
+    chosen = {}
+    if outcome.season is not None:
+        chosen["season"] = outcome.season.to_dict()
+    for baseline in outcome.baselines:
+        how = baseline.parameters.get("chosen_by", "")
+        if "validation" in how:
+            chosen[baseline.name] = how
+    validation, plan = outcome.validation, outcome.plan
+    lstm = {"patience": plan.patience, "epochs_trained": int(outcome.population.epochs)}
+    if validation is not None and validation.best_weights is not None:
+        lstm["best_epoch"] = [int(e) for e in validation.best_epoch]  # each seed's weights, by validation loss
+    chosen["lstm"] = lstm
+    return chosen
 
 
 def entry(outcome: Outcome) -> dict:
@@ -508,8 +458,11 @@ def entry(outcome: Outcome) -> dict:
         "curves": {"loss": statistics.curve_band(outcome.population.loss)},
         "model": outcome.spec.kind, "layers": plan.layers, "bptt": plan.bptt, "reset": plan.reset,
         "dropout": plan.dropout, "embedding": plan.embedding, "learning_rate": plan.learning_rate,
-        "clip_norm": plan.clip_norm,
+        "clip_norm": plan.clip_norm, "validation_fraction": plan.validation,
+        "chosen_on_validation": choices(outcome),
     }
+    if outcome.advice is not None:
+        payload["advice"] = outcome.advice
     if outcome.validation is not None and outcome.validation.epochs:
         payload["validation"] = outcome.validation.block(outcome.population.epochs, plan.epochs)
     if outcome.metric == ACCURACY:
@@ -536,7 +489,9 @@ def payload(outcomes: list[Outcome], best: Outcome | None = None) -> dict:
         "baseline": best.baseline.to_dict(),
         "baselines": [b.to_dict() for b in best.baselines],
         "against_baseline": against_baseline(best),
+        "chosen_on_validation": choices(best),
         **({"memoryless_ceiling": best.ceiling} if best.ceiling is not None else {}),
+        **({"advice": best.advice} if best.advice is not None else {}),
         "experiments": {o.name: entry(o) for o in outcomes},
     }
 
@@ -548,6 +503,8 @@ def saved_entry(outcome: Outcome) -> runfolder.SavedEntry:
     details = {"plan": asdict(outcome.plan), "data": data_block(data, outcome.split)}
     if outcome.scaling is not None:
         details["scaling"] = outcome.scaling.to_dict()
+    if outcome.season is not None:
+        details["season"] = outcome.season.to_dict()  # backtest's baselines use the same season
     symbols = data.kind == "symbols"
     return runfolder.SavedEntry(
         outcome.name, outcome.spec, outcome.config,

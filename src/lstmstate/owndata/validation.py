@@ -1,16 +1,19 @@
-"""Validation while training: the held-out metrics of every seed every few epochs, and with
-``--patience``, each seed's best weights by held-out loss and the point where training stops.
+"""Validation while training: the metrics of every seed on the validation part every few epochs,
+and with ``--patience``, each seed's best weights by validation loss and the point where training
+stops.
 
-Every evaluation reads the held-out part as the final scoring does (``trained.prediction``:
-dropout off, a carried state read warm after the training part), so the last point of the curve
-is the score reported, unless patience keeps earlier weights::
+The validation part is the end of the training part, just before the held-out part
+(``owndata.split``); the model never trains on it, and the held-out part is not read until
+training is over, so weights chosen here are judged on targets that chose nothing. Every
+evaluation reads the validation part as the final scoring reads the held-out part
+(``owndata.scoring``: dropout off, a carried state read warm after the fitting part)::
 
     epoch       5     10     15     20        patience 2: no seed better than its best for
     seed 0   2.10   1.95   1.97   1.99        2 evaluations -> stop at 20, each seed keeps
     seed 1   2.30   2.01   1.98   2.00        its best weights (seed 0: epoch 10, seed 1: 15)
 
-A seed "improves" when its held-out loss falls below its best so far; training stops when no seed
-has improved for ``patience`` evaluations in a row.
+A seed "improves" when its validation loss falls below its best so far; training stops when no
+seed has improved for ``patience`` evaluations in a row.
 """
 
 from dataclasses import dataclass, field
@@ -20,7 +23,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Scores:
-    """One evaluation of every seed on the held-out part."""
+    """One evaluation of every seed on the validation part."""
 
     loss: np.ndarray  # (seed,) cross entropy (symbols) or mean squared error of the scaled target (numbers)
     metric: np.ndarray  # (seed,) accuracy or RMSE in the target's units
@@ -29,7 +32,7 @@ class Scores:
 
 @dataclass
 class Validation:
-    """The held-out curves so far and, with patience, each seed's best weights."""
+    """The validation curves so far and, with patience, each seed's best weights."""
 
     every: int  # epochs between evaluations
     patience: int | None  # evaluations without any seed improving before training stops; None: never
