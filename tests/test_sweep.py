@@ -155,12 +155,16 @@ def two_node_cluster():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    environment = {**os.environ, "RAY_AUTH_MODE": "token"}
+    # Ray's command line from this interpreter, not whichever `ray` is on PATH (none, when the
+    # environment is used without being activated); its nodes find their tools beside it too.
+    ray = [sys.executable, "-m", "ray.scripts.scripts"]
+    environment = {**os.environ, "RAY_AUTH_MODE": "token",
+                   "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     temporary = [tempfile.mkdtemp(prefix="lsr", dir="/tmp") for _ in range(2)]  # short: socket paths are limited
     common = ["--num-cpus", "1", "--node-ip-address", "127.0.0.1", "--disable-usage-stats"]
-    commands = [["ray", "start", "--head", "--port", str(port), "--include-dashboard=false",
+    commands = [[*ray, "start", "--head", "--port", str(port), "--include-dashboard=false",
                  "--temp-dir", temporary[0], *common],
-                ["ray", "start", "--address", f"127.0.0.1:{port}", "--temp-dir", temporary[1], *common]]
+                [*ray, "start", "--address", f"127.0.0.1:{port}", "--temp-dir", temporary[1], *common]]
     previous = os.environ.get("RAY_AUTH_MODE")
     try:
         for command in commands:
@@ -171,7 +175,7 @@ def two_node_cluster():
     finally:
         # `ray stop` ends this user's Ray processes on this machine: the two nodes started above
         # (the local-mode instances of the other tests stopped with their sweeps).
-        subprocess.run(["ray", "stop"], capture_output=True, env=environment, timeout=120)
+        subprocess.run([*ray, "stop"], capture_output=True, env=environment, timeout=120)
         if previous is None:
             os.environ.pop("RAY_AUTH_MODE", None)
         else:

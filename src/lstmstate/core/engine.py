@@ -40,13 +40,10 @@ from lstmstate.core import policy as policies
 from lstmstate.core.framing import batchify
 from lstmstate.core.encoding import Encoding
 from lstmstate.core.loss import Loss
-from lstmstate.core.model import ModelSpec, call, stacked_initial_non_trainable, stacked_initial_weights
+from lstmstate.core.model import (UNROLL_STEPS, ModelSpec, call, stacked_initial_non_trainable,
+                                  stacked_initial_weights)
 from lstmstate.core.policy import StatePolicy
 
-# Sequences this short are trained with the time loop unrolled: the same arithmetic, but without
-# a while loop per LSTM call (the tutorial's sequences have 1 to 5 steps, where the loop's overhead
-# is a large share of a step; longer unrolls mostly add compile time).
-UNROLL_STEPS = 8
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,12 @@ CELLS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 STATES_PER_LAYER = {"lstm": 2, "gru": 1}  # LSTM: (h, c); GRU: (h,)
 
 
+# Sequences this short are trained with the time loop unrolled (``ModelSpec.unroll``): the same
+# arithmetic, but without a while loop per LSTM call (the tutorial's sequences have 1 to 5 steps,
+# where the loop's overhead is a large share of a step; longer unrolls mostly add compile time).
+UNROLL_STEPS = 8
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything needed to rebuild a model; saved with a run."""

@@ -21,7 +21,7 @@ from lstmstate.core import loss as losses
 from lstmstate.core import policy as policies
 from lstmstate.core.budget import INT32_MAX, MAX_SEEDS
 from lstmstate.core.encoding import ENCODINGS
-from lstmstate.core.model import MODEL_KINDS
+from lstmstate.core.model import MODEL_KINDS, UNROLL_STEPS  # an unrolled loop compiles every step apart
 
 # A name that becomes a folder or a file name: letters, digits, "-" and "_", no dots or slashes,
 # so it can neither climb out of the run folder ("../") nor hide (".name").
@@ -33,7 +33,6 @@ MAX_EXPERIMENTS = 64  # the registry has 12, a comparison 6; every experiment is
 MAX_ITEMS = 100_000  # transcripts, predictions, curve points: lstmstate writes at most a few hundred
 MAX_SYMBOLS = 10_000_000  # vocabulary and training stream
 MAX_TEXT = 100_000  # characters of one string
-UNROLL_STEPS = 64  # lstmstate unrolls at most 8 (core.engine.UNROLL_STEPS); compiling more grows with each
 FLOAT32_MAX = 3.4028234663852886e38  # a value the model compares with its float32 inputs stays finite there
 
 Name = Annotated[str, StringConstraints(pattern=NAME)]
