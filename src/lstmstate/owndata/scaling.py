@@ -24,7 +24,7 @@ class Scaling:
         """The scaling of ``training_values`` ``(item, column)``.
 
         >>> Scaling.fit(("a",), np.array([[1.0], [3.0]])).apply(np.array([[2.0], [5.0]])).ravel().tolist()
-        [0.0, 2.0]
+        [0.0, 3.0]
         """
         values = np.asarray(training_values, np.float64)
         spread = values.std(axis=0)
