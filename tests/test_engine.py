@@ -212,6 +212,33 @@ def test_chunking_does_not_change_the_result():
     assert whole.loss.shape == (1, 7)
 
 
+@pytest.mark.parametrize("carried", [False, True])
+def test_long_epochs_in_parts_train_as_whole_epochs(monkeypatch, carried):
+    # Stateless and shuffled, or streams with truncated BPTT (the fused program), trained with
+    # each epoch in compiled parts: the same steps in the same order, so the same weights.
+    from lstmstate.core import engine
+
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 26, 400)
+    framed = framing.next_symbol(ids)
+    x = encoding.Encoding("one-hot", 26).encode(framed.inputs)
+    config = (TrainConfig(epochs=3, batch_size=4, shuffle=False, policy=CARRY_WITHIN_EPOCH, bptt=5) if carried
+              else TrainConfig(epochs=3, batch_size=8, shuffle=True))
+    spec = ModelSpec("lstm", 1, 26, 26, units=6)
+    whole = Trainer(spec, config, x, framed.targets).train([0, 1], every=1)
+    monkeypatch.setattr(engine, "PART_PAIRS", 150)  # an epoch of about 400 pairs per seed: 6 parts for two seeds
+    trainer = Trainer(spec, config, x, framed.targets)
+    assert trainer._parts(2) > 1
+    seen, boundaries = [], []
+    parted = trainer.train([0, 1], every=2, on_progress=lambda done, total: seen.append(done),
+                           after_chunk=lambda progress: boundaries.append(progress.epochs) or False)
+    assert boundaries == [2, 3] and seen[-1] == 3 and any(0 < done < 1 for done in seen)
+    for a, b in zip(whole.weights, parted.weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(whole.loss, parted.loss, rtol=1e-5)
+    np.testing.assert_allclose(whole.accuracy, parted.accuracy, rtol=1e-5)
+
+
 def test_masked_padding_leaves_the_state_at_zero():
     framed = framing.prefixes(np.arange(5))
     enc = encoding.Encoding("scalar", 26)

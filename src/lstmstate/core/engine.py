@@ -46,6 +46,12 @@ from lstmstate.core.policy import StatePolicy
 
 
 
+# An epoch of more training pairs than this (samples x seeds) is trained in parts of about this
+# many, one compiled call each: the host sees each part end, so a long epoch (a 100 MB text) shows
+# its progress and Ctrl-C or SIGTERM stops it within seconds, not at the epoch's end.
+PART_PAIRS = 1 << 20
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train; saved with a run (``to_dict`` writes the policy's and the loss's names)."""
@@ -264,6 +270,7 @@ class Trainer:
         self.optimizer.build(self.model.trainable_variables)
         self._data = TrainingData(self.x, self.y, *in_chunks(self.layout, self.layout_weight, config.bptt))
         self._chunks = {}
+        self._parts_programs = {}
         self._evaluate = jax.jit(jax.vmap(self._evaluate_one, in_axes=(0, None, None, None)))
         self._outputs = jax.jit(jax.vmap(self._outputs_one, in_axes=(0, None, None)))
 
@@ -452,6 +459,10 @@ class Trainer:
             losses, accuracies = [np.asarray(start.loss)], [np.asarray(start.accuracy)]
         else:
             initial, done_epochs, losses, accuracies = self.initial_state(seeds, weights), 0, [], []
+        parts = self._parts(count)
+        if parts > 1:
+            return self._train_in_parts(seeds, parts, per_chunk, initial, done_epochs, losses, accuracies,
+                                        on_progress, after_chunk)
         state, data = _spread_over_devices(initial, self._data)
 
         pending = None  # (state after, metrics, epochs done) of the chunk still running
@@ -465,11 +476,74 @@ class Trainer:
             state, pending = after, (after, metrics, min(first + per_chunk, total))
         if pending is not None:
             self._collect(pending, losses, accuracies, count, on_progress, after_chunk)
+        return self._population(seeds, state, losses, accuracies)
+
+    def _population(self, seeds: tuple[int, ...], state: TrainState, losses: list, accuracies: list) -> Population:
+        count = len(seeds)
         loss = np.concatenate(losses, axis=1) if losses else np.zeros((count, 0), np.float32)
         accuracy = np.concatenate(accuracies, axis=1) if accuracies else np.zeros((count, 0), np.float32)
         if not self.config.loss.classification:
             accuracy = np.full_like(accuracy, np.nan)
         return Population(seeds, [np.asarray(w)[:count] for w in state.trainable], loss, accuracy)
+
+    # ---- long epochs, in parts ------------------------------------------------------------
+
+    def _parts(self, seeds: int) -> int:
+        """Compiled calls per epoch: 1, or about one per ``PART_PAIRS`` training pairs of every seed."""
+        steps, bptt, rows = self._data.layout.shape
+        pairs = steps * bptt * rows * seeds
+        return min(steps, math.ceil(pairs / PART_PAIRS)) if pairs > 2 * PART_PAIRS else 1
+
+    def train_part(self, state: TrainState, epoch, part, data: TrainingData,
+                   part_steps: int) -> tuple[TrainState, StepMetrics]:
+        """Gradient steps ``part * part_steps`` onwards of one epoch of one seed, as ``train_epoch``
+        takes them (the same steps in the same order); the metrics are the part's sums. Steps
+        past the epoch's end (the last part's) change nothing."""
+        layout = data.layout  # (step, bptt, row)
+        steps = layout.shape[0]
+        if self.config.shuffle:  # as train_epoch: the epoch's one order, whichever part reads it
+            order = epoch_order(state.key, epoch, self.samples)
+            layout = jnp.zeros(layout.size, jnp.int32).at[: self.samples].set(order).reshape(layout.shape)
+        index = part * part_steps + jnp.arange(part_steps)
+        inside = index < steps
+        index = jnp.minimum(index, steps - 1)
+
+        def one(state, rows):
+            indices, weight, step, real = rows
+            nothing = StepMetrics(jnp.float32(0.0), jnp.float32(0.0))
+            return jax.lax.cond(real, lambda s: self._train_rows(s, (indices, weight, step), data),
+                                lambda s: (s, nothing), state)
+
+        state, metrics = jax.lax.scan(one, state, (layout[index], data.weight[index], index, inside))
+        return state, StepMetrics(jnp.sum(metrics.loss), jnp.sum(metrics.correct))
+
+    def _train_in_parts(self, seeds, parts, per_chunk, initial, done_epochs, losses, accuracies, on_progress,
+                        after_chunk) -> Population:
+        """``train`` with each epoch in ``parts`` compiled calls; ``after_chunk`` sees the training
+        after every ``per_chunk`` epochs, as ``train`` calls it, and ``on_progress`` after each part."""
+        count, total = len(seeds), self.config.epochs
+        part_steps = math.ceil(self._data.layout.shape[0] / parts)
+        if part_steps not in self._parts_programs:
+            program = functools.partial(self.train_part, part_steps=part_steps)
+            self._parts_programs[part_steps] = jax.jit(jax.vmap(program, in_axes=(0, None, None, None)))
+        program = self._parts_programs[part_steps]
+        real = float(np.sum(self._data.weight))  # the epoch's real samples, as train_epoch divides by
+        state, data = _spread_over_devices(initial, self._data)
+        for epoch in range(done_epochs, total):
+            loss, correct = 0.0, 0.0
+            for part in range(parts):
+                state, sums = program(state, epoch, part, data)
+                loss, correct = loss + np.asarray(sums.loss, np.float64), correct + np.asarray(sums.correct, np.float64)
+                if on_progress is not None:
+                    on_progress(epoch + (part + 1) / parts, total)
+            losses.append((loss / real).astype(np.float32)[:count, None])
+            accuracies.append((correct / real).astype(np.float32)[:count, None])
+            done = epoch + 1
+            if after_chunk is not None and (done % per_chunk == 0 or done == total):
+                host = jax.tree.map(lambda a: np.asarray(a)[:count], state)
+                if after_chunk(Progress(done, host, np.concatenate(losses, axis=1), np.concatenate(accuracies, axis=1))):
+                    break
+        return self._population(seeds, state, losses, accuracies)
 
     def _collect(self, pending, losses, accuracies, count, on_progress, after_chunk) -> bool:
         """Take a finished chunk's metrics (padding seeds dropped); True when ``after_chunk`` stops."""
