@@ -62,8 +62,10 @@ def read(data, tokens: str | None = None, columns: str | None = None, target: st
     """``data`` read as ``lstmstate train --data`` reads a file; a ``ValueError`` naming ``data``
     when it is none of ``ACCEPTED``."""
     if isinstance(data, os.PathLike) or (isinstance(data, str) and _is_path(data)):
+        if not Path(data).exists():
+            raise ValueError(f"data: no such file: {data}")
         if not Path(data).is_file():
-            raise ValueError(f"data: {data} is not a file" + ("" if Path(data).exists() else " (no such file)"))
+            raise ValueError(f"data: {data} is not a file")
         return Given(dataset.read(Path(data), tokens, columns, target, time_column, fill), None, "", str(data))
     if isinstance(data, str):
         numeric = {"columns": columns, "target": target, "time_column": time_column, "fill": fill}
