@@ -19,6 +19,7 @@ import lstmstate as ls
 from conftest import run_cli
 from lstmstate.api import arguments, inputs
 from lstmstate.api.progress import NotebookBar, progress
+from lstmstate.storage import runfolder
 
 ROOT = Path(__file__).resolve().parent.parent
 SUNSPOTS = Path(statsmodels.datasets.sunspots.__file__).with_name("sunspots.csv")  # 1700..2008, yearly
@@ -179,6 +180,7 @@ def test_suite_gives_the_command_lines_numbers_as_dataframes(tmp_path, monkeypat
     assert ran.per_seed["accuracy"].tolist() == entry["accuracy"]["per_seed"]
     assert ran.results.loc["one-char", "tutorial"] == pytest.approx(0.84)
     assert list(ran.verdicts.columns) == ["claim", "tutorial_says", "measured", "verdict", "rule"]
+    assert "<table" in ran._repr_html_() and "data:image/png;base64," in ran._repr_html_()
     assert isinstance(ls.load(tmp_path / "cli"), ls.Suite)
     assert ls.load(tmp_path / "cli").results.loc["one-char", "mean"] == entry["accuracy"]["mean"]
 
@@ -227,7 +229,29 @@ def test_bad_arguments_of_a_run_raise_value_error(fitted, text_run):
 def test_messages_name_the_arguments_as_python_does():
     assert arguments.in_api_words("--clip-norm must be above 0; --window 3 and --time-column") == \
         "clip_norm must be above 0; window 3 and time_column"
-    assert arguments.in_api_words("lstmstate train --no-such-flag") == "lstmstate train --no-such-flag"
+    assert arguments.in_api_words("run `lstmstate train --out DIR`, --no-such-flag") == \
+        "run `lstmstate train --out DIR`, --no-such-flag"  # advice to run a command keeps its flags
+    # A command line on top of the API gets the flags back: the original message is the cause.
+    with pytest.raises(ValueError) as raised:
+        ls.fit(TEXT, window=0)
+    assert str(raised.value) == "window must be at least 1, got 0"
+    assert arguments.command_line_words(raised.value) == "--window must be at least 1, got 0"
+
+
+def test_a_stopped_run_resumes_to_the_same_numbers(fitted, sunspots, tmp_path):
+    def stop_at_the_second_epoch(name, seeds, epochs):
+        def on_progress(done, total):
+            if done == 2:
+                raise KeyboardInterrupt  # as Ctrl-C would, after the first epoch's checkpoint
+        return on_progress
+
+    with pytest.raises(runfolder.Interrupted, match="after epoch 1 of 2"):
+        ls.fit(sunspots, target="SUNACTIVITY", checkpoint_every=1, out=tmp_path / "stopped",
+               on_start=stop_at_the_second_epoch, **TINY)
+    with pytest.raises(ValueError, match="window"):
+        ls.fit(resume=tmp_path / "stopped", window=3)  # not what it was trained with
+    resumed = ls.fit(resume=tmp_path / "stopped")  # the DataFrame was kept in the folder as data.csv
+    assert resumed.scores.equals(fitted.scores)  # as if it had never stopped
 
 
 def test_quiet_unless_someone_watches(monkeypatch):

@@ -90,9 +90,19 @@ def _flags() -> re.Pattern:
     return re.compile(r"--(" + "|".join(map(re.escape, spelled)) + r")\b")
 
 
+# A flag right after a command's name is advice to run that command ("lstmstate train --resume
+# DIR"), which stays as it is written.
+COMMANDS = ("train", "compare", "suite", "run", "forecast", "backtest", "generate", "export", "inspect", "sweep")
+
+
 def in_api_words(message: str) -> str:
     """``message`` with each ``--flag`` of an API argument written as the argument's name."""
-    return _flags().sub(lambda match: match.group(1).replace("-", "_"), message)
+    def worded(match: re.Match) -> str:
+        before = message[:match.start()].split()
+        if before and before[-1] in COMMANDS:
+            return match.group(0)
+        return match.group(1).replace("-", "_")
+    return _flags().sub(worded, message)
 
 
 @contextmanager
@@ -106,3 +116,10 @@ def api_errors():
         if worded == str(error):
             raise
         raise ValueError(worded) from error
+
+
+def command_line_words(error: ValueError) -> str:
+    """``error``'s message as the layers below worded it, with ``--flags``: what a command line
+    built on the API prints (the API's rewording keeps the original as the cause)."""
+    cause = error.__cause__
+    return str(cause) if isinstance(cause, ValueError) and in_api_words(str(cause)) == str(error) else str(error)

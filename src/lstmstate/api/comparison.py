@@ -13,7 +13,7 @@ import pandas as pd
 
 from lstmstate.api import display, inputs
 from lstmstate.api.arguments import api_errors, columns_text, plan_options
-from lstmstate.api.progress import progress
+from lstmstate.api.progress import shown
 from lstmstate.api.run import Run, _folder, _unit
 from lstmstate.output.formatting import score as formatted
 from lstmstate.owndata import comparison, training
@@ -135,13 +135,13 @@ class Comparison:
 
 def compare(data, *, target: str | None = None, columns=None, tokens: str | None = None,
             time_column: str | None = None, fill: str | None = None, out=None, overwrite: bool = False,
-            quiet: bool | None = None, **options) -> Comparison:
+            quiet: bool | None = None, on_start=None, **options) -> Comparison:
     """Train every framing that applies to ``data`` with the same options and rank them with the
     classical baselines, as ``lstmstate compare`` does (the same numbers for the same options).
 
     Takes what ``fit`` takes except ``framing``: ``data`` (a path, DataFrame, Series, NumPy array
-    or str of text), how to read it, ``out``, ``overwrite``, ``quiet``, and the plan's options by
-    name. ``.table()`` is the ranking as a DataFrame; ``.recommendation`` the verdict."""
+    or str of text), how to read it, ``out``, ``overwrite``, ``quiet`` or ``on_start``, and the
+    plan's options by name. ``.table()`` is the ranking as a DataFrame; ``.recommendation`` the verdict."""
     with api_errors():
         plan_options(options, "compare", refused=("framing",))
         given = inputs.read(data, tokens, columns_text(columns), target, time_column, fill)
@@ -152,8 +152,8 @@ def compare(data, *, target: str | None = None, columns=None, tokens: str | None
         folder = runfolder.prepare(_folder(out, "out"), names, overwrite, report=False) if out is not None else None
         try:
             chosen = given.kept(folder) if folder is not None else given.data
-            with progress(quiet) as on_start:
-                starts = None if on_start is None else (lambda name: on_start(name, plan.seeds, plan.epochs))
+            with shown(on_start, quiet) as started:
+                starts = None if started is None else (lambda name: started(name, plan.seeds, plan.epochs))
                 result = comparison.run(chosen, plan, folder, on_start=starts)
         finally:
             if folder is not None:

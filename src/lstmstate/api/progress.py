@@ -6,8 +6,8 @@ handles, which every Jupyter front end renders (JupyterLab, Notebook, VS Code, n
 outputs) with nothing more installed; rich's and tqdm's notebook bars need ipywidgets and a
 running widget manager, and print a warning without them.
 
-``on_start(name, seeds)`` is the callback the library takes (``owndata.comparison.run``,
-``tutorial.suite.run_suite``): it opens one bar and returns ``on_progress(done, epochs)``.
+``on_start(name, seeds, epochs=None)`` opens one bar and returns ``on_progress(done, epochs)``,
+the callback the library takes (``owndata.training.run``); a caller may pass its own (``shown``).
 """
 
 import html
@@ -59,6 +59,16 @@ def progress(quiet: bool | None = None) -> Iterator[OnStart | None]:
                 task = bar.add_task(name, total=total or 1, seeds=seeds)
                 return lambda done, epochs: bar.update(task, completed=done, total=epochs)
             yield on_start
+
+
+@contextmanager
+def shown(on_start: OnStart | None, quiet: bool | None) -> Iterator[OnStart | None]:
+    """The caller's own ``on_start`` when it gives one (the command line's bars), else ``progress``."""
+    if on_start is not None:
+        yield on_start
+        return
+    with progress(quiet) as made:
+        yield made
 
 
 def _notebook_bar(name: str, seeds: int | None = None, total: int | None = None) -> OnProgress:

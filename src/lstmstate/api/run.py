@@ -19,7 +19,7 @@ import pandas as pd
 
 from lstmstate.api import display, inputs
 from lstmstate.api.arguments import READING, api_errors, columns_text, plan_fields, plan_options
-from lstmstate.api.progress import progress
+from lstmstate.api.progress import shown
 from lstmstate.core.statistics import ACCURACY
 from lstmstate.output.formatting import score as formatted
 from lstmstate.owndata import forecast as forecasting
@@ -215,9 +215,9 @@ class Run:
         return folder
 
 
-def fit(data, *, target: str | None = None, columns=None, tokens: str | None = None, time_column: str | None = None,
-        fill: str | None = None, out=None, overwrite: bool = False, quiet: bool | None = None,
-        tensorboard=None, **options) -> Run:
+def fit(data=None, *, target: str | None = None, columns=None, tokens: str | None = None,
+        time_column: str | None = None, fill: str | None = None, out=None, overwrite: bool = False,
+        quiet: bool | None = None, tensorboard=None, resume=None, on_start=None, **options) -> Run:
     """Train one framing on ``data`` over many seeds and score it on the held-out part beside the
     classical baselines, as ``lstmstate train`` does, with the same numbers for the same options.
 
@@ -225,25 +225,55 @@ def fit(data, *, target: str | None = None, columns=None, tokens: str | None = N
     times), a NumPy array of numbers ``(item,)`` or ``(item, column)``, or a str of text.
     ``target``, ``columns`` (a list or a comma string), ``time_column``, ``fill``: numbers;
     ``tokens`` ("char", "word", "line"): text. ``out``: save the run folder there as it trains
-    (``overwrite`` an old run); ``quiet``: None shows progress where someone watches; any field of
-    ``owndata.training.Plan`` by name (below). Bad arguments raise ``ValueError`` naming them.
+    (``overwrite`` an old run); ``resume``: go on with the run stopped in that folder (its
+    checkpoint, ``checkpoint_every``; options given must match it, ``data`` may be left out);
+    ``quiet``: None shows progress where someone watches; ``on_start(name, seeds, epochs)``: a
+    caller's own progress display instead. Any field of ``owndata.training.Plan`` by name
+    (below). Bad arguments raise ``ValueError`` naming them.
     """
     with api_errors():
         plan_options(options, "fit")
-        given = inputs.read(data, tokens, columns_text(columns), target, time_column, fill)
-        plan = Plan(**options)
-        training.check(given.data, plan)
+        if resume is not None:
+            given, plan, resumed = _resumed(resume, out, overwrite, data, options, tokens=tokens,
+                                            columns=columns_text(columns), target=target, time_column=time_column,
+                                            fill=fill)
+            out, overwrite = resume, False  # a resumed run goes on where it was stopped
+        elif data is None:
+            raise ValueError(f"data: give the data to train on ({inputs.ACCEPTED}), or resume=FOLDER to go on with "
+                             "a stopped run")
+        else:
+            given, resumed = inputs.read(data, tokens, columns_text(columns), target, time_column, fill), None
+            plan = Plan(**options)
+            training.check(given.data, plan)
         folder = runfolder.prepare(_folder(out, "out"), [plan.framing], overwrite, report=False) if out is not None else None
         try:
             chosen = given.kept(folder) if folder is not None else given.data
-            with progress(quiet) as on_start:
-                on_progress = on_start(plan.framing, plan.seeds, plan.epochs) if on_start else None
-                outcome = training.run(chosen, plan, folder, on_progress=on_progress,
+            with shown(on_start, quiet) as started:
+                on_progress = started(plan.framing, plan.seeds, plan.epochs) if started else None
+                outcome = training.run(chosen, plan, folder, on_progress=on_progress, resumed=resumed,
                                        tensorboard=None if tensorboard is None else Path(tensorboard))
         finally:
             if folder is not None:
                 runfolder.unlock(folder)
     return Run.of(outcome, given if given.text is not None else None, folder)
+
+
+def _resumed(resume, out, overwrite: bool, data, options: dict, **reading) -> tuple[inputs.Given, Plan, dict]:
+    """The data, plan and checkpoint of the run stopped in ``resume`` (``training.resume``): the
+    options given (plan and reading) must be the ones it was trained with."""
+    folder = _folder(resume, "resume")
+    if out is not None and _folder(out, "out").resolve() != folder.resolve():
+        raise ValueError(f"out: a resumed run is written where it stopped ({resume}); out names another folder")
+    if overwrite:
+        raise ValueError("overwrite: resume goes on with a run; it cannot be combined with overwrite")
+    given = {name: value for name, value in reading.items() if value is not None}
+    if data is not None:
+        if not isinstance(data, (str, Path)):
+            raise ValueError("data: a resumed run reads again the file it was trained on; give its path, or leave "
+                             "data out")
+        given["data"] = Path(data)
+    read, plan, _, resumed = training.resume(folder, {**given, **options})
+    return inputs.Given(read, None, "", read.source), plan, resumed
 
 
 fit.__doc__ += "\n    Plan options and their defaults: " + ", ".join(

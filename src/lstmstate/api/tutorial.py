@@ -14,7 +14,7 @@ import pandas as pd
 
 from lstmstate.api import display
 from lstmstate.api.arguments import api_errors
-from lstmstate.api.progress import progress
+from lstmstate.api.progress import shown
 from lstmstate.output.formatting import percent
 from lstmstate.storage import runfolder
 from lstmstate.tutorial import experiments as registry
@@ -105,13 +105,14 @@ class Suite:
 
 def suite(seeds: int = 20, *, experiments=None, controls: bool = False, epochs: int | None = None,
           units: int | None = None, streams: int | None = None, out=None, overwrite: bool = False,
-          quiet: bool | None = None) -> Suite:
+          quiet: bool | None = None, on_start=None) -> Suite:
     """Run the tutorial's experiments over seeds ``0..seeds-1``, as ``lstmstate suite`` does.
 
     ``experiments``: names (a list, or one name, or a comma string; default the suite's twelve,
     with ``controls`` the five controls too; ``lstmstate list`` names them); ``epochs``,
     ``units``, ``streams`` override the published settings (``lstmstate run``'s options);
-    ``out``: the run folder to write, report included; ``quiet`` as in ``fit``."""
+    ``out``: the run folder to write, report included; ``quiet`` as in ``fit``; ``on_start(name,
+    seeds)``: a caller's own progress display."""
     for name, value, optional in (("seeds", seeds, False), ("epochs", epochs, True), ("units", units, True),
                                   ("streams", streams, True)):
         if value is None and optional:
@@ -123,9 +124,9 @@ def suite(seeds: int = 20, *, experiments=None, controls: bool = False, epochs: 
     with api_errors():
         folder = prepare(Path(out), names, seeds, epochs, units, streams, overwrite) if out is not None else None
         try:
-            with progress(quiet) as on_start:
+            with shown(on_start, quiet) as started:
                 ran = run_suite(names, int(seeds), folder, epochs=epochs, units=units, streams=streams,
-                                on_start=on_start)
+                                on_start=started)
         finally:
             if folder is not None:
                 runfolder.unlock(folder)
