@@ -408,7 +408,8 @@ METRIC_WORDS = {statistics.ACCURACY: "accuracy", statistics.RMSE: "RMSE", statis
 def _print_baselines(outcome) -> None:
     if outcome.season is not None:
         print(f"season: {outcome.season.describe()}")
-    print(f"baselines, fitted on the training part (orders and season chosen on the validation part) and scored on "
+    chosen = "orders and season" if outcome.season is not None else "orders"
+    print(f"baselines, fitted on the training part ({chosen} chosen on the validation part) and scored on "
           f"the same {outcome.split.held_out_items} held-out targets:")
     width = max(len(b.name) for b in outcome.baselines)
     for baseline in outcome.baselines:  # the order of owndata.baselines: simplest first

@@ -188,7 +188,7 @@ def training_curves(experiments: dict, metric: str = "accuracy") -> Figure:
 
 
 def validation_curves(experiments: dict) -> Figure:
-    """Own data: one row per framing, the held-out loss and the held-out metric after each
+    """Own data: one row per framing, the validation part's loss and metric after each
     evaluation while training (each entry's ``validation``), a thin line per seed and the mean
     bold; with patience, each seed's best epoch is a dot on its loss line."""
     names = list(experiments)
@@ -209,7 +209,7 @@ def validation_curves(experiments: dict) -> Figure:
                 at = [list(epochs).index(e) for e in block["best_epoch"]]
                 panel.scatter(block["best_epoch"], [v[i] for v, i in zip(values, at)], s=12, color=PUBLISHED_COLOR,
                               zorder=3, label="best epoch (weights kept)")
-            panel.set_title(f"{name}: held-out {'accuracy (%)' if key == 'accuracy' else key.upper() if key == 'rmse' else key}",
+            panel.set_title(f"{name}: validation {'accuracy (%)' if key == 'accuracy' else key.upper() if key == 'rmse' else key}",
                             fontsize=9)
             panel.xaxis.get_major_locator().set_params(integer=True)
             panel.tick_params(labelsize=7)

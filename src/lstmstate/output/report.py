@@ -197,10 +197,11 @@ def draw_data_pictures(folder: Path, payload: dict) -> list[Picture]:
             lambda: figures.training_curves(with_curves, "loss"))
     validated = {name: entry for name, entry in experiments.items() if entry.get("validation", {}).get("epochs")}
     if validated:
-        add("curves-held-out", "Held-out scores while training",
-            "The held-out part scored every few epochs while training (dropout off, as in the final score), one line "
-            "per seed: where the held-out loss turns up while the training loss still falls, more epochs overfit. "
-            "With --patience each seed keeps its weights of the dot.",
+        add("curves-held-out", "Validation scores while training",
+            "The validation part (just before the held-out part, never trained on) scored every few epochs while "
+            "training (dropout off, as in the final score), one line per seed: where the validation loss turns up "
+            "while the training loss still falls, more epochs overfit. With --patience each seed keeps its weights "
+            "of the dot; the held-out part is scored once, after training.",
             lambda: figures.validation_curves(validated))
     return pictures
 
