@@ -160,7 +160,7 @@ def test_compare_ranks_framings_and_baselines_and_loads_back(readme, tmp_path):
     assert (np.diff(table["mean"].to_numpy()) >= 0).all()  # RMSE: lowest first
     assert result.best.framing == table.loc[table["kind"] == "framing", "name"].iloc[0]
     assert result.recommendation.startswith(("Use ", "No framing"))
-    assert "<table" in result._repr_html_()
+    assert "<table" in result._repr_html_() and "data:image/png;base64," in result._repr_html_()
     folder = result.save(tmp_path / "cmp")
     loaded = ls.load(folder)
     assert isinstance(loaded, ls.Comparison) and loaded.table().equals(table)

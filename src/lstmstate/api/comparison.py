@@ -24,7 +24,7 @@ from lstmstate.trained import saved as saved_runs
 TABLE = ["name", "kind", "metric", "mean", "low", "high", "min", "max", "seeds", "batch_size", "seconds"]
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # eq: its runs hold arrays
 class Comparison:
     """Framings and baselines ranked on the same held-out targets; each framing a ``Run``."""
 

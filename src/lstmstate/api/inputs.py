@@ -37,7 +37,7 @@ ACCEPTED = ("a path (str or pathlib.Path) to a .csv or text file, a pandas DataF
 PATH_LIKE = re.compile(r"[^\n\r]{1,4096}\.(csv|txt|tsv|text|md)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Given:
     """The data as the pipeline reads it, and the file it was read from when it came in memory."""
 
@@ -71,8 +71,9 @@ def read(data, tokens: str | None = None, columns: str | None = None, target: st
         numeric = {"columns": columns, "target": target, "time_column": time_column, "fill": fill}
         given = [name for name, value in numeric.items() if value is not None]
         if given:
-            raise ValueError(f"data is a str of text (symbols); {', '.join(given)} {'is' if len(given) == 1 else 'are'} "
-                             "for numbers: give a DataFrame, a Series or the path of a CSV file")
+            verb = "is" if len(given) == 1 else "are"
+            raise ValueError(f"data is a str of text (symbols); {', '.join(given)} {verb} for numbers: give a "
+                             "DataFrame, a Series or the path of a CSV file")
         return _through_file(data, ".txt", "a string of text", tokens=tokens or "char")
     if isinstance(data, pd.Series):
         name = SINGLE_COLUMN if data.name is None else str(data.name)

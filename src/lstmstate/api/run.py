@@ -36,7 +36,7 @@ SEPARATORS = {"word": " ", "line": "\n"}  # how generated symbols of a text spli
 HOW_CHOSEN = ("chosen_by", "selected_by", "season_from")
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)  # eq: weights are arrays, not compared by value
 class Run:
     """One framing of the user's data over many seeds: scores, baselines, verdict, forecasts."""
 
@@ -123,7 +123,7 @@ class Run:
             return forecasting.series(self.saved, None if data is None else Path(data))
         record = self.payload["data"]
         given = inputs.read(data, columns=",".join(record.get("columns", [])), target=record.get("target"),
-                            fill=record.get("fill"))
+                            time_column=record.get("time_column"), fill=record.get("fill"))
         if (given.data.items, given.data.checksum) != (record.get("items"), record.get("sha256")):
             raise ValueError(f"data is not the series {self.framing!r} was trained on ({record.get('items')} rows of "
                              f"{', '.join(record.get('columns', []))}, checksum recorded in its results)")
@@ -245,7 +245,8 @@ def fit(data=None, *, target: str | None = None, columns=None, tokens: str | Non
             given, resumed = inputs.read(data, tokens, columns_text(columns), target, time_column, fill), None
             plan = Plan(**options)
             training.check(given.data, plan)
-        folder = runfolder.prepare(_folder(out, "out"), [plan.framing], overwrite, report=False) if out is not None else None
+        folder = None if out is None else runfolder.prepare(_folder(out, "out"), [plan.framing], overwrite,
+                                                            report=False)
         try:
             chosen = given.kept(folder) if folder is not None else given.data
             with shown(on_start, quiet) as started:
@@ -276,8 +277,10 @@ def _resumed(resume, out, overwrite: bool, data, options: dict, **reading) -> tu
     return inputs.Given(read, None, "", read.source), plan, resumed
 
 
-fit.__doc__ += "\n    Plan options and their defaults: " + ", ".join(
-    f"{name}={default!r}" for name, default in plan_fields().items()) + f".\n    Reading options: {', '.join(READING)}.\n"
+# help(ls.fit) lists the plan's options from the plan itself, so the list cannot fall behind it.
+fit.__doc__ += ("\n    Plan options and their defaults: "
+                + ", ".join(f"{name}={default!r}" for name, default in plan_fields().items())
+                + f".\n    Reading options: {', '.join(READING)}.\n")
 
 
 def _forecast_frame(result: forecasting.Forecast) -> pd.DataFrame:

@@ -25,7 +25,7 @@ RESULTS = ["section", "tutorial", "mean", "low", "high", "at_100", "seeds", "div
 VERDICTS = ["claim", "tutorial_says", "measured", "verdict", "rule"]
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Suite:
     """The tutorial's experiments run over seeds: results, per-seed accuracies and verdicts."""
 
@@ -138,7 +138,8 @@ def _names(experiments, controls: bool) -> list[str]:
         return list(registry.DEFAULT_SUITE) + (list(registry.CONTROLS) if controls else [])
     if isinstance(experiments, str):
         experiments = [name.strip() for name in experiments.split(",") if name.strip()]
-    if not isinstance(experiments, (list, tuple)) or not experiments or not all(isinstance(n, str) for n in experiments):
+    names_only = isinstance(experiments, (list, tuple)) and all(isinstance(name, str) for name in experiments)
+    if not names_only or not experiments:
         raise ValueError(f"experiments must be None (the suite), a name, or a list of names; got {experiments!r}")
     if controls:
         raise ValueError("controls adds the controls to the default suite; with experiments=, list them by name")
