@@ -93,7 +93,7 @@ class SavedEntry:
 def check_name(name: str, what: str = "experiment name") -> str:
     """``name`` if it can be a folder of a run folder (``schema.NAME``), else a ``ValueError``."""
     if not isinstance(name, str) or not re.fullmatch(schema.NAME, name):
-        raise ValueError(f"{what} {schema._short(name)} cannot be a folder name: use letters, digits, '-' "
+        raise ValueError(f"{what} {schema.short(name)} cannot be a folder name: use letters, digits, '-' "
                          "and '_' (at most 64, starting with a letter or digit)")
     return name
 
@@ -114,7 +114,7 @@ def target(folder: Path, *parts: str) -> Path:
     folder = Path(folder)
     for part in parts:
         if not isinstance(part, str) or not _FILE_NAME.fullmatch(part):
-            raise ValueError(f"refusing to write {schema._short(part)} in {folder}: not a name lstmstate writes")
+            raise ValueError(f"refusing to write {schema.short(part)} in {folder}: not a name lstmstate writes")
     _refuse_link(folder)
     if _kind(folder) == "missing":
         _make(folder, parents=True)
@@ -470,7 +470,7 @@ def median_seed_index(run_folder: Path, name: str, seeds: tuple[int, ...]) -> in
 def _check_version(path: Path, payload: dict) -> None:
     version = payload.get("format_version")
     if type(version) is not int or version != FORMAT_VERSION:  # noqa: E721 (true == 1, 2.0 == 2: not versions)
-        raise ValueError(f"{path} was written in run format {schema._short(version)}; this lstmstate reads format "
+        raise ValueError(f"{path} was written in run format {schema.short(version)}; this lstmstate reads format "
                          f"{FORMAT_VERSION} only: rerun it with this version")
 
 

@@ -402,7 +402,7 @@ def check(schema: type[BaseModel], payload: dict, path) -> BaseModel:
             message = " ".join(str(first["msg"]).removeprefix("Value error, ").split())
         more = error.error_count() - 1
         extra = f" ({more} more problem{'s' if more > 1 else ''})" if more else ""
-        got = "" if first["type"] in ("value_error", "missing") else f", got {_short(first.get('input'))}"
+        got = "" if first["type"] in ("value_error", "missing") else f", got {short(first.get('input'))}"
         where = f"{'.'.join(loc)}: " if loc else ""
         raise ValueError(f"{path} is damaged: {where}{message}{got}{extra}") from None
 
@@ -411,7 +411,8 @@ _REPR = reprlib.Repr()  # short: an offending value is shown, not printed whole
 _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict, _REPR.maxlevel = 40, 40, 4, 4, 2
 
 
-def _short(value) -> str:
+def short(value) -> str:
+    """``value`` as an error message shows it: cut to about 40 characters (a forged file may hold anything)."""
     try:
         return _REPR.repr(value)
     except ValueError:  # an integer of more digits than Python prints

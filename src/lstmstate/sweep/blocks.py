@@ -91,5 +91,5 @@ def _joined(outcomes: list, count: int | None = None):
     if any(outcome.generation for outcome in outcomes):
         # Generation reads the median seed of the whole population, which a block (or a padded
         # one) does not know: it is made again over these seeds, as run_experiment makes it.
-        merged.generation = tutorial_outcome._generation(merged)
+        merged.generation = tutorial_outcome.generation_of(merged)
     return merged

@@ -69,12 +69,12 @@ def run_experiment(experiment: Experiment, seeds: Sequence[int], epochs: int | N
     # scrambled order K follows another letter, so they would test nothing.
     if experiment.stateful and setup.vocabulary == ALPHABET and not experiment.scrambled \
             and not outcome.diverged.all():
-        outcome.generation = _generation(outcome)
+        outcome.generation = generation_of(outcome)
     outcome.seconds = time.perf_counter() - start
     return outcome
 
 
-def _generation(outcome: Outcome) -> dict:
+def generation_of(outcome: Outcome) -> dict:
     """Cold and primed starts at K for every seed, and the median seed's transcripts."""
     setup = outcome.setup
     cold, primed = [], []
