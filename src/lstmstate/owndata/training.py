@@ -43,7 +43,7 @@ class Plan:
     framing: str = "window-timesteps"  # one of samples.FRAMINGS
     window: int = 3  # items per sample for window framings; the longest run for variable-length
     units: int = 32  # LSTM units
-    epochs: int = 50  # passes over the training part
+    epochs: int = 50  # passes over the fitting part
     batch_size: int | None = None  # None: the framing's default (stateful 1, stateful-streams 16, else 32)
     seeds: int = 10  # seeds trained at once; the scores are over all of them
     holdout: float = 0.2  # the last fraction of the sequence, never trained on nor chosen on
