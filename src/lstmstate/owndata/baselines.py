@@ -203,7 +203,9 @@ def for_numbers(values: np.ndarray, split: Split, positions: np.ndarray, chosen:
                                {"season": season, "season_from": chosen.reason}))
     with one_blas_thread():
         result.append(autoregression(values, split, rmse))
-        models, _ = classical.fit(values, train_items, chosen.length)
+        models, failed = classical.fit(values, train_items, chosen.length)
+        for line in failed:  # a model statsforecast cannot fit on this series is left out, and said so
+            warnings.warn(line, UserWarning, stacklevel=2)
         for model in models:
             predicted = model.one_step(values)[train_items:]
             result.append(Baseline(model.name, RMSE, rmse(predicted), model.description, dict(model.parameters)))
