@@ -97,7 +97,8 @@ def test_charlm_sets_lstmstate_beside_pytorch_and_the_ngram():
     # PyTorch trains at least one full pass, however short lstmstate's run was.
     passes = float(re.search(r"PyTorch, ([\d.]+) passes in", out).group(1))
     assert passes >= 1
-    accuracies = [float(a) for a in re.findall(r"^  (?:lstmstate, 1 seed|PyTorch), .* ([\d.]+)%", out, re.MULTILINE)]
+    accuracies = [float(a) for a in re.findall(r"^  (?:lstmstate, 1 seed|PyTorch), [\d.]+ passes in .* ([\d.]+)%", out,
+                                               re.MULTILINE)]
     assert len(accuracies) == 2 and all(0 < a < 100 for a in accuracies)
     assert re.search(r"^  \d+-gram with backoff\s+[\d.]+%", out, re.MULTILINE)  # read from lstmstate's results.json
     assert out.count("NOT met") + out.count(": met") == 3  # 1 seed 1.5x, equal accuracy, N seeds 4x
