@@ -273,6 +273,32 @@ def test_tensorboard_event_files_read_back_with_tensorboards_reader(text_file, t
     assert code == 0 and (out / "figures" / "curves-held-out.png").stat().st_size > 1000
 
 
+# ---- a text's defaults: a language model, not the tutorial's window -------------------------
+
+def test_a_text_trains_a_language_model_where_no_option_was_chosen(text_file, tmp_path, monkeypatch, capsys):
+    # The defaults a new user gets (every option but the ones this test must keep small):
+    # streams, truncated BPTT over 35 steps, Adam at 0.005 (training.TEXT_DEFAULTS).
+    code, out, err = run_cli(monkeypatch, capsys, "train", "--data", text_file, "--epochs", 1, "--seeds", 1,
+                             "--units", 8, "--out", tmp_path / "text", "--quiet")
+    assert code == 0, err
+    assert "framing: stateful-streams" in out and "batch size 32, bptt 35" in out
+    entry = runfolder.read_results(tmp_path / "text")["experiments"]["stateful-streams"]
+    assert entry["learning_rate"] == training.TEXT_DEFAULTS["learning_rate"] and entry["units"] == 8
+    # A framing chosen keeps the rest of the text's defaults but not the streams' own.
+    code, out, err = run_cli(monkeypatch, capsys, "train", "--data", text_file, "--framing", "window-timesteps",
+                             "--epochs", 1, "--seeds", 1, "--units", 8, "--quiet")
+    assert code == 0 and "framing: window-timesteps" in out and "bptt" not in out, err
+    # The command's help states them, and numbers keep the Plan's own defaults.
+    code, out, _ = run_cli(monkeypatch, capsys, "train", "--help")
+    words = " ".join(out.split()).replace("- ", "-")
+    for name, value in training.TEXT_DEFAULTS.items():
+        assert f"--{name.replace('_', '-')} {value}" in words
+    series = tmp_path / "series.csv"
+    series.write_text("value\n" + "\n".join(str(np.sin(i / 3)) for i in range(80)))
+    data, plan, _ = training.prepare(series, None, None, None, chosen=set(), epochs=1)
+    assert plan.framing == "window-timesteps" and plan.units == 32 and plan.learning_rate == 0.001
+
+
 # ---- bad input: one line, exit 2 -----------------------------------------------------------
 
 @pytest.mark.parametrize("options, message", [

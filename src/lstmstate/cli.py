@@ -496,7 +496,11 @@ def train_on_data(
         out: Path | None = typer.Option(None, help="folder for results.json and the saved run"),
         quiet: bool = typer.Option(False, help="no progress bar"),
         overwrite: bool = _OVERWRITE) -> None:
-    """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline."""
+    """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline.
+
+    On a text (--tokens), the options not given train a character (or word) language model:
+    --framing stateful-streams --bptt 35 --units 128 --batch-size 32 --learning-rate 0.005 --epochs 10.
+    """
     from lstmstate.owndata import training
 
     options = dict(framing=framing, window=window, units=units, epochs=epochs, batch_size=batch_size, seeds=seeds,
@@ -519,7 +523,9 @@ def train_on_data(
     elif data is None:
         raise UserError("train needs --data FILE (a .txt or .csv), or --resume DIR to go on with a stopped run")
     else:
-        dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, **options)
+        chosen = {name for name in options if _given(ctx, name)}  # on a text, the rest take training.TEXT_DEFAULTS
+        dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, chosen=chosen,
+                                                **options)
     folder = runfolder.prepare(out, [plan.framing], overwrite, report=False) if out is not None else None
     print(f"data: {dataset.source}, {dataset.describe()}; {split.describe()}")
     with progress_bar(console, quiet) as bar:

@@ -243,7 +243,8 @@ def fit(data=None, *, target: str | None = None, columns=None, tokens: str | Non
                              "a stopped run")
         else:
             given, resumed = inputs.read(data, tokens, columns_text(columns), target, time_column, fill), None
-            plan = Plan(**options)
+            # On a text, the options not given are a language model's (training.TEXT_DEFAULTS), as on the command line.
+            plan = Plan(**{**options, **training.text_defaults(given.data, options, options.get("framing"))})
             training.check(given.data, plan)
         folder = None if out is None else runfolder.prepare(_folder(out, "out"), [plan.framing], overwrite,
                                                             report=False)

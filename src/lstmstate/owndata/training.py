@@ -10,7 +10,7 @@ baselines, verdict -> results.json (``storage.runfolder``).
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -33,6 +33,16 @@ from lstmstate.owndata.split import VALIDATION, Split, split as split_sequence
 from lstmstate.owndata.validation import Validation
 from lstmstate.storage import checkpoint, runfolder
 
+# What a text (--tokens) is trained with where the user chose nothing: a character (or word)
+# language model as practitioners train one, PyTorch's word_language_model's parallel streams and
+# truncated BPTT over 35 steps, not the tutorial's window of 3 letters. Adam's rate is 0.005, not
+# Keras's 0.001: a pass over the streams is few steps (32 x 35 characters each). Measured on the
+# last 200,000 characters of pydoc_data/topics.py, 2 seeds (docs/measurements.md): 5 epochs of the
+# tutorial's defaults (window-timesteps, window 3, 32 units) 68.48%; streams at Adam 0.001 61.90%,
+# 0.003 66.01%, 0.01 70.89%; 15 epochs at 0.005 71.03% (perplexity 3.11), at 0.01 72.00% (3.23).
+TEXT_DEFAULTS = {"framing": "stateful-streams", "bptt": 35, "units": 128, "batch_size": 32, "learning_rate": 0.005,
+                 "epochs": 10}
+STREAM_DEFAULTS = ("bptt", "batch_size")  # TEXT_DEFAULTS that only the streams read
 RESETS = {"epoch": policy.CARRY_WITHIN_EPOCH, "never": policy.CARRY_ALWAYS}  # --reset: when a carried state restarts
 EVALUATIONS = 20  # evaluations of the validation part over a run when --validate-every is not given
 
@@ -514,12 +524,31 @@ def saved_entry(outcome: Outcome) -> runfolder.SavedEntry:
 
 
 def prepare(path: Path, tokens: str | None, columns: str | None, target: str | None,
-            time_column: str | None = None, fill: str | None = None, **plan) -> tuple[Symbols | Numbers, Plan, Split]:
+            time_column: str | None = None, fill: str | None = None, chosen: Collection[str] | None = None,
+            **plan) -> tuple[Symbols | Numbers, Plan, Split]:
     """The user's file read, the plan made and checked: every mistake is a ``ValueError`` now,
-    before a folder is made or a seed trained."""
+    before a folder is made or a seed trained. ``chosen`` names the options the user chose
+    (the command line passes every option, chosen or not): on a text, the others take
+    ``TEXT_DEFAULTS``. None: every option given was chosen, and the Plan's defaults fill the rest."""
     data = dataset.read(path, tokens, columns, target, time_column, fill)
-    plan = Plan(**plan)
+    plan = Plan(**{**plan, **text_defaults(data, plan if chosen is None else chosen, plan.get("framing"))})
     return data, plan, check(data, plan)
+
+
+def text_defaults(data: Symbols | Numbers, chosen: Collection[str], framing: str | None = None) -> dict:
+    """The options a text is trained with where the user chose none (``TEXT_DEFAULTS``); nothing
+    for numbers. ``bptt`` and ``batch_size`` are the streams' and apply only to them.
+
+    >>> sorted(text_defaults(dataset.Symbols("t.txt", "char", None, None), {"framing", "epochs"}, "stateful"))
+    ['learning_rate', 'units']
+    """
+    if data.kind != "symbols":
+        return {}
+    defaults = {name: value for name, value in TEXT_DEFAULTS.items() if name not in chosen}
+    if defaults.get("framing", framing) != "stateful-streams":
+        for name in STREAM_DEFAULTS:
+            defaults.pop(name, None)
+    return defaults
 
 
 def run(data: Symbols | Numbers, plan: Plan, folder: Path | None = None,
