@@ -342,9 +342,11 @@ class TorchRun:
 
 
 def train_torch(config: Config, ids, train_items: int, seconds: float, threads: int,
-                passes_at_least: int = 1, score: bool = True) -> TorchRun:
+                passes_at_least: int = 1, score: bool = True, fit_items: int | None = None) -> TorchRun:
     """Train for ``seconds`` (at least ``passes_at_least`` full passes) as word_language_model's
-    ``train()``, then score the held-out part as lstmstate scores it (when ``score``)."""
+    ``train()`` on the first ``fit_items`` items (lstmstate's fitting part; default all
+    ``train_items``), then score the held-out part, from ``train_items`` on, as lstmstate scores
+    it (when ``score``)."""
     import torch
     from torch import nn
 
@@ -357,7 +359,7 @@ def train_torch(config: Config, ids, train_items: int, seconds: float, threads: 
 
     # The training pairs lstmstate trains on (framed.frame): sample i reads character i and
     # predicts i+1; the first (pairs % streams) are dropped so that every stream is full.
-    pairs = train_items - 1
+    pairs = (fit_items or train_items) - 1
     first = pairs % config.batch
     inputs = batchify(ids[first:pairs], config.batch)  # (step, stream)
     targets = batchify(ids[first + 1:pairs + 1], config.batch)  # (step, stream)
@@ -389,13 +391,15 @@ def train_torch(config: Config, ids, train_items: int, seconds: float, threads: 
             return finish(time.perf_counter() - start, passes)
 
 
-def probe_threads(config: Config, ids, train_items: int, seconds: float) -> dict[int, float]:
+def probe_threads(config: Config, ids, train_items: int, seconds: float,
+                  fit_items: int | None = None) -> dict[int, float]:
     """PyTorch's training characters per second on 1 and on 2 threads, alternated twice, the better
     of each kept: on a shared machine two threads can be many times slower than one (a parallel
     operation waits for the thread another process has descheduled), so PyTorch gets the faster."""
     rates = collections.defaultdict(float)
     for threads in (1, 2, 1, 2):
-        run = train_torch(config, ids, train_items, seconds, threads, passes_at_least=0, score=False)
+        run = train_torch(config, ids, train_items, seconds, threads, passes_at_least=0, score=False,
+                          fit_items=fit_items)
         rates[threads] = max(rates[threads], run.chars / run.seconds)
     return dict(rates)
 
@@ -470,15 +474,18 @@ def benchmark(config: Config, folder: Path, args) -> None:
               flush=True)
 
         train_items = single.results["data"]["train_items"]
+        # lstmstate learns from the fitting part (the validation part after it chooses, the held-out
+        # part is scored): PyTorch learns from the same pairs. Checkouts before the validation part have none.
+        fit_items = single.results["data"].get("fit_items", train_items)
         ids = torch.as_tensor(single.ids, dtype=torch.long)  # lstmstate's own ids of the characters
         if not threads:
-            rates = probe_threads(config, ids, train_items, 0.5 if args.quick else 3.0)
+            rates = probe_threads(config, ids, train_items, 0.5 if args.quick else 3.0, fit_items)
             threads = max(rates, key=rates.get)
             print("PyTorch's threads: " + ", ".join(f"{n} thread(s) {rate:,.0f} chars/s" for n, rate in rates.items())
                   + f" in a probe; {threads} used", flush=True)
         budget = args.seconds if args.seconds is not None else single.train_seconds
         print(f"PyTorch: {budget:.1f} s of training (at least one pass), word_language_model's loop", flush=True)
-        pytorch = train_torch(config, ids, train_items, budget, threads)
+        pytorch = train_torch(config, ids, train_items, budget, threads, fit_items=fit_items)
         print(f"  {pytorch.seconds:.1f} s training, {pytorch.passes:.2f} passes, "
               f"held-out accuracy {pytorch.accuracy:.2%}\n", flush=True)
         rounds.append(Round(single, population, pytorch))
