@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from conftest import run_cli
 from lstmstate.core.model import ModelSpec, recurrent_model, stacked_initial_weights
 from lstmstate.owndata import classical, dataset, season, stationarity, timeline, training
-from lstmstate.owndata import framed as samples
+from lstmstate.owndata import samples
 from lstmstate.owndata import scoring
 from lstmstate.owndata.split import split as split_sequence
 

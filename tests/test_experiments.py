@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstmstate.core import baselines
+from lstmstate.core import memoryless
 from lstmstate.tutorial import experiments
 from lstmstate.core import framing
 
@@ -62,7 +62,7 @@ def test_memory_experiments_need_context():
     framed = setup.framed
     after_c = set(framed.targets[framed.last_ids() == setup.vocabulary.encode("C")[0]].tolist())
     assert setup.vocabulary.decode(sorted(after_c)) == ["D", "X"]
-    assert baselines.memoryless_ceiling(framed.last_ids(), framed.targets) == pytest.approx(32 / 35)
+    assert memoryless.memoryless_ceiling(framed.last_ids(), framed.targets) == pytest.approx(32 / 35)
     # The stateful twin reads the same pairs as one stream, in order, so its state can hold what came before C.
     stateful = experiments.get("memory-stateful").setup()
     assert stateful.config.carries_state and not stateful.config.shuffle
@@ -98,7 +98,7 @@ def test_scrambled_alphabet_is_one_fixed_permutation_and_keeps_each_framing():
         # The same framing, model and training; only the letters' order differs.
         assert plain.x.shape == scrambled.x.shape and plain.spec == scrambled.spec and plain.config == scrambled.config
         # Every letter still has one successor: no memory is needed, in order or scrambled.
-        assert baselines.memoryless_ceiling(scrambled.framed.last_ids(), scrambled.framed.targets) == 1.0
+        assert memoryless.memoryless_ceiling(scrambled.framed.last_ids(), scrambled.framed.targets) == 1.0
         # The id order is gone: the next id is no longer the last id plus one.
         assert (scrambled.y != scrambled.framed.last_ids() + 1).mean() > 0.8
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from lstmstate.core import baselines, framing
+from lstmstate.core import framing, memoryless
 from lstmstate.core.engine import TrainConfig, Trainer
 from lstmstate.core.model import ModelSpec
 from lstmstate.owndata import dataset, training
-from lstmstate.owndata import framed as samples
+from lstmstate.owndata import samples
 from lstmstate.owndata.split import split as split_sequence
 from lstmstate.trained import keras_export, prediction, saved
 
@@ -74,11 +74,11 @@ def test_baselines_agree_with_their_definitions():
     rng = np.random.default_rng(0)
     ids = rng.integers(0, 5, 300).astype(np.int32)
     split = split_sequence(len(ids), 0.25)
-    rule = baselines.most_frequent_successor(ids[:split.train_items - 1], ids[1:split.train_items])
+    rule = memoryless.most_frequent_successor(ids[:split.train_items - 1], ids[1:split.train_items])
     expected = np.mean([rule[p] == n for p, n in zip(ids[split.train_items - 1:-1], ids[split.train_items:])])
-    assert baselines.successor_accuracy(ids, split.train_items, 5) == pytest.approx(expected)
-    assert baselines.memoryless_ceiling_held_out(ids, split.train_items) == pytest.approx(
-        baselines.memoryless_ceiling(ids[split.train_items - 1:-1], ids[split.train_items:]))
+    assert memoryless.successor_accuracy(ids, split.train_items, 5) == pytest.approx(expected)
+    assert memoryless.memoryless_ceiling_held_out(ids, split.train_items) == pytest.approx(
+        memoryless.memoryless_ceiling(ids[split.train_items - 1:-1], ids[split.train_items:]))
 
 
 def test_pattern_baseline_by_hand(pattern_file):
@@ -86,8 +86,8 @@ def test_pattern_baseline_by_hand(pattern_file):
     # The rule a->a, b->b, c->c, d->a gets 3 + 2 + 1 + 1 = 7 of every 10 right.
     data = dataset.read(pattern_file)
     split = split_sequence(data.items, 0.25)
-    assert baselines.successor_accuracy(data.ids, split.train_items, 4) == pytest.approx(0.7)
-    assert baselines.memoryless_ceiling_held_out(data.ids, split.train_items) == pytest.approx(0.7)
+    assert memoryless.successor_accuracy(data.ids, split.train_items, 4) == pytest.approx(0.7)
+    assert memoryless.memoryless_ceiling_held_out(data.ids, split.train_items) == pytest.approx(0.7)
 
 
 def test_every_framing_is_scored_on_the_same_held_out_targets(pattern_file, series_file):

@@ -17,7 +17,7 @@ from lstmstate.core import loss as losses
 from lstmstate.core import policy
 from lstmstate.core.engine import Batch, TrainConfig, Trainer
 from lstmstate.core.model import ModelSpec, stacked_initial_weights
-from lstmstate.owndata import framed as samples
+from lstmstate.owndata import samples
 from lstmstate.owndata import scoring, training
 from lstmstate.storage import checkpoint, runfolder
 from lstmstate.trained import keras_export, stream

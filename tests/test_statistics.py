@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lstmstate.core import baselines
+from lstmstate.core import memoryless
 from lstmstate.core import statistics
 
 
@@ -40,9 +40,9 @@ def test_memoryless_ceiling_on_a_hand_made_sequence():
     # ABCDEFABCXYZ: after C comes D once and X once; all else is determined: 10 of 11 pairs.
     ids = {s: i for i, s in enumerate("ABCDEFXYZ")}
     sequence = [ids[s] for s in "ABCDEFABCXYZ"]
-    assert baselines.memoryless_ceiling(sequence[:-1], sequence[1:]) == pytest.approx(10 / 11)
+    assert memoryless.memoryless_ceiling(sequence[:-1], sequence[1:]) == pytest.approx(10 / 11)
     # a sequence where every successor is determined
-    assert baselines.memoryless_ceiling([0, 1, 2], [1, 2, 3]) == 1.0
+    assert memoryless.memoryless_ceiling([0, 1, 2], [1, 2, 3]) == 1.0
     # aaab: after a comes a twice and b once
-    assert baselines.memoryless_ceiling([0, 0, 0], [0, 0, 1]) == pytest.approx(2 / 3)
-    assert baselines.most_frequent_successor([0, 0, 0], [0, 0, 1]) == {0: 0}
+    assert memoryless.memoryless_ceiling([0, 0, 0], [0, 0, 1]) == pytest.approx(2 / 3)
+    assert memoryless.most_frequent_successor([0, 0, 0], [0, 0, 1]) == {0: 0}

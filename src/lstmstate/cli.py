@@ -499,7 +499,8 @@ def train_on_data(
     """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline.
 
     On a text (--tokens), the options not given train a character (or word) language model:
-    --framing stateful-streams --bptt 35 --units 128 --batch-size 32 --learning-rate 0.005 --epochs 10.
+    --framing stateful-streams --bptt 35 --units 128 --batch-size 32 --learning-rate 0.005 --epochs 10
+    (a window framing instead where --window is given or the fitting part is under 3,360 symbols).
     """
     from lstmstate.owndata import training
 

@@ -40,7 +40,7 @@ HOW_CHOSEN = ("chosen_by", "selected_by", "season_from")
 class Run:
     """One framing of the user's data over many seeds: scores, baselines, verdict, forecasts."""
 
-    framing: str  # the framing trained, one of owndata.framed.FRAMINGS
+    framing: str  # the framing trained, one of owndata.samples.FRAMINGS
     payload: dict  # results.json of the run (or of the comparison it belongs to)
     saved: SavedExperiment  # the model and every seed's weights, in memory
     folder: Path | None = None  # the run folder it is saved in, if any
@@ -244,7 +244,7 @@ def fit(data=None, *, target: str | None = None, columns=None, tokens: str | Non
         else:
             given, resumed = inputs.read(data, tokens, columns_text(columns), target, time_column, fill), None
             # On a text, the options not given are a language model's (training.TEXT_DEFAULTS), as on the command line.
-            plan = Plan(**{**options, **training.text_defaults(given.data, options, options.get("framing"))})
+            plan = Plan(**{**options, **training.text_defaults(given.data, options, options)})
             training.check(given.data, plan)
         folder = None if out is None else runfolder.prepare(_folder(out, "out"), [plan.framing], overwrite,
                                                             report=False)

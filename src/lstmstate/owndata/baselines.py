@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstmstate.core import baselines as memoryless
+from lstmstate.core import memoryless
 from lstmstate.core import ngram
 from lstmstate.core import statistics
 from lstmstate.core.statistics import ACCURACY, PERPLEXITY, RMSE

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from lstmstate.core import statistics
 from lstmstate.core.statistics import ACCURACY
 from lstmstate.owndata import baselines
-from lstmstate.owndata import framed as samples
+from lstmstate.owndata import samples
 from lstmstate.owndata import training
 from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.storage import runfolder

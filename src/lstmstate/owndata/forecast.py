@@ -17,7 +17,7 @@ import numpy as np
 from lstmstate.owndata import dataset, differencing, timeline
 from lstmstate.owndata.dataset import Numbers
 from lstmstate.owndata.scaling import Scaling
-from lstmstate.trained import forecast as recursion
+from lstmstate.trained import recursion
 from lstmstate.trained.saved import SavedExperiment
 
 LOW, HIGH = 5, 95  # the band across seeds, in percent

@@ -17,7 +17,7 @@ import numpy as np
 from lstmstate.core import statistics
 from lstmstate.core.model import ModelSpec
 from lstmstate.core.statistics import ACCURACY, RMSE
-from lstmstate.owndata import framed as samples
+from lstmstate.owndata import samples
 from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.owndata.validation import Scores
 from lstmstate.trained import prediction

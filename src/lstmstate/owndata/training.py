@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate.core import baselines as memoryless
+from lstmstate.core import memoryless
 from lstmstate.core import budget, loss, policy, statistics
 from lstmstate.core.statistics import ACCURACY, PERPLEXITY, RMSE
 from lstmstate.core.engine import Population, Progress, TrainConfig, Trainer, TrainState
@@ -25,7 +25,7 @@ from lstmstate.core.model import CELLS, ModelSpec
 from lstmstate.output.tensorboard import EventLog
 from lstmstate.owndata import baselines, dataset, differencing, scoring, season, stationarity
 from lstmstate.owndata.baselines import Baseline
-from lstmstate.owndata import framed as samples
+from lstmstate.owndata import samples
 from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.owndata.scaling import Scaling
 from lstmstate.owndata.season import Season
@@ -43,6 +43,7 @@ from lstmstate.storage import checkpoint, runfolder
 TEXT_DEFAULTS = {"framing": "stateful-streams", "bptt": 35, "units": 128, "batch_size": 32, "learning_rate": 0.005,
                  "epochs": 10}
 STREAM_DEFAULTS = ("bptt", "batch_size")  # TEXT_DEFAULTS that only the streams read
+STREAM_TEXT_ITEMS = 3 * 32 * 35  # a shorter fitting part keeps the Plan's framing: 32 streams of 3 chunks of 35 steps
 RESETS = {"epoch": policy.CARRY_WITHIN_EPOCH, "never": policy.CARRY_ALWAYS}  # --reset: when a carried state restarts
 EVALUATIONS = 20  # evaluations of the validation part over a run when --validate-every is not given
 
@@ -531,21 +532,29 @@ def prepare(path: Path, tokens: str | None, columns: str | None, target: str | N
     (the command line passes every option, chosen or not): on a text, the others take
     ``TEXT_DEFAULTS``. None: every option given was chosen, and the Plan's defaults fill the rest."""
     data = dataset.read(path, tokens, columns, target, time_column, fill)
-    plan = Plan(**{**plan, **text_defaults(data, plan if chosen is None else chosen, plan.get("framing"))})
+    defaults = {} if chosen is None else text_defaults(data, chosen, plan)
+    plan = Plan(**{**plan, **defaults})
     return data, plan, check(data, plan)
 
 
-def text_defaults(data: Symbols | Numbers, chosen: Collection[str], framing: str | None = None) -> dict:
+def text_defaults(data: Symbols | Numbers, chosen: Collection[str], plan: dict) -> dict:
     """The options a text is trained with where the user chose none (``TEXT_DEFAULTS``); nothing
-    for numbers. ``bptt`` and ``batch_size`` are the streams' and apply only to them.
+    for numbers. The streams' framing only where neither ``framing`` nor ``window`` was chosen and
+    the fitting part holds ``STREAM_TEXT_ITEMS``; ``bptt`` and ``batch_size`` only with it.
 
-    >>> sorted(text_defaults(dataset.Symbols("t.txt", "char", None, None), {"framing", "epochs"}, "stateful"))
-    ['learning_rate', 'units']
+    >>> text = dataset.Symbols("t.txt", "char", None, np.zeros(10_000, np.int32))
+    >>> sorted(text_defaults(text, {"epochs"}, {}))
+    ['batch_size', 'bptt', 'framing', 'learning_rate', 'units']
+    >>> sorted(text_defaults(text, {"window"}, {"window": 5}))  # a window chosen: a window framing
+    ['epochs', 'learning_rate', 'units']
     """
     if data.kind != "symbols":
         return {}
     defaults = {name: value for name, value in TEXT_DEFAULTS.items() if name not in chosen}
-    if defaults.get("framing", framing) != "stateful-streams":
+    held = plan.get("holdout", Plan.holdout) + plan.get("validation", Plan.validation)
+    if "window" in chosen or data.items * (1 - held) < STREAM_TEXT_ITEMS:
+        defaults.pop("framing", None)
+    if defaults.get("framing", plan.get("framing")) != "stateful-streams":
         for name in STREAM_DEFAULTS:
             defaults.pop(name, None)
     return defaults

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lstmstate.core import baselines, statistics
+from lstmstate.core import memoryless, statistics
 from lstmstate.core.engine import Evaluation, Population, Trainer
 from lstmstate.storage.runfolder import SavedEntry
 from lstmstate.trained.generation import StepModel, generate
@@ -134,7 +134,7 @@ def entry(outcome: Outcome) -> dict:
         "loss": {"per_seed": np.asarray(outcome.evaluation.loss[kept], np.float64).round(6).tolist()},
         "diverged": {"count": len(diverged_seeds), "seeds": diverged_seeds},
         "median_seed": int(population.seeds[outcome.median_index]),
-        "memoryless_ceiling": baselines.memoryless_ceiling(framed.last_ids(), framed.targets),
+        "memoryless_ceiling": memoryless.memoryless_ceiling(framed.last_ids(), framed.targets),
         "curves": {"loss": statistics.curve_band(population.loss[kept]),
                    "accuracy": statistics.curve_band(population.accuracy[kept])},
         "transcript": transcript_lines(outcome, outcome.median_index),
