@@ -8,7 +8,7 @@ import pytest
 
 SOURCE = Path(__file__).resolve().parent.parent / "src" / "lstmstate"
 # In the order data flows; a layer may import from the layers before it and from itself.
-LAYERS = ["core", "storage", "trained", "output", "tutorial", "owndata", "sweep", "cli"]
+LAYERS = ["core", "storage", "trained", "output", "tutorial", "owndata", "sweep", "api", "cli"]
 
 
 def _layer(module: str) -> str:
