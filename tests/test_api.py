@@ -123,7 +123,7 @@ def test_a_saved_run_loads_back_and_the_command_line_reads_it(fitted, tmp_path, 
 
 def test_a_string_of_text_is_the_text_file(text_run, tmp_path, monkeypatch, capsys):
     (tmp_path / "argparse.txt").write_text(TEXT, encoding="utf-8")
-    # The options not given take a text's defaults (training.TEXT_DEFAULTS) on both sides.
+    # A framing chosen: the Plan's defaults for the rest on both sides.
     code, out, err = run_cli(monkeypatch, capsys, "train", "--data", tmp_path / "argparse.txt", "--framing",
                              "window-timesteps", "--window", "3", "--seeds", "2", "--epochs", "1", "--out",
                              tmp_path / "cli", "--quiet")

@@ -284,10 +284,11 @@ def test_a_text_trains_a_language_model_where_no_option_was_chosen(text_file, tm
     assert "framing: stateful-streams" in out and "batch size 32, bptt 35" in out
     entry = runfolder.read_results(tmp_path / "text")["experiments"]["stateful-streams"]
     assert entry["learning_rate"] == training.TEXT_DEFAULTS["learning_rate"] and entry["units"] == 8
-    # A framing chosen keeps the rest of the text's defaults but not the streams' own.
-    code, out, err = run_cli(monkeypatch, capsys, "train", "--data", text_file, "--framing", "window-timesteps",
-                             "--epochs", 1, "--seeds", 1, "--units", 8, "--quiet")
-    assert code == 0 and "framing: window-timesteps" in out and "bptt" not in out, err
+    # A framing chosen keeps the Plan's defaults for the rest, as before.
+    code, out, err = run_cli(monkeypatch, capsys, "train", "--data", text_file, "--framing", "stateful-streams",
+                             "--epochs", 1, "--seeds", 1, "--units", 8, "--out", tmp_path / "chosen", "--quiet")
+    assert code == 0 and "framing: stateful-streams" in out and "bptt" not in out, err
+    assert runfolder.read_results(tmp_path / "chosen")["experiments"]["stateful-streams"]["learning_rate"] == 0.001
     # The command's help states them, and numbers keep the Plan's own defaults.
     code, out, _ = run_cli(monkeypatch, capsys, "train", "--help")
     words = " ".join(out.split()).replace("- ", "-")

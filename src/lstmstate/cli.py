@@ -500,7 +500,7 @@ def train_on_data(
 
     On a text (--tokens), the options not given train a character (or word) language model:
     --framing stateful-streams --bptt 35 --units 128 --batch-size 32 --learning-rate 0.005 --epochs 10
-    (a window framing instead where --window is given or the fitting part is under 3,360 symbols).
+    (where neither --framing nor --window is given and the fitting part holds 3,360 symbols or more).
     """
     from lstmstate.owndata import training
 

@@ -42,7 +42,6 @@ from lstmstate.storage import checkpoint, runfolder
 # 0.003 66.01%, 0.01 70.89%; 15 epochs at 0.005 71.03% (perplexity 3.11), at 0.01 72.00% (3.23).
 TEXT_DEFAULTS = {"framing": "stateful-streams", "bptt": 35, "units": 128, "batch_size": 32, "learning_rate": 0.005,
                  "epochs": 10}
-STREAM_DEFAULTS = ("bptt", "batch_size")  # TEXT_DEFAULTS that only the streams read
 STREAM_TEXT_ITEMS = 3 * 32 * 35  # a shorter fitting part keeps the Plan's framing: 32 streams of 3 chunks of 35 steps
 RESETS = {"epoch": policy.CARRY_WITHIN_EPOCH, "never": policy.CARRY_ALWAYS}  # --reset: when a carried state restarts
 EVALUATIONS = 20  # evaluations of the validation part over a run when --validate-every is not given
@@ -538,26 +537,21 @@ def prepare(path: Path, tokens: str | None, columns: str | None, target: str | N
 
 
 def text_defaults(data: Symbols | Numbers, chosen: Collection[str], plan: dict) -> dict:
-    """The options a text is trained with where the user chose none (``TEXT_DEFAULTS``); nothing
-    for numbers. The streams' framing only where neither ``framing`` nor ``window`` was chosen and
-    the fitting part holds ``STREAM_TEXT_ITEMS``; ``bptt`` and ``batch_size`` only with it.
+    """The options a text is trained with where the user chose none (``TEXT_DEFAULTS``), as one
+    recipe: only where neither ``framing`` nor ``window`` was chosen (a framing chosen keeps the
+    Plan's defaults for the rest, as before) and the fitting part holds ``STREAM_TEXT_ITEMS``;
+    nothing for numbers.
 
     >>> text = dataset.Symbols("t.txt", "char", None, np.zeros(10_000, np.int32))
     >>> sorted(text_defaults(text, {"epochs"}, {}))
     ['batch_size', 'bptt', 'framing', 'learning_rate', 'units']
-    >>> sorted(text_defaults(text, {"window"}, {"window": 5}))  # a window chosen: a window framing
-    ['epochs', 'learning_rate', 'units']
+    >>> text_defaults(text, {"window"}, {"window": 5}), text_defaults(text, {"framing"}, {"framing": "stateful"})
+    ({}, {})
     """
-    if data.kind != "symbols":
-        return {}
-    defaults = {name: value for name, value in TEXT_DEFAULTS.items() if name not in chosen}
     held = plan.get("holdout", Plan.holdout) + plan.get("validation", Plan.validation)
-    if "window" in chosen or data.items * (1 - held) < STREAM_TEXT_ITEMS:
-        defaults.pop("framing", None)
-    if defaults.get("framing", plan.get("framing")) != "stateful-streams":
-        for name in STREAM_DEFAULTS:
-            defaults.pop(name, None)
-    return defaults
+    if data.kind != "symbols" or {"framing", "window"} & set(chosen) or data.items * (1 - held) < STREAM_TEXT_ITEMS:
+        return {}
+    return {name: value for name, value in TEXT_DEFAULTS.items() if name not in chosen}
 
 
 def run(data: Symbols | Numbers, plan: Plan, folder: Path | None = None,
