@@ -52,6 +52,7 @@ import tempfile
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
+from statistics import median
 
 from arguments import positive
 
@@ -561,12 +562,6 @@ def peak_flops() -> float:
     return best
 
 
-def median(values) -> float:
-    values = sorted(values)
-    middle = len(values) // 2
-    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
-
-
 def report(config: Config, rounds: list[Round], total_seconds: float, args) -> None:
     single, population, pytorch = rounds[0].single, rounds[0].population, rounds[0].pytorch
     torch_rate = median(r.torch_rate for r in rounds)
@@ -575,10 +570,13 @@ def report(config: Config, rounds: list[Round], total_seconds: float, args) -> N
     print(f"training characters per second, median of {len(rounds)} round(s); "
           f"{per_char / 1e6:.2f} MFLOP per character (matrix products, forward and backward)")
     print(f"{'':44} {'with compile':>12} {'steps only':>12} {'/ PyTorch':>10} {'of peak':>8}")
-    for name, runs in ((f"lstmstate, 1 seed", [r.single for r in rounds]),
-                       (f"lstmstate, {population.seeds} seeds (total)", [r.population for r in rounds])):
+    rates = {}  # "single", "population" -> (median characters/s with compile, steps only), each / PyTorch's
+    for key, name, runs in (("single", f"lstmstate, 1 seed", [r.single for r in rounds]),
+                            ("population", f"lstmstate, {population.seeds} seeds (total)",
+                             [r.population for r in rounds])):
         rate = median(run.chars_per_second for run in runs)
         steady = median(run.steady_chars_per_second for run in runs)
+        rates[key] = (rate / torch_rate, steady / torch_rate)
         print(f"  {name:42} {rate:12,.0f} {steady:12,.0f} "
               f"{rate / torch_rate:9.2f}x ({steady / torch_rate:.2f}x steps only) {steady * per_char / peak:7.0%}")
     threads = pytorch.threads
@@ -607,16 +605,14 @@ def report(config: Config, rounds: list[Round], total_seconds: float, args) -> N
     best = max(baselines, key=lambda b: b["score"])
 
     print("\ntargets")
-    one = median(r.single.chars_per_second for r in rounds) / torch_rate
-    one_steady = median(r.single.steady_chars_per_second for r in rounds) / torch_rate
+    one, one_steady = rates["single"]
     print(f"  1 seed at least 1.5x PyTorch's training characters per second: "
           f"{'met' if one >= 1.5 else 'met on steps only' if one_steady >= 1.5 else 'NOT met'} "
           f"({one:.2f}x with compile, {one_steady:.2f}x steps only)")
     equal = single_accuracy >= torch_accuracy
     print(f"  1 seed at least PyTorch's accuracy at equal time (bptt {config.bptt}): "
           f"{'met' if equal else 'NOT met'} ({single_accuracy:.2%} against {torch_accuracy:.2%})")
-    ratio = median(r.population.chars_per_second for r in rounds) / torch_rate
-    steady = median(r.population.steady_chars_per_second for r in rounds) / torch_rate
+    ratio, steady = rates["population"]
     print(f"  {population.seeds} seeds at least 4x PyTorch's training characters per second: "
           f"{'met' if ratio >= 4 else 'met on steps only' if steady >= 4 else 'NOT met'} "
           f"({ratio:.2f}x with compile, {steady:.2f}x steps only; 4x PyTorch is "

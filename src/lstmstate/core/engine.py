@@ -44,8 +44,6 @@ from lstmstate.core.model import (UNROLL_STEPS, ModelSpec, call, stacked_initial
                                   stacked_initial_weights)
 from lstmstate.core.policy import StatePolicy
 
-
-
 # An epoch of more training pairs than this (samples x seeds) is trained in parts of about this
 # many, one compiled call each: the host sees each part end, so a long epoch (a 100 MB text) shows
 # its progress and Ctrl-C or SIGTERM stops it within seconds, not at the epoch's end.
@@ -345,16 +343,21 @@ class Trainer:
 
     def train_epoch(self, state: TrainState, epoch, data: TrainingData) -> tuple[TrainState, EpochMetrics]:
         """One epoch of one seed: every gradient step of ``data.layout`` in turn (shuffled per seed)."""
-        layout = data.layout  # (step, bptt, row)
+        layout = self._epoch_layout(state, epoch, data)  # (step, bptt, row)
+        batches = (layout, data.weight, jnp.arange(layout.shape[0]))  # scanned along the step axis
+        state, steps = jax.lax.scan(functools.partial(self._train_rows, data=data), state, batches)
+        total = jnp.sum(data.weight)
+        return state, EpochMetrics(jnp.sum(steps.loss) / total, jnp.sum(steps.correct) / total)
+
+    def _epoch_layout(self, state: TrainState, epoch, data: TrainingData) -> jax.Array:
+        """One seed's ``(step, bptt, row)`` sample indices of an epoch: ``data.layout``, or shuffled."""
+        layout = data.layout
         if self.config.shuffle:
             # Stateless only (TrainConfig checks), so the layout is consecutive samples with the
             # padding last: the shuffled order written over the first ``samples`` places keeps it so.
             order = epoch_order(state.key, epoch, self.samples)  # (sample,)
             layout = jnp.zeros(layout.size, jnp.int32).at[: self.samples].set(order).reshape(layout.shape)
-        batches = (layout, data.weight, jnp.arange(layout.shape[0]))  # scanned along the step axis
-        state, steps = jax.lax.scan(functools.partial(self._train_rows, data=data), state, batches)
-        total = jnp.sum(data.weight)
-        return state, EpochMetrics(jnp.sum(steps.loss) / total, jnp.sum(steps.correct) / total)
+        return layout
 
     def _train_rows(self, state: TrainState, rows, data: TrainingData):
         """``train_step`` on the samples that ``rows = (indices (bptt, row), weight (bptt, row), index ())`` name."""
@@ -499,11 +502,8 @@ class Trainer:
         """Gradient steps ``part * part_steps`` onwards of one epoch of one seed, as ``train_epoch``
         takes them (the same steps in the same order); the metrics are the part's sums. Steps
         past the epoch's end (the last part's) change nothing."""
-        layout = data.layout  # (step, bptt, row)
+        layout = self._epoch_layout(state, epoch, data)  # the epoch's one order, whichever part reads it
         steps = layout.shape[0]
-        if self.config.shuffle:  # as train_epoch: the epoch's one order, whichever part reads it
-            order = epoch_order(state.key, epoch, self.samples)
-            layout = jnp.zeros(layout.size, jnp.int32).at[: self.samples].set(order).reshape(layout.shape)
         index = part * part_steps + jnp.arange(part_steps)
         inside = index < steps
         index = jnp.minimum(index, steps - 1)

@@ -39,7 +39,7 @@ from lstmstate.trained.window import WindowStep, window_size
 # Steps per compiled block: few enough that the first are printed at once, enough that the call
 # overhead (about 0.1 ms a call) is small beside the steps' own time.
 BLOCK = 64
-# Steps per compiled block while a long prime is fed (nothing is printed then): fewer calls.
+# Steps of a long prime read at once by the fused program (nothing is printed then): fewer calls.
 PRIME_BLOCK = 1024
 
 
@@ -241,18 +241,17 @@ def _stream_blocks(spec: ModelSpec, weights, encoding: Encoding, table, vocabula
     total = primed + steps
     done, given = 0, int(fed[-1])
     # A long prime's whole blocks are read by the fused program (the prime's symbols are known, so
-    # no step waits for a choice); the rest of it, the start and the generation step by step.
-    # A prime shorter than a block (the tutorial's) is fed step by step, as it always was.
-    if fused.supports(spec) and primed >= PRIME_BLOCK:
+    # no step waits for a choice; stream_blocks has checked the model is one fused.supports); the
+    # rest of it, the start and the generation BLOCK steps at a time. A prime shorter than a block
+    # (the tutorial's) is fed step by step, as it always was.
+    if primed >= PRIME_BLOCK:
         prime = _compiled_prime(spec, encoding)
         for done in range(0, primed - PRIME_BLOCK + 1, PRIME_BLOCK):
             state = prime(weights, state, jnp.asarray(fed[done:done + PRIME_BLOCK], jnp.int32))
         done += PRIME_BLOCK
     current = jnp.int32(fed[done])
     while done < total:
-        # A long prime is fed in large blocks (nothing to print meanwhile), then BLOCK at a time.
-        length = PRIME_BLOCK if primed - done >= PRIME_BLOCK else BLOCK
-        j = np.arange(done, done + length)  # the steps of this block, counted from the first fed
+        j = np.arange(done, done + BLOCK)  # the steps of this block, counted from the first fed
         forced = np.where(j + 1 < len(fed), fed[np.minimum(j + 1, len(fed) - 1)], 0).astype(np.int32)
         # Draw i is the i-th generated symbol's, whatever the prime's length or the block sizes.
         draws = np.maximum(j - primed, 0).astype(np.uint32)
@@ -263,7 +262,7 @@ def _stream_blocks(spec: ModelSpec, weights, encoding: Encoding, table, vocabula
             if primed <= index < total:
                 block.append(Step(vocabulary.symbols[given], vocabulary.symbols[following]))
                 given = following
-        done += length
+        done += BLOCK
         if block:
             yield block
 
