@@ -55,6 +55,7 @@ from pathlib import Path
 from statistics import median
 
 from arguments import positive
+from lstmstate.owndata.plan import prepare
 
 CHECKOUT_SRC = Path(__file__).resolve().parent.parent / "src"
 HOLDOUT = 0.2  # the held-out fraction, lstmstate train's default
@@ -172,9 +173,9 @@ PLAN_OPTIONS = {  # Config field -> (lstmstate Plan field, the CLI option, its v
 
 
 def plan_options(config: Config, seeds: int, epochs: int) -> dict:
-    """The keyword arguments of ``training.prepare`` (a Plan), with the options this checkout has.
+    """The keyword arguments of ``prepare`` (a Plan), with the options this checkout has.
     An option it lacks is an error only when asked for (a value other than its default)."""
-    from lstmstate.owndata.training import Plan
+    from lstmstate.owndata.plan import Plan
 
     known = {field.name for field in fields(Plan)}
     plan = dict(framing="stateful-streams", units=config.units, epochs=epochs, batch_size=config.batch,
@@ -255,7 +256,7 @@ def train_lstmstate(config: Config, path: Path, seeds: int, epochs: int, folder:
             timing["compile"] -= compile_seconds() - before
         return scored
 
-    data, plan, _ = training.prepare(path, "char", None, None, **plan_options(config, seeds, epochs))
+    data, plan, _ = prepare(path, "char", None, None, **plan_options(config, seeds, epochs))
     Trainer.train, scorer.__call__ = timed_train, timed_evaluate
     try:
         outcome = training.run(data, plan, folder)

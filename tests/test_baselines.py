@@ -13,6 +13,8 @@ from lstmstate.core import ngram
 from lstmstate.owndata import baselines, dataset, season, training
 from lstmstate.owndata.baselines import Baseline
 from lstmstate.owndata.split import split as split_sequence
+from lstmstate.owndata.plan import Plan
+from lstmstate.owndata import verdicts
 
 
 # ---- n-gram models against a dictionary reference --------------------------------------------
@@ -141,14 +143,14 @@ def test_autoregression_is_statsmodels_fitted_on_the_training_part():
 
 def test_verdict_words_follow_the_seeds():
     ar = Baseline("AR(2)", "rmse", 1.0, "")
-    assert baselines.judge(np.array([1.5, 1.6, 1.7]), ar).startswith("AR(2) beats every seed, by 0.5 to 0.7 RMSE")
-    assert baselines.judge(np.array([0.5, 0.6, 0.7]), ar).startswith("the LSTM beats AR(2) with every seed")
-    assert baselines.judge(np.array([0.9, 1.1, 0.95, 1.05]), ar).startswith("the LSTM is not distinguishable")
-    one_seed = baselines.judge(np.array([0.5]), ar)
+    assert verdicts.judge(np.array([1.5, 1.6, 1.7]), ar).startswith("AR(2) beats every seed, by 0.5 to 0.7 RMSE")
+    assert verdicts.judge(np.array([0.5, 0.6, 0.7]), ar).startswith("the LSTM beats AR(2) with every seed")
+    assert verdicts.judge(np.array([0.9, 1.1, 0.95, 1.05]), ar).startswith("the LSTM is not distinguishable")
+    one_seed = verdicts.judge(np.array([0.5]), ar)
     assert one_seed.startswith("no verdict") and "better" not in one_seed
-    diverged = baselines.judge(np.array([np.inf, 1.5, 1.6]), ar)
+    diverged = verdicts.judge(np.array([np.inf, 1.5, 1.6]), ar)
     assert diverged.startswith("AR(2) beats every seed") and "1 of 3 seeds diverged" in diverged
-    assert baselines.winner(np.array([np.inf, np.nan]), ar) is None
+    assert verdicts.winner(np.array([np.inf, np.nan]), ar) is None
 
 
 def test_autoregression_beats_a_one_step_lstm_and_the_verdict_says_so(tmp_path):
@@ -161,10 +163,10 @@ def test_autoregression_beats_a_one_step_lstm_and_the_verdict_says_so(tmp_path):
     path = tmp_path / "ar2.csv"
     path.write_text("y\n" + "".join(f"{v:.6f}\n" for v in values))
     data = dataset.read(path, target="y")
-    outcome = training.train(data, training.Plan(framing="one-step", epochs=30, seeds=3, units=8))
+    outcome = training.train(data, Plan(framing="one-step", epochs=30, seeds=3, units=8))
     assert outcome.baseline.name.startswith("AR(")
-    assert baselines.winner(outcome.scores, outcome.baseline) == "baseline"
-    assert training.against_baseline(outcome).startswith(f"{outcome.baseline.name} beats every seed")
+    assert verdicts.winner(outcome.scores, outcome.baseline) == "baseline"
+    assert verdicts.against_baseline(outcome).startswith(f"{outcome.baseline.name} beats every seed")
 
 
 def test_ngram_beats_a_one_step_lstm_on_text_with_three_symbols_of_context(tmp_path):
@@ -177,9 +179,9 @@ def test_ngram_beats_a_one_step_lstm_on_text_with_three_symbols_of_context(tmp_p
         ids.append(rule[ids[-3], ids[-2], ids[-1]] if rng.random() < 0.9 else rng.integers(0, 4))
     path = tmp_path / "rule.txt"
     path.write_text("".join("abcd"[i] for i in ids))
-    outcome = training.train(dataset.read(path), training.Plan(framing="one-step", epochs=5, seeds=2, units=8))
+    outcome = training.train(dataset.read(path), Plan(framing="one-step", epochs=5, seeds=2, units=8))
     assert outcome.baseline.name.endswith("-gram with backoff") and outcome.baseline.parameters["n"] >= 4
-    assert baselines.winner(outcome.scores, outcome.baseline) == "baseline"
+    assert verdicts.winner(outcome.scores, outcome.baseline) == "baseline"
     assert (outcome.scores <= outcome.ceiling + 1e-9).all() and outcome.baseline.score > outcome.ceiling
 
 

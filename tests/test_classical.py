@@ -9,11 +9,14 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import run_cli
+from lstmstate.core import framing
 from lstmstate.core.model import ModelSpec, recurrent_model, stacked_initial_weights
 from lstmstate.owndata import classical, dataset, season, stationarity, timeline, training
 from lstmstate.owndata import samples
 from lstmstate.owndata import scoring
 from lstmstate.owndata.split import split as split_sequence
+from lstmstate.owndata.plan import Plan
+from lstmstate.owndata import verdicts
 
 
 def damped_seasonal(seed: int, items: int = 240, m: int = 12, alpha=0.2, beta=0.2, gamma=0.2, phi=0.85,
@@ -155,7 +158,7 @@ def test_the_three_parts_follow_each_other_and_never_overlap(items, holdout, val
     assert held.stop == items and len(checked) >= 1 and len(held) >= 1
 
 
-@pytest.mark.parametrize("framing", samples.FRAMINGS)
+@pytest.mark.parametrize("framing", framing.FRAMINGS)
 def test_validation_and_held_out_scoring_read_their_own_targets(framing):
     values = np.sin(np.arange(150) / 4)
     data = dataset.Numbers("x", ("y",), "y", values[:, None])
@@ -188,7 +191,7 @@ def test_patience_reads_no_held_out_target(tmp_path, framing):
     for name, series in (("a", values), ("b", other)):
         path = tmp_path / f"{name}.csv"
         path.write_text("y\n" + "".join(f"{v:.6f}\n" for v in series))
-        plan = training.Plan(framing=framing, window=4, epochs=12, seeds=2, units=8, learning_rate=0.02,
+        plan = Plan(framing=framing, window=4, epochs=12, seeds=2, units=8, learning_rate=0.02,
                              validate_every=1, patience=3)
         runs.append(training.train(dataset.read(path, target="y"), plan))
     first, second = runs
@@ -198,7 +201,7 @@ def test_patience_reads_no_held_out_target(tmp_path, framing):
     for a, b in zip(first.population.weights, second.population.weights):
         np.testing.assert_array_equal(a, b)
     assert np.all(np.abs(first.scores - second.scores) > 1)
-    assert "optimistic" not in training.against_baseline(first)
+    assert "optimistic" not in verdicts.against_baseline(first)
 
 
 def test_validation_out_of_range_is_one_line(tmp_path, capsys, monkeypatch):

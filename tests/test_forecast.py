@@ -11,6 +11,8 @@ from conftest import run_cli
 from lstmstate.owndata import backtest, baselines, dataset, forecast, timeline, training
 from lstmstate.trained import saved
 from lstmstate.owndata.split import split as split_sequence
+from lstmstate.owndata.plan import Plan
+from lstmstate.owndata import verdicts
 
 
 def _write(path, values, time=None):
@@ -78,15 +80,15 @@ def test_persistence_wins_on_a_random_walk_and_the_backtest_says_so(tmp_path, ca
     code, stdout, _ = run_cli(monkeypatch, capsys, "backtest", out, "--horizon", 3)
     assert code == 0
     result = backtest.run(saved.load(out), horizon=3)
-    verdicts = result.verdicts()
+    lines = result.verdicts()
     # AR(p) fitted on a walk is close to persistence; whichever is strongest, it beats the LSTM ...
-    assert all(" beats every seed" in line or " beats the LSTM" in line for line in verdicts)
-    assert "1 step ahead:" in stdout and verdicts[0] in stdout
+    assert all(" beats every seed" in line or " beats the LSTM" in line for line in lines)
+    assert "1 step ahead:" in stdout and lines[0] in stdout
     # ... and persistence itself beats every seed at every step.
     seeds = result.errors(result.seeds)["rmse"]
     persistence = result.errors(result.baselines["persistence"])["rmse"]
     for h in range(3):
-        judged = baselines.judge(seeds[:, h], baselines.Baseline("persistence", "rmse", float(persistence[h]), ""))
+        judged = verdicts.judge(seeds[:, h], baselines.Baseline("persistence", "rmse", float(persistence[h]), ""))
         assert judged.startswith("persistence beats every seed"), judged
 
 
@@ -168,8 +170,8 @@ def test_differencing_follows_a_trend_that_levels_cannot(tmp_path):
     path = _write(tmp_path / "trend.csv", 0.5 * t + 3 * np.sin(t / 4) + rng.normal(size=240))
     data = dataset.read(path, target="y")
     plan = dict(framing="window-timesteps", window=6, epochs=20, seeds=2, units=8)
-    levels = training.train(data, training.Plan(**plan))
-    changes = training.train(data, training.Plan(**plan, differencing=1))
+    levels = training.train(data, Plan(**plan))
+    changes = training.train(data, Plan(**plan, differencing=1))
     # The held-out levels lie above anything in training: a model of levels cannot reach them.
     assert changes.scores.max() < 0.5 * levels.scores.min()
 

@@ -14,6 +14,7 @@ from lstmstate.owndata import dataset, training
 from lstmstate.owndata import samples
 from lstmstate.owndata.split import split as split_sequence
 from lstmstate.trained import keras_export, prediction, saved
+from lstmstate.owndata.plan import Plan
 
 PATTERN = "aaaabbbccd"  # after a comes a three times in four: context (how many a's) decides
 SENTENCE = "the cat sat on the mat and the dog sat on the log "
@@ -93,7 +94,7 @@ def test_pattern_baseline_by_hand(pattern_file):
 def test_every_framing_is_scored_on_the_same_held_out_targets(pattern_file, series_file):
     for data in (dataset.read(pattern_file), dataset.read(series_file, target="b")):
         split = split_sequence(data.items, 0.25)
-        for name in samples.FRAMINGS:
+        for name in framing.FRAMINGS:
             framed = samples.frame(data, split, name, window=3, batch_size=4 if name == "stateful-streams" else None)
             scored = np.sort(framed.layout.reshape(-1))
             scored = scored[scored >= framed.first_held_out]
@@ -167,7 +168,7 @@ def test_one_step_on_words_cannot_pass_the_memoryless_ceiling(tmp_path):
     path = tmp_path / "sentence.txt"
     path.write_text(SENTENCE * 20)
     data = dataset.read(path, tokens="word")
-    outcome = training.train(data, training.Plan(framing="one-step", epochs=3, seeds=2, holdout=0.2))
+    outcome = training.train(data, Plan(framing="one-step", epochs=3, seeds=2, holdout=0.2))
     assert outcome.metric == "accuracy" and outcome.scores.shape == (2,)
     # One word of input is a function of the previous word: it can never beat the exact ceiling.
     assert (outcome.scores <= outcome.ceiling + 1e-9).all()

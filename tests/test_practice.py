@@ -21,6 +21,8 @@ from lstmstate.owndata import samples
 from lstmstate.owndata import scoring, training
 from lstmstate.storage import checkpoint, runfolder
 from lstmstate.trained import keras_export, stream
+from lstmstate.owndata.plan import TEXT_DEFAULTS, prepare
+from lstmstate.owndata import results, verdicts
 
 # A real text that ships with Python, nobody here wrote: the start of argparse's source.
 TEXT = Path(__import__("argparse").__file__).read_text()[:6000]
@@ -183,7 +185,7 @@ def _stop_at(epoch):
 def test_a_stopped_and_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(text_file, tmp_path):
     options = dict(framing="stateful-streams", epochs=6, seeds=2, units=8, batch_size=4, bptt=6, layers=2,
                    cell="lstm", dropout=0.2, embedding=4, checkpoint_every=2, patience=10, clip_norm=1.0)
-    data, plan, _ = training.prepare(text_file, None, None, None, **options)
+    data, plan, _ = prepare(text_file, None, None, None, **options)
     whole = training.run(data, plan, runfolder.prepare(tmp_path / "whole", [plan.framing], report=False))
     folder = runfolder.prepare(tmp_path / "stopped", [plan.framing], report=False)
     with pytest.raises(runfolder.Interrupted, match="after epoch 4 of 6.*--resume"):
@@ -206,7 +208,7 @@ def test_resume_refuses_another_configuration_and_a_folder_without_checkpoint(te
                            "--epochs", 4, "--seeds", 1, "--units", 4, "--checkpoint-every", 2, "--quiet",
                            "--resume", tmp_path / "nothing")
     assert code == 2 and "holds no checkpoint" in err and err.count("\n") == 1
-    data, plan, _ = training.prepare(text_file, None, None, None, framing="stateful-streams", epochs=4, seeds=1,
+    data, plan, _ = prepare(text_file, None, None, None, framing="stateful-streams", epochs=4, seeds=1,
                                      units=4, checkpoint_every=2)
     with pytest.raises(runfolder.Interrupted):
         training.run(data, plan, runfolder.prepare(out, [plan.framing], report=False), on_progress=_stop_at(3))
@@ -230,7 +232,7 @@ def test_resume_refuses_another_configuration_and_a_folder_without_checkpoint(te
 
 def test_patience_keeps_each_seeds_best_weights_and_stops(text_file, tmp_path):
     # A learning rate far too high: the held-out loss soon rises, and patience stops the run.
-    data, plan, _ = training.prepare(text_file, None, None, None, framing="window-timesteps", window=4, epochs=30,
+    data, plan, _ = prepare(text_file, None, None, None, framing="window-timesteps", window=4, epochs=30,
                                      seeds=3, units=16, learning_rate=0.05, validate_every=1, patience=2)
     outcome = training.run(data, plan)
     validation = outcome.validation
@@ -244,10 +246,10 @@ def test_patience_keeps_each_seeds_best_weights_and_stops(text_file, tmp_path):
                               samples.part(framed, 0, outcome.split.validation_items))
     np.testing.assert_allclose(validating(outcome.population.weights).values, curves["accuracy"][np.arange(3), best],
                                atol=1e-6)
-    block = training.entry(outcome)["validation"]
+    block = results.entry(outcome)["validation"]
     assert block["stopped_early"] and block["best_epoch"] == validation.best_epoch.tolist()
     # Chosen on the validation part, not on the held-out targets: no caveat is owed.
-    assert "optimistic" not in training.against_baseline(outcome)
+    assert "optimistic" not in verdicts.against_baseline(outcome)
 
 
 def test_tensorboard_event_files_read_back_with_tensorboards_reader(text_file, tmp_path, monkeypatch, capsys):
@@ -277,13 +279,13 @@ def test_tensorboard_event_files_read_back_with_tensorboards_reader(text_file, t
 
 def test_a_text_trains_a_language_model_where_no_option_was_chosen(text_file, tmp_path, monkeypatch, capsys):
     # The defaults a new user gets (every option but the ones this test must keep small):
-    # streams, truncated BPTT over 35 steps, Adam at 0.005 (training.TEXT_DEFAULTS).
+    # streams, truncated BPTT over 35 steps, Adam at 0.005 (TEXT_DEFAULTS).
     code, out, err = run_cli(monkeypatch, capsys, "train", "--data", text_file, "--epochs", 1, "--seeds", 1,
                              "--units", 8, "--out", tmp_path / "text", "--quiet")
     assert code == 0, err
     assert "framing: stateful-streams" in out and "batch size 32, bptt 35" in out
     entry = runfolder.read_results(tmp_path / "text")["experiments"]["stateful-streams"]
-    assert entry["learning_rate"] == training.TEXT_DEFAULTS["learning_rate"] and entry["units"] == 8
+    assert entry["learning_rate"] == TEXT_DEFAULTS["learning_rate"] and entry["units"] == 8
     # A framing chosen keeps the Plan's defaults for the rest, as before.
     code, out, err = run_cli(monkeypatch, capsys, "train", "--data", text_file, "--framing", "stateful-streams",
                              "--epochs", 1, "--seeds", 1, "--units", 8, "--out", tmp_path / "chosen", "--quiet")
@@ -292,11 +294,11 @@ def test_a_text_trains_a_language_model_where_no_option_was_chosen(text_file, tm
     # The command's help states them, and numbers keep the Plan's own defaults.
     code, out, _ = run_cli(monkeypatch, capsys, "train", "--help")
     words = " ".join(out.split()).replace("- ", "-")
-    for name, value in training.TEXT_DEFAULTS.items():
+    for name, value in TEXT_DEFAULTS.items():
         assert f"--{name.replace('_', '-')} {value}" in words
     series = tmp_path / "series.csv"
     series.write_text("value\n" + "\n".join(str(np.sin(i / 3)) for i in range(80)))
-    data, plan, _ = training.prepare(series, None, None, None, chosen=set(), epochs=1)
+    data, plan, _ = prepare(series, None, None, None, chosen=set(), epochs=1)
     assert plan.framing == "window-timesteps" and plan.units == 32 and plan.learning_rate == 0.001
 
 

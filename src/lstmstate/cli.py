@@ -27,6 +27,8 @@ from lstmstate.storage import runfolder
 from lstmstate.tutorial import experiments as registry
 from lstmstate.tutorial.outcome import Outcome, transcript_lines
 from lstmstate.tutorial import suite
+from lstmstate.owndata.plan import TEXT_DEFAULTS, prepare
+from lstmstate.owndata import verdicts
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Understand and use LSTM state: the stateful-LSTM tutorial on Keras 3 + JAX, over many seeds.")
@@ -397,9 +399,9 @@ def _print_outcome(outcome) -> None:
         print(f"held-out perplexity: LSTM {statistics.mean(outcome.perplexities):.4g} "
               f"[95% interval {ppl_low:.4g}, {ppl_high:.4g}]; {kneser_ney.name}: {kneser_ney.score:.4g}")
     _print_baselines(outcome)
-    print(f"verdict: {training.against_baseline(outcome)}")
+    print(f"verdict: {verdicts.against_baseline(outcome)}")
     if outcome.perplexities is not None:
-        print(f"verdict on perplexity: {training.against_perplexity(outcome)}")
+        print(f"verdict on perplexity: {verdicts.against_perplexity(outcome)}")
 
 
 METRIC_WORDS = {statistics.ACCURACY: "accuracy", statistics.RMSE: "RMSE", statistics.PERPLEXITY: "perplexity"}
@@ -524,8 +526,8 @@ def train_on_data(
     elif data is None:
         raise UserError("train needs --data FILE (a .txt or .csv), or --resume DIR to go on with a stopped run")
     else:
-        chosen = {name for name in options if _given(ctx, name)}  # on a text, the rest take training.TEXT_DEFAULTS
-        dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, chosen=chosen,
+        chosen = {name for name in options if _given(ctx, name)}  # on a text, the rest take TEXT_DEFAULTS
+        dataset, plan, split = prepare(data, tokens, columns, target, time_column, fill, chosen=chosen,
                                                 **options)
     folder = runfolder.prepare(out, [plan.framing], overwrite, report=False) if out is not None else None
     print(f"data: {dataset.source}, {dataset.describe()}; {split.describe()}")
@@ -576,7 +578,7 @@ def compare_framings(
     """Train every applicable framing on your data; rank them by held-out score and say which to use."""
     from lstmstate.owndata import comparison, training
 
-    dataset, plan, split = training.prepare(data, tokens, columns, target, time_column, fill, window=window, units=units,
+    dataset, plan, split = prepare(data, tokens, columns, target, time_column, fill, window=window, units=units,
                                             epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout,
                                             validation=validation,
                                             encoding=encoding, season=season,

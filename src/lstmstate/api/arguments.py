@@ -1,12 +1,12 @@
 """The arguments of the Python API: the training plan's options taken by name and checked, and
 the library's error messages told in the API's words.
 
-One source of options: ``fit`` and ``compare`` take every field of ``owndata.training.Plan`` as a
+One source of options: ``fit`` and ``compare`` take every field of ``owndata.Plan`` as a
 keyword, so an option added to the plan is an argument of the API the day it is added, as it is a
 ``--flag`` of ``lstmstate sweep``. The layers below say ``--window`` (they speak to the command
 line); the API turns that into ``window``, the name the user typed::
 
-    training.Plan(window=0)  ->  ValueError("--window must be at least 1, got 0")
+    Plan(window=0)  ->  ValueError("--window must be at least 1, got 0")
     ls.fit(df, window=0)     ->  ValueError("window must be at least 1, got 0")
 """
 
@@ -18,7 +18,10 @@ import typing
 from contextlib import contextmanager
 from dataclasses import MISSING, fields
 
-from lstmstate.owndata.training import Plan
+from lstmstate.owndata.plan import Plan
+
+
+
 
 # How the data is read (owndata.dataset.read), beside the plan's options.
 READING = ("tokens", "columns", "target", "time_column", "fill")
@@ -51,6 +54,8 @@ def plan_options(options: dict, function: str, refused: tuple[str, ...] = ()) ->
 def refused_because(function: str, name: str) -> str:
     if function == "compare" and name == "framing":
         return "compare trains every framing that applies; fit(data, framing=...) trains one"
+    if function == "compare":
+        return "compare trains the carried framings with the tutorial's loop and keeps no checkpoint; fit takes it"
     return "it is not an option here"
 
 

@@ -16,8 +16,8 @@ from lstmstate.api.arguments import api_errors, columns_text, plan_options
 from lstmstate.api.progress import shown
 from lstmstate.api.run import Run, _folder, _unit
 from lstmstate.output.formatting import score as formatted
-from lstmstate.owndata import comparison, training
-from lstmstate.owndata.training import Plan
+from lstmstate.owndata import comparison, results
+from lstmstate.owndata.plan import NOT_COMPARED, Plan, check_plan
 from lstmstate.storage import runfolder
 from lstmstate.trained import saved as saved_runs
 
@@ -126,7 +126,7 @@ class Comparison:
                 data = self.given.kept(folder) if self.given is not None else None
                 ranked = tuple(o if data is None else replace(o, data=data) for o in self.result.ranked)
                 for outcome in ranked:
-                    runfolder.write_entry(folder, training.saved_entry(outcome))
+                    runfolder.write_entry(folder, results.saved_entry(outcome))
                 runfolder.write_results(folder, comparison.payload(replace(self.result, ranked=ranked)))
             finally:
                 runfolder.unlock(folder)
@@ -143,10 +143,10 @@ def compare(data, *, target: str | None = None, columns=None, tokens: str | None
     or str of text), how to read it, ``out``, ``overwrite``, ``quiet`` or ``on_start``, and the
     plan's options by name. ``.table()`` is the ranking as a DataFrame; ``.recommendation`` the verdict."""
     with api_errors():
-        plan_options(options, "compare", refused=("framing",))
+        plan_options(options, "compare", refused=NOT_COMPARED)
         given = inputs.read(data, tokens, columns_text(columns), target, time_column, fill)
         plan = Plan(**options)
-        training.check(given.data, plan)  # what `lstmstate compare` checks first, then every framing
+        check_plan(given.data, plan)  # what `lstmstate compare` checks first, then every framing
         comparison.check(given.data, plan)
         names = comparison.applicable(plan)[0]
         folder = runfolder.prepare(_folder(out, "out"), names, overwrite, report=False) if out is not None else None

@@ -7,7 +7,7 @@ and prints from, so a run just fitted and the same run loaded from its folder gi
 tables; the model's weights (``trained.saved.SavedExperiment``) are held in memory, so a
 forecast needs no folder::
 
-    fit(data, **plan) -> training.run -> Outcome -> payload (results.json) + SavedExperiment -> Run
+    fit(data, **plan) -> training.run -> Result -> payload (results.json) + SavedExperiment -> Run
     load(folder)      -> results.json + NAME/ ---------------------------------------------> Run
 """
 
@@ -23,8 +23,8 @@ from lstmstate.api.progress import shown
 from lstmstate.core.statistics import ACCURACY
 from lstmstate.output.formatting import score as formatted
 from lstmstate.owndata import forecast as forecasting
-from lstmstate.owndata import training
-from lstmstate.owndata.training import Plan
+from lstmstate.owndata import results, training
+from lstmstate.owndata.plan import Plan, check_plan, text_defaults
 from lstmstate.storage import runfolder
 from lstmstate.storage.runfolder import SavedEntry
 from lstmstate.trained.sampling import Sampling
@@ -44,17 +44,17 @@ class Run:
     payload: dict  # results.json of the run (or of the comparison it belongs to)
     saved: SavedExperiment  # the model and every seed's weights, in memory
     folder: Path | None = None  # the run folder it is saved in, if any
-    outcome: training.Outcome | None = None  # the training itself, when fitted in this process
+    outcome: results.Result | None = None  # the training itself, when fitted in this process
     given: inputs.Given | None = None  # the data as given, kept to be saved with the run
 
     @classmethod
-    def of(cls, outcome: training.Outcome, given: inputs.Given | None, folder: Path | None = None,
+    def of(cls, outcome: results.Result, given: inputs.Given | None, folder: Path | None = None,
            payload: dict | None = None) -> "Run":
         """The run of a finished ``outcome`` (``payload``: results.json it belongs to; default its own)."""
-        entry = training.saved_entry(outcome)
+        entry = results.saved_entry(outcome)
         saved = SavedExperiment(**{f.name: getattr(entry, f.name) for f in fields(SavedEntry)}, folder=None,
                                 median_index=outcome.median_index)
-        return cls(outcome.name, payload or training.payload([outcome]), saved, folder, outcome, given)
+        return cls(outcome.name, payload or results.payload([outcome]), saved, folder, outcome, given)
 
     @property
     def entry(self) -> dict:
@@ -208,8 +208,8 @@ class Run:
             folder = runfolder.prepare(_folder(folder), [self.framing], overwrite, report=False)
             try:
                 outcome = replace(self.outcome, data=self.given.kept(folder)) if self.given else self.outcome
-                runfolder.write_entry(folder, training.saved_entry(outcome))
-                runfolder.write_results(folder, training.payload([outcome]))
+                runfolder.write_entry(folder, results.saved_entry(outcome))
+                runfolder.write_results(folder, results.payload([outcome]))
             finally:
                 runfolder.unlock(folder)  # a notebook lives on: the next save or command may write here
         return folder
@@ -228,7 +228,7 @@ def fit(data=None, *, target: str | None = None, columns=None, tokens: str | Non
     (``overwrite`` an old run); ``resume``: go on with the run stopped in that folder (its
     checkpoint, ``checkpoint_every``; options given must match it, ``data`` may be left out);
     ``quiet``: None shows progress where someone watches; ``on_start(name, seeds, epochs)``: a
-    caller's own progress display instead. Any field of ``owndata.training.Plan`` by name
+    caller's own progress display instead. Any field of ``owndata.Plan`` by name
     (below). Bad arguments raise ``ValueError`` naming them.
     """
     with api_errors():
@@ -243,9 +243,9 @@ def fit(data=None, *, target: str | None = None, columns=None, tokens: str | Non
                              "a stopped run")
         else:
             given, resumed = inputs.read(data, tokens, columns_text(columns), target, time_column, fill), None
-            # On a text, the options not given are a language model's (training.TEXT_DEFAULTS), as on the command line.
-            plan = Plan(**{**options, **training.text_defaults(given.data, options, options)})
-            training.check(given.data, plan)
+            # On a text, the options not given are a language model's (TEXT_DEFAULTS), as on the command line.
+            plan = Plan(**{**options, **text_defaults(given.data, options, options)})
+            check_plan(given.data, plan)
         folder = None if out is None else runfolder.prepare(_folder(out, "out"), [plan.framing], overwrite,
                                                             report=False)
         try:

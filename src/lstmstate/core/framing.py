@@ -222,3 +222,133 @@ def batchify(samples: int, streams: int) -> np.ndarray:
             stacklevel=2,
         )
     return np.arange(batches * streams, dtype=np.int32).reshape(streams, batches).T.copy()
+
+
+# ---- the registry: each framing's layout, counts and rules, in one place ----------------------
+
+STATELESS_BATCH = 32  # Keras fit's default batch size
+RUNS_DATA_SEED = 7  # the random runs of variable-length, drawn as the tutorial draws its own (numpy seed 7)
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How one framing cuts a sequence of ids (or of positions into a table of numbers).
+
+    A window framing reads ``window`` items per sample; a carried framing reads one item per
+    step and carries its state from batch to batch, in ``batchify``'s streams."""
+
+    name: str
+    carried: bool  # the state goes on from batch to batch (no window: one item a step)
+    windowed: bool  # reads --window items per sample
+    default_batch: int  # the batch size when none is asked for (streams for stateful-streams)
+    steps_are_window: bool = False  # the window's items are time steps (else: one step)
+    slots_are_window: bool = False  # the window's items are features of one step (else: one slot)
+
+    def steps(self, window: int) -> int:
+        """Time steps per sample."""
+        return window if self.steps_are_window else 1
+
+    def slots(self, window: int) -> int:
+        """Ids per step."""
+        return window if self.slots_are_window else 1
+
+    def context(self, window: int) -> int:
+        """Items before a target that its sample reads."""
+        return window if self.windowed else 1
+
+    def train_samples(self, window: int, train_items: int) -> int:
+        """Samples the training part makes: one per target, less the first ``window`` for a
+        full window (variable-length draws as many random runs as one-step has samples).
+
+        >>> get("window-timesteps").train_samples(3, 10), get("variable-length").train_samples(3, 10)
+        (7, 9)
+        """
+        return train_items - (window if self.windowed and self.name != "variable-length" else 1)
+
+    def batch_size(self, requested: int | None, train_samples: int) -> int:
+        """The batch size, checked against the training samples it has to fill.
+
+        >>> get("stateful").batch_size(None, 50), get("window-features").batch_size(None, 10)
+        (1, 10)
+        """
+        if self.name == "stateful":
+            if requested not in (None, 1):
+                raise ValueError(f"the stateful framing is one stream, batch size 1 (got --batch-size {requested}); "
+                                 "use stateful-streams for several streams")
+            return 1
+        chosen = requested if requested is not None else min(self.default_batch, train_samples)
+        if chosen < 1 or chosen > train_samples:  # a default never asks for more than the data has
+            what = "streams" if self.carried else "samples per batch"
+            raise ValueError(f"--batch-size {chosen} is out of range for {self.name}: the fitting part has "
+                             f"{train_samples} samples, so give 1..{train_samples} {what}")
+        return chosen
+
+    def check_window(self, window: int, train_items: int) -> None:
+        """A window that fits the training part, for the framings that read one."""
+        if not self.windowed:
+            return
+        if window < 1:
+            raise ValueError(f"--window must be at least 1, got {window}")
+        if window >= train_items:
+            raise ValueError(f"--window {window} is out of range: the fitting part has {train_items} items, "
+                             f"too short for it; the window can be 1..{train_items - 1}")
+        if self.name == "variable-length" and train_items < 3:
+            raise ValueError(f"the fitting part has {train_items} items, too short for random runs (it needs 3)")
+
+    def cut(self, training: np.ndarray, scored: np.ndarray, window: int) -> tuple[Framed, Framed]:
+        """The training samples of ``training``, and one scored sample per target of ``scored``
+        (which starts ``context(window)`` items before its first target) of a stateless framing.
+
+        variable-length trains on random runs and scores each window cut to a random length, so
+        it is scored on the same targets as every other framing::
+
+            training  A B C D E F    random runs -> next:  [- B C] -> D, [- - E] -> F, ...
+            scored    C D E | F G    windows cut at random: [- D E] -> F, [D E F] -> G
+
+        >>> train, scored = get("window-features").cut(np.arange(5), np.arange(2, 7), 2)
+        >>> train.inputs.shape, scored.targets.tolist()
+        ((3, 1, 2), [4, 5, 6])
+        """
+        if self.carried:
+            raise ValueError(f"{self.name} carries its state over the whole sequence; it is not cut into samples")
+        if self.name == "one-step":
+            return next_symbol(training), next_symbol(scored)
+        if self.name == "window-features":
+            return window_features(training, window), window_features(scored, window)
+        if self.name == "window-timesteps":
+            return window_timesteps(training, window), window_timesteps(scored, window)
+        rng = np.random.default_rng(RUNS_DATA_SEED)
+        runs = random_runs(training, len(training) - 1, window, rng, reserved_padding=True)
+        return runs, random_lengths(window_timesteps(scored, window), rng)
+
+
+def random_lengths(framed: Framed, rng: np.random.Generator) -> Framed:
+    """Each window cut to a random 1..window last items, the rest padded with ``PAD``.
+
+    >>> cut = random_lengths(window_timesteps([0, 1, 2, 3, 4], 3), np.random.default_rng(0))
+    >>> bool(((cut.inputs == PAD) | (cut.inputs >= 0)).all()), bool((cut.inputs[:, -1] >= 0).all())
+    (True, True)
+    """
+    inputs = framed.inputs.copy()
+    window = inputs.shape[1]
+    lengths = rng.integers(1, window + 1, size=len(inputs))
+    inputs[np.arange(window)[None, :] < (window - lengths)[:, None]] = PAD
+    return Framed(inputs, framed.targets)
+
+
+REGISTRY = {framing.name: framing for framing in (
+    Framing("one-step", carried=False, windowed=False, default_batch=STATELESS_BATCH),
+    Framing("window-features", carried=False, windowed=True, default_batch=STATELESS_BATCH, slots_are_window=True),
+    Framing("window-timesteps", carried=False, windowed=True, default_batch=STATELESS_BATCH, steps_are_window=True),
+    Framing("variable-length", carried=False, windowed=True, default_batch=STATELESS_BATCH, steps_are_window=True),
+    Framing("stateful", carried=True, windowed=False, default_batch=1),
+    Framing("stateful-streams", carried=True, windowed=False, default_batch=16),
+)}
+FRAMINGS = tuple(REGISTRY)  # the names, in the order compare runs and reports them
+
+
+def get(name: str) -> Framing:
+    """The framing called ``name``; a ``ValueError`` naming the choices otherwise."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown framing {name!r}; choose one of {', '.join(FRAMINGS)}")
+    return REGISTRY[name]

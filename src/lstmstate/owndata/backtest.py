@@ -28,6 +28,7 @@ from lstmstate.owndata.season import check as check_season, choose as chosen_sea
 from lstmstate.owndata.split import VALIDATION, Split
 from lstmstate.storage import runfolder
 from lstmstate.trained.saved import SavedExperiment
+from lstmstate.owndata import verdicts
 
 MEASURES = ("mae", "rmse", "mase")
 EXAMPLE_CONTEXT = 120  # values before the origin that the report's example figure shows
@@ -64,7 +65,7 @@ class Backtest:
         for h in range(self.horizon):
             best = min(rows, key=lambda name: rows[name][h])
             baseline = Baseline(best, RMSE, float(rows[best][h]), "")
-            lines.append(f"{h + 1} step{'s' if h else ''} ahead: {baselines.judge(seeds[:, h], baseline)}")
+            lines.append(f"{h + 1} step{'s' if h else ''} ahead: {verdicts.judge(seeds[:, h], baseline)}")
         return lines
 
     def payload(self) -> dict:

@@ -11,12 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from lstmstate.core import statistics
+from lstmstate.core import framing, statistics
 from lstmstate.core.statistics import ACCURACY
-from lstmstate.owndata import baselines
-from lstmstate.owndata import samples
-from lstmstate.owndata import training
+from lstmstate.owndata import results, training, verdicts
 from lstmstate.owndata.dataset import Numbers, Symbols
+from lstmstate.owndata.plan import Plan, check_plan
 from lstmstate.storage import runfolder
 
 
@@ -25,18 +24,18 @@ class Row(NamedTuple):
 
     name: str
     mean: float
-    outcome: training.Outcome | None  # None for a baseline
+    outcome: results.Result | None  # None for a baseline
 
 
 @dataclass(frozen=True)
 class Comparison:
     """Framings ranked by held-out score, best first."""
 
-    ranked: tuple[training.Outcome, ...]  # best first: highest accuracy or lowest RMSE
+    ranked: tuple[results.Result, ...]  # best first: highest accuracy or lowest RMSE
     skipped: tuple[tuple[str, str], ...]  # (framing, why it was not run)
 
     @property
-    def best(self) -> training.Outcome:
+    def best(self) -> results.Result:
         return self.ranked[0]
 
     def margin(self) -> tuple[float, tuple[float, float]] | None:
@@ -75,8 +74,8 @@ class Comparison:
             else:
                 sure = (f"but it is not distinguishable from the runner-up {runner} ({span} includes no difference): "
                         "either will do, or run more seeds to tell them apart")
-        against = training.against_baseline(best)
-        winner = baselines.winner(best.scores, best.baseline)
+        against = verdicts.against_baseline(best)
+        winner = verdicts.winner(best.scores, best.baseline)
         if winner == "baseline":
             return (f"Use {best.baseline.name}, not an LSTM: no framing beats it ({against}). Of the framings, "
                     f"{best.name} is best: {sure}.")
@@ -86,34 +85,34 @@ class Comparison:
         return f"Use {best.name}: {sure}. Against the strongest baseline, {against}."
 
 
-def applicable(plan: training.Plan) -> tuple[list[str], list[tuple[str, str]]]:
+def applicable(plan: Plan) -> tuple[list[str], list[tuple[str, str]]]:
     """The framings to run, and those left out with why (with a window of 1 the window framings
     are one-step again)."""
     chosen, skipped = [], []
-    for name in samples.FRAMINGS:
-        if name in samples.WINDOWED and plan.window == 1:
+    for name in framing.FRAMINGS:
+        if framing.get(name).windowed and plan.window == 1:
             skipped.append((name, "with --window 1 it is the one-step framing"))
         else:
             chosen.append(name)
     return chosen, skipped
 
 
-def plan_for(plan: training.Plan, framing: str) -> training.Plan:
-    """``plan`` for one framing: the stateful framing is one stream whatever --batch-size says."""
-    return replace(plan, framing=framing, batch_size=None if framing == "stateful" else plan.batch_size)
+def plan_for(plan: Plan, name: str) -> Plan:
+    """``plan`` for framing ``name``: the stateful framing is one stream whatever --batch-size says."""
+    return replace(plan, framing=name, batch_size=None if name == "stateful" else plan.batch_size)
 
 
-def check(data: Symbols | Numbers, plan: training.Plan):
+def check(data: Symbols | Numbers, plan: Plan):
     """Every framing's checks, before any is trained: a bad window or batch size is an error now.
     Returns the split, the same for every framing."""
     for name in applicable(plan)[0]:
-        split = training.check(data, plan_for(plan, name))
+        split = check_plan(data, plan_for(plan, name))
     return split
 
 
-def compare(data: Symbols | Numbers, plan: training.Plan,
+def compare(data: Symbols | Numbers, plan: Plan,
             on_start: Callable[[str], Callable[[int, int], None] | None] | None = None,
-            on_finish: Callable[[training.Outcome], None] | None = None) -> Comparison:
+            on_finish: Callable[[results.Result], None] | None = None) -> Comparison:
     """Train every applicable framing with ``plan``'s settings; ``on_start(framing)`` may return a
     progress callback for that framing, ``on_finish(outcome)`` sees each framing as it finishes
     (so a caller can save it before the next one starts)."""
@@ -134,7 +133,7 @@ def compare(data: Symbols | Numbers, plan: training.Plan,
 def payload(comparison: Comparison) -> dict:
     """results.json of a comparison: every framing, the ranking and the recommendation."""
     best = comparison.best
-    result = training.payload(list(comparison.ranked), best)
+    result = results.payload(list(comparison.ranked), best)
     margin = comparison.margin()
     result["ranking"] = [o.name for o in comparison.ranked]
     result["ranking_with_baselines"] = [{"name": row.name, "kind": "baseline" if row.outcome is None else "framing",
@@ -145,17 +144,17 @@ def payload(comparison: Comparison) -> dict:
     return result
 
 
-def run(data: Symbols | Numbers, plan: training.Plan, folder: Path | None = None,
+def run(data: Symbols | Numbers, plan: Plan, folder: Path | None = None,
         on_start: Callable[[str], Callable[[int, int], None] | None] | None = None) -> Comparison:
     """``compare``, saving each framing in ``folder`` (when given) as it finishes, so Ctrl-C keeps
     every framing that was done; the ranking and recommendation are written at the end."""
     finished = []
 
-    def on_finish(outcome: training.Outcome) -> None:
+    def on_finish(outcome: results.Result) -> None:
         finished.append(outcome)
         if folder is not None:
-            runfolder.write_entry(folder, training.saved_entry(outcome))
-            runfolder.write_results(folder, training.payload(finished))
+            runfolder.write_entry(folder, results.saved_entry(outcome))
+            runfolder.write_results(folder, results.payload(finished))
 
     try:
         comparison = compare(data, plan, on_start, on_finish)

@@ -25,12 +25,6 @@ from lstmstate.core.encoding import Encoding
 from lstmstate.owndata.split import Split
 from lstmstate.owndata.scaling import Scaling
 
-FRAMINGS = ("one-step", "window-features", "window-timesteps", "variable-length", "stateful", "stateful-streams")
-CARRIED = ("stateful", "stateful-streams")  # framings that carry state from batch to batch
-WINDOWED = ("window-features", "window-timesteps", "variable-length")  # framings that read --window items
-DEFAULT_BATCH = {"stateful": 1, "stateful-streams": 16}  # others: STATELESS_BATCH
-STATELESS_BATCH = 32  # Keras fit's default batch size
-RUNS_DATA_SEED = 7  # the random runs of variable-length, drawn as the tutorial draws its own (numpy seed 7)
 # "auto" feeds symbols one-hot up to this many distinct symbols (every character set of a text),
 # and through an Embedding of AUTO_EMBEDDING dimensions above it (word tokens), where a one-hot
 # kernel would hold a row per word. Either way the ids stay integers until the compiled program.
@@ -42,7 +36,7 @@ AUTO_EMBEDDING = 64
 class Samples:
     """One framing of one dataset, ready for the engine and for held-out scoring."""
 
-    framing: str  # one of FRAMINGS
+    framing: str  # one of core.framing.FRAMINGS
     x_train: np.ndarray  # (sample, step, feature) float32; symbols one-hot or embedded: (sample, step, slot) int32 ids
     y_train: np.ndarray  # (sample,) int32 ids, or (sample, 1) float32 scaled next target values
     x_scored: np.ndarray  # the inputs passed through for scoring, as x_train
@@ -57,7 +51,7 @@ class Samples:
 
     @property
     def carried(self) -> bool:
-        return self.framing in CARRIED
+        return framing.get(self.framing).carried
 
     @property
     def steps(self) -> int:
@@ -76,40 +70,6 @@ class Samples:
         """Floats per step as the model reads them."""
         coder = self.in_program
         return self.x_train.shape[2] * (coder.features(1) if coder else 1)
-
-
-def check_framing(name: str) -> None:
-    if name not in FRAMINGS:
-        raise ValueError(f"unknown framing {name!r}; choose one of {', '.join(FRAMINGS)}")
-
-
-def batch_size_for(framing_name: str, batch_size: int | None, train_samples: int) -> int:
-    """The batch size of a framing, checked against the training samples it has to fill."""
-    if framing_name == "stateful":
-        if batch_size not in (None, 1):
-            raise ValueError(f"the stateful framing is one stream, batch size 1 (got --batch-size {batch_size}); "
-                             "use stateful-streams for several streams")
-        return 1
-    chosen = batch_size if batch_size is not None else DEFAULT_BATCH.get(framing_name, STATELESS_BATCH)
-    if batch_size is None:
-        chosen = min(chosen, train_samples)  # a default never asks for more than the data has
-    if chosen < 1 or chosen > train_samples:
-        what = "streams" if framing_name == "stateful-streams" else "samples per batch"
-        raise ValueError(f"--batch-size {chosen} is out of range for {framing_name}: the fitting part has "
-                         f"{train_samples} samples, so give 1..{train_samples} {what}")
-    return chosen
-
-
-def check_window(window: int, framing_name: str, split: Split) -> None:
-    if framing_name not in WINDOWED:
-        return
-    if window < 1:
-        raise ValueError(f"--window must be at least 1, got {window}")
-    if window >= split.train_items:
-        raise ValueError(f"--window {window} is out of range: the fitting part has {split.train_items} items, "
-                         f"too short for it; the window can be 1..{split.train_items - 1}")
-    if framing_name == "variable-length" and split.train_items < 3:
-        raise ValueError(f"the fitting part has {split.train_items} items, too short for random runs (it needs 3)")
 
 
 IN_PROGRAM = ("one-hot", "embedding")  # encodings made from integer ids inside the compiled program
@@ -142,9 +102,9 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
     """The samples of ``data`` in ``framing_name``; every out-of-range choice is a ``ValueError``.
     Numbers with ``horizon`` H > 1 (window framings only) have H targets per sample, the next H
     values, and a training sample keeps all H inside the training part."""
-    check_framing(framing_name)
-    check_window(window, framing_name, split)
-    batch = batch_size_for(framing_name, batch_size, train_samples(framing_name, window, split))
+    chosen = framing.get(framing_name)
+    chosen.check_window(window, split.train_items)
+    batch = chosen.batch_size(batch_size, chosen.train_samples(window, split.train_items))
     encoding = choose_encoding(encoding, data)
     if data.kind == "numbers":
         scaling = Scaling.fit(data.columns, data.values[:split.train_items])
@@ -158,7 +118,7 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
     featurize = _featurizer(data, encoding, table)
     targets = _targeter(data, table, horizon)
 
-    if framing_name in CARRIED:
+    if chosen.carried:
         # One pass over the whole sequence: training is its first part, scoring reads it all.
         framed = framing.next_symbol(sequence)  # sample i: item i -> item i+1
         x_all = featurize(framed.inputs)
@@ -173,19 +133,9 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
         return Samples(framing_name, x_train, y_train, x_all, layout, trained, held_out_targets,
                        batch, encoding, None, scaling, _vocabulary_size(data))
 
-    training_part = sequence[:split.train_items]
-    context = 1 if framing_name == "one-step" else window
-    scored_part = sequence[split.train_items - context:]  # held-out targets with the items before them
-    if framing_name == "one-step":
-        train, scored = framing.next_symbol(training_part), framing.next_symbol(scored_part)
-    elif framing_name == "window-features":
-        train, scored = framing.window_features(training_part, window), framing.window_features(scored_part, window)
-    elif framing_name == "window-timesteps":
-        train, scored = framing.window_timesteps(training_part, window), framing.window_timesteps(scored_part, window)
-    else:  # variable-length
-        rng = np.random.default_rng(RUNS_DATA_SEED)
-        train = framing.random_runs(training_part, split.train_items - 1, window, rng, reserved_padding=True)
-        scored = _random_lengths(framing.window_timesteps(scored_part, window), rng)
+    # The held-out targets with the items before them that their samples read.
+    train, scored = chosen.cut(sequence[:split.train_items], sequence[split.train_items - chosen.context(window):],
+                               window)
     if horizon > 1:
         # A direct model of H values learns only from samples whose H targets are all training values.
         keep = train.targets + horizon - 1 < split.train_items
@@ -202,22 +152,6 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
 
 def _vocabulary_size(data: Symbols | Numbers) -> int:
     return data.vocabulary.size if data.kind == "symbols" else 0
-
-
-def train_samples(framing_name: str, window: int, split: Split) -> int:
-    if framing_name in ("window-features", "window-timesteps"):
-        return split.train_items - window
-    return split.train_items - 1
-
-
-def _random_lengths(framed: framing.Framed, rng: np.random.Generator) -> framing.Framed:
-    """Each window cut to a random 1..window last items, the rest padded: the held-out samples of
-    variable-length (one per held-out target, so every framing is scored on the same targets)."""
-    inputs = framed.inputs.copy()
-    window = inputs.shape[1]
-    lengths = rng.integers(1, window + 1, size=len(inputs))
-    inputs[np.arange(window)[None, :] < (window - lengths)[:, None]] = framing.PAD
-    return framing.Framed(inputs, framed.targets)
 
 
 def _mask_value(encoding: str, table: np.ndarray | None) -> float:

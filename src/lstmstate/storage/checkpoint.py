@@ -23,11 +23,44 @@ from pathlib import Path
 import numpy as np
 
 import lstmstate
+from lstmstate.core.engine import Progress, TrainState
 from lstmstate.storage import files
 
 CHECKPOINT = "checkpoint.npz"
 FORMAT = 1  # bump when the arrays or the meta change meaning
 META = "meta"
+
+
+# TrainState's fields kept as numbered arrays (``trainable0``, ``trainable1``, ...); ``key`` is one array.
+STATE_PARTS = ("trainable", "non_trainable", "optimizer", "lstm_state")
+
+
+def progress_arrays(done: Progress) -> dict[str, np.ndarray]:
+    """``done`` as the checkpoint's named arrays: every part of its state, and its curves."""
+    arrays = {f"{part}{i}": np.asarray(value) for part in STATE_PARTS for i, value in enumerate(getattr(done.state, part))}
+    arrays.update(key=np.asarray(done.state.key), loss=np.asarray(done.loss, np.float32),
+                  accuracy=np.asarray(done.accuracy, np.float32))
+    return arrays
+
+
+def progress_expected(initial: TrainState, epochs: int) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The names, shapes and dtypes ``progress_arrays`` writes for a run that starts as ``initial``
+    (every seed's, a leading ``(seed,)`` axis) after ``epochs`` epochs: what ``read_arrays`` checks."""
+    seeds = len(initial.key)
+    expected = {f"{part}{i}": (np.shape(value), np.asarray(value).dtype)
+                for part in STATE_PARTS for i, value in enumerate(getattr(initial, part))}
+    expected.update(key=(initial.key.shape, initial.key.dtype), loss=((seeds, epochs), np.float32),
+                    accuracy=((seeds, epochs), np.float32))
+    return expected
+
+
+def progress_of(arrays: dict[str, np.ndarray], initial: TrainState, epochs: int) -> Progress:
+    """The ``Progress`` that ``progress_arrays`` wrote, its parts in ``initial``'s order."""
+    def numbered(part):
+        return [arrays[f"{part}{i}"] for i in range(len(getattr(initial, part)))]
+    state = TrainState(numbered("trainable"), numbered("non_trainable"), numbered("optimizer"),
+                       tuple(numbered("lstm_state")), arrays["key"])
+    return Progress(epochs, state, arrays["loss"], arrays["accuracy"])
 
 
 def path(folder: Path) -> Path:

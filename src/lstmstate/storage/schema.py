@@ -59,7 +59,7 @@ class _Open(BaseModel):
 
 
 class DataBlock(_Open):
-    """Own data: what was read (``owndata.training.data_block``)."""
+    """Own data: what was read (``owndata.results.data_block``)."""
 
     file: Text
     kind: Literal["symbols", "numbers"]
@@ -92,7 +92,7 @@ class ScalingBlock(_Exact):
 
 
 class PlanBlock(_Open):
-    """Own data: what the user asked for (``owndata.training.Plan``); forecasts read these."""
+    """Own data: what the user asked for (``owndata.Plan``); forecasts read these."""
 
     window: Count = None
     horizon: Count = None
@@ -366,7 +366,7 @@ class Results(_Open):
     experiments: Annotated[dict[Name, Entry], Field(max_length=MAX_EXPERIMENTS)]
     verdicts: Annotated[list[Verdict], Field(max_length=1000)] = None
     notes: Annotated[list[Text], Items] = None
-    # own data (train/compare): see owndata.training.payload and owndata.comparison.payload
+    # own data (train/compare): see owndata.results.payload and owndata.comparison.payload
     data: DataBlock = None
     framing: Name = None
     holdout: Holdout = None

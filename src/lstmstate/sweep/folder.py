@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from lstmstate.core import statistics
-from lstmstate.owndata import training
 from lstmstate.owndata.dataset import Numbers, Symbols
 from lstmstate.storage import runfolder
 from lstmstate.storage.files import read_json, write_json
@@ -31,6 +30,7 @@ from lstmstate.sweep.grid import TUTORIAL, Configuration, Grid
 from lstmstate.sweep.task import BlockResult
 from lstmstate.tutorial import outcome as tutorial_outcome
 from lstmstate.tutorial import verdicts
+from lstmstate.owndata import results
 
 SWEEP = "sweep.json"
 PAGE = "sweep.html"
@@ -87,8 +87,8 @@ def write_run_folder(folder: Path, configuration: Configuration, outcome) -> Pat
             runfolder.write_entry(run, tutorial_outcome.saved_entry(outcome))
             runfolder.write_results(run, payload)
         else:
-            runfolder.write_entry(run, training.saved_entry(outcome))
-            runfolder.write_results(run, training.payload([outcome]))
+            runfolder.write_entry(run, results.saved_entry(outcome))
+            runfolder.write_results(run, results.payload([outcome]))
     finally:
         runfolder.unlock(run)
     return run

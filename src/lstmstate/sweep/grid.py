@@ -2,7 +2,7 @@
 file and checked, and the configurations (one point of the grid each) they make.
 
 The parameters are not listed here: they are read from what trains. For the user's own data
-they are the fields of ``owndata.training.Plan`` (its annotations give their types), so a field
+they are the fields of ``owndata.Plan`` (its annotations give their types), so a field
 added to the plan is sweepable at once; for the tutorial's experiments they are the overrides
 ``tutorial.outcome.run_experiment`` takes (epochs, units, streams), plus the experiment itself::
 
@@ -28,9 +28,9 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstmstate.owndata import training
 from lstmstate.tutorial import experiments as registry
 from lstmstate.tutorial.outcome import run_experiment
+from lstmstate.owndata.plan import Plan
 
 TUTORIAL = "tutorial"  # a sweep of the tutorial's experiments
 OWN_DATA = "data"  # a sweep of the user's own data (the `train` command's options)
@@ -103,8 +103,8 @@ def _kinds(annotation) -> tuple[type, ...]:
 def sweepable(kind: str) -> dict[str, Parameter]:
     """The parameters a sweep of ``kind`` (TUTORIAL or OWN_DATA) may vary, by name."""
     if kind == OWN_DATA:
-        hints = typing.get_type_hints(training.Plan)
-        names = [field.name for field in dataclasses.fields(training.Plan)]
+        hints = typing.get_type_hints(Plan)
+        names = [field.name for field in dataclasses.fields(Plan)]
         found = {name: Parameter(name, _kinds(hints[name])) for name in names if name not in _NOT_SWEPT}
     else:
         hints = typing.get_type_hints(run_experiment)

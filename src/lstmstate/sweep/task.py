@@ -19,6 +19,7 @@ from lstmstate.sweep.grid import EXPERIMENT, TUTORIAL, Configuration
 from lstmstate.tutorial import experiments as registry
 from lstmstate.tutorial import suite
 from lstmstate.tutorial.outcome import run_experiment
+from lstmstate.owndata.plan import Plan, check_plan
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,15 @@ class BlockResult:
     """What a task sends back: the block's outcome, or the one line saying why it could not be trained."""
 
     block: Block
-    outcome: object | None  # tutorial.outcome.Outcome or owndata.training.Outcome (its data left out); None on error
+    outcome: object | None  # tutorial.outcome.Outcome or owndata.results.Result (its data left out); None on error
     error: str | None  # one line, for a configuration that fails for its own reason (a ValueError)
     seconds: float  # inside the task: building, compiling, training and scoring
     place: Place
 
 
-def plan(configuration: Configuration, seeds: int) -> training.Plan:
+def plan(configuration: Configuration, seeds: int) -> Plan:
     """The own-data plan of ``configuration`` over ``seeds`` seeds (Plan checks every value)."""
-    return training.Plan(**configuration.values, seeds=seeds)
+    return Plan(**configuration.values, seeds=seeds)
 
 
 def overrides(configuration: Configuration) -> dict:
@@ -63,7 +64,7 @@ def check(configuration: Configuration, seeds: int, data: Symbols | Numbers | No
         values = overrides(configuration)
         suite.check([configuration.values[EXPERIMENT]], seeds, **values)
     else:
-        training.check(data, plan(configuration, seeds))
+        check_plan(data, plan(configuration, seeds))
 
 
 def train_block(block: Block, data: Symbols | Numbers | None = None) -> BlockResult:
