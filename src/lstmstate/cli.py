@@ -1,12 +1,19 @@
 """The command line: each command parses its arguments, calls the library once, and prints.
 
+`train`, `compare` and `suite` are the Python API's ``fit``, ``compare`` and ``suite`` (the same
+numbers); their plan options are made from ``owndata.plan.Plan``'s fields, each flag's default and
+help the field's own. What is printed comes from ``output.terminal``, over the results.json blocks
+the report reads.
+
 Errors a user can cause (a bad name, a bad number, an unwritable folder) end in one line on
 stderr and exit code 2, never a traceback; Ctrl-C ends with what was kept and exit code 130,
 SIGTERM the same way with exit code 143.
 """
 
+from inspect import Parameter, signature as signature_of
 import signal
 import sys
+import types
 import warnings
 from pathlib import Path
 
@@ -19,16 +26,10 @@ except ImportError:  # pragma: no cover - older typer on plain click
 from rich.console import Console
 from rich.table import Table
 
-from lstmstate.core import statistics
-from lstmstate.output import report
-from lstmstate.output.formatting import percent, score, share_of_seeds
-from lstmstate.output.progress import progress_bar
+from lstmstate.output import report, terminal
+from lstmstate.output.formatting import percent
 from lstmstate.storage import runfolder
 from lstmstate.tutorial import experiments as registry
-from lstmstate.tutorial.outcome import Outcome, transcript_lines
-from lstmstate.tutorial import suite
-from lstmstate.owndata.plan import TEXT_DEFAULTS, prepare
-from lstmstate.owndata import verdicts
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Understand and use LSTM state: the stateful-LSTM tutorial on Keras 3 + JAX, over many seeds.")
@@ -39,21 +40,50 @@ DEFAULT_SEEDS = 20  # enough for a 95% interval a few points wide
 # inspect's heatmap has a column per symbol: past this it is unreadable, takes minutes to draw,
 # and soon exceeds what matplotlib draws (2^16 pixels a side).
 HEATMAP_SYMBOLS = 1000
+DATA_HELP = "a UTF-8 text file (symbols) or a CSV file with a header row (numbers)"
 # run, suite, train and compare: a --out that holds a run is refused without it (storage.runfolder.prepare).
 _OVERWRITE = typer.Option(False, "--overwrite", help="replace the run already in --out (its results, report "
                           "and saved experiments); without it such a folder is refused")
+_QUIET = typer.Option(False, help="no progress bar")
+# How the data is read (owndata.dataset.read): train, compare and sweep share one definition.
+_TOKENS = typer.Option(None, help="text: char (default), word or line")
+_COLUMNS = typer.Option(None, help="CSV: comma-separated numeric columns (default: all)")
+_TARGET = typer.Option(None, help="CSV: the column whose next value is predicted")
+_TIME_COLUMN = typer.Option(None, help="CSV: the column of the rows' times (default: detected by name or dates)")
+_FILL = typer.Option(None, help="CSV: fill gaps in time and empty cells: interpolate or ffill (default: refuse them)")
 
 
 class UserError(Exception):
     """A mistake in what the user asked for: reported in one line, exit code 2."""
 
 
-def _progress(bar, total: int | None = None):
-    """``on_start(name, seeds)`` for the library: a bar per experiment or framing."""
-    def on_start(name: str, seeds: int | None = None):
-        task = bar.add_task(name, total=total or 1, seeds=seeds)
-        return lambda done, epochs: bar.update(task, completed=done, total=epochs)
-    return on_start
+def plan_options(excluded: str | None = None):
+    """Give a command a ``--flag`` for every field of ``owndata.plan.Plan`` (less those ``compare``
+    does not take, ``plan.NOT_COMPARED``, when ``excluded`` is "compare"),
+    with the field's help and default; the command takes them as ``**plan``, only those given on
+    the command line, so the library's defaults (and a text's, ``plan.TEXT_DEFAULTS``) fill the rest."""
+    from lstmstate.owndata import plan
+
+    def decorate(command):
+        signature = signature_of(command)
+        kept = [p for p in signature.parameters.values() if p.kind is not Parameter.VAR_KEYWORD]
+        added = {}
+        for name, (default, help_text, kind) in plan.options().items():
+            if excluded == "compare" and name in plan.NOT_COMPARED:
+                continue
+            optional = kind if isinstance(kind, types.UnionType) else kind | None
+            shown = False if default is None else str(default)
+            option = typer.Option(None, f"--{name.replace('_', '-')}", help=help_text, show_default=shown)
+            added[name] = Parameter(name, Parameter.KEYWORD_ONLY, default=option, annotation=optional)
+        command.__signature__ = signature.replace(parameters=[*kept, *added.values()])
+        command.__annotations__ = {**command.__annotations__, **{n: p.annotation for n, p in added.items()}}
+        return command
+    return decorate
+
+
+def _given(plan: dict) -> dict:
+    """The plan options set on the command line (the others are None here)."""
+    return {name: value for name, value in plan.items() if value is not None}
 
 
 @app.command("list")
@@ -71,102 +101,46 @@ def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate li
         epochs: int | None = typer.Option(None, min=1, help="override the published epochs"),
         units: int | None = typer.Option(None, min=1, help="override the published LSTM units"),
         out: Path | None = typer.Option(None, help="folder for results.json and weights"),
-        quiet: bool = typer.Option(False, help="no progress bar"),
+        quiet: bool = _QUIET,
         streams: int | None = typer.Option(None, min=1, help="stateful experiments: train as B parallel streams"),
         overwrite: bool = _OVERWRITE) -> None:
     """Run one experiment: the tutorial-style output of the median seed, then the population."""
-    folder = suite.prepare(out, [name], seeds, epochs, units, streams, overwrite) if out is not None else None
+    from lstmstate import api
+
     # Training warnings (a sequence trimmed to fit the streams) are shown as one line each, as they happen.
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = lambda message, *_: print(f"warning: {message}", file=sys.stderr)
-        with progress_bar(console, quiet) as bar:
-            suite_run = suite.run_suite([name], seeds, folder, epochs=epochs, units=units, streams=streams,
-                                        on_start=_progress(bar))
-    (outcome,) = suite_run.outcomes
-    _print_transcript(outcome)
-    _print_population(outcome)
-    if folder is not None:
-        _print_written(folder, with_report=True)
-
-
-def _print_written(folder: Path, with_report: bool = False) -> None:
-    console.print(f"results written to {folder}/results.json")
-    if with_report:
-        console.print(f"report written to {folder}/report.html and report.md")
-
-
-def _print_transcript(outcome: Outcome) -> None:
-    index = outcome.median_index
-    print(f"{outcome.experiment.name}: {outcome.experiment.section} "
-          f"(median seed, seed {outcome.population.seeds[index]})")
-    print(f"Model Accuracy: {percent(outcome.evaluation.accuracy[index])}")
-    for line in transcript_lines(outcome, index):
-        print(line)
-    median = outcome.generation.get("median_seed") if outcome.generation else None
-    if median:
-        for given, predicted in median["from_A"]:
-            print(f"{given} -> {predicted}")
-        print(f"New start: {outcome.generation['cold_start']}")
-        for given, predicted in median["cold"]:
-            print(f"{given} -> {predicted}")
-        print(f"Primed with {outcome.generation['prime']}, then {outcome.generation['cold_start']}:")
-        for given, predicted in median["primed"]:
-            print(f"{given} -> {predicted}")
-
-
-def _print_population(outcome: Outcome) -> None:
-    values = outcome.accuracy
-    if outcome.diverged.any():
-        print(f"{int(outcome.diverged.sum())} of {len(outcome.diverged)} seeds diverged "
-              "(loss became NaN or infinite) and are left out of the statistics")
-    low, high = statistics.bootstrap_ci(values)
-    print(f"Population: {len(values)} seeds, mean {percent(statistics.mean(values))} "
-          f"[95% interval {percent(low)}, {percent(high)}], {share_of_seeds(statistics.perfect_share(values))} "
-          f"of seeds at 100%, range {percent(values.min())}..{percent(values.max())}; "
-          f"tutorial's figure {percent(outcome.experiment.published_accuracy)}; {outcome.seconds:.1f} s")
+        ran = api.suite(seeds, experiments=[name], epochs=epochs, units=units, streams=streams, out=out,
+                        overwrite=overwrite, quiet=quiet)
+    entry = ran.payload["experiments"][name]
+    print("\n".join([*terminal.tutorial_transcript(name, entry), *terminal.population_lines(entry)]))
+    if out is not None:
+        _print_written(out, with_report=True)
 
 
 @app.command("suite")
 def run_suite(seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of seeds per experiment"),
               out: Path | None = typer.Option(None, help="folder for results (default: a new runs/TIMESTAMP)"),
               epochs: int | None = typer.Option(None, min=1, help="override every experiment's epochs (a quick look)"),
-              quiet: bool = typer.Option(False, help="no progress bar"),
+              quiet: bool = _QUIET,
               controls: bool = typer.Option(False, help="also the controls on encoding and letter order "
                                             "(Dense on one-hot, the scrambled alphabet); slower"),
               overwrite: bool = _OVERWRITE) -> None:
     """Run every experiment over many seeds; print results and the verdict on each claim."""
-    names = list(registry.DEFAULT_SUITE) + (list(registry.CONTROLS) if controls else [])
-    folder = suite.prepare(out, names, seeds, epochs, overwrite=overwrite)
-    with progress_bar(console, quiet) as bar:
-        suite_run = suite.run_suite(names, seeds, folder, epochs=epochs, on_start=_progress(bar))
-    print_tables(suite_run.payload)
+    from lstmstate import api
+
+    folder = out if out is not None else runfolder.timestamped()
+    ran = api.suite(seeds, controls=controls, epochs=epochs, out=folder, overwrite=overwrite, quiet=quiet)
+    for table in terminal.suite_tables(ran.payload):
+        console.print(table)
     _print_written(folder, with_report=True)
 
 
-def print_tables(payload: dict) -> None:
-    """The results table and the verdicts table of a run."""
-    table = Table("experiment", "tutorial's figure", "mean [95% interval]", "at 100%", "epochs", "seconds",
-                  title="Accuracy over seeds")
-    for name, entry in payload["experiments"].items():
-        accuracy = entry["accuracy"]
-        low, high = accuracy["ci95"]
-        diverged = entry.get("diverged", {}).get("count", 0)
-        note = f" ({diverged} diverged, left out)" if diverged else ""
-        if not accuracy["per_seed"]:
-            table.add_row(name, percent(entry["published_accuracy"]), f"every seed diverged{note}", "-",
-                          str(entry["epochs"]), f"{entry['seconds']:.1f}")
-            continue
-        table.add_row(name, percent(entry["published_accuracy"]),
-                      f"{percent(accuracy['mean'])} [{percent(low)}, {percent(high)}]{note}",
-                      share_of_seeds(entry["perfect_share"]), str(entry["epochs"]), f"{entry['seconds']:.1f}")
-    console.print(table)
-    claims = Table("claim", "the tutorial says", "measured", "verdict", "rule", title="Claims", show_lines=True)
-    for verdict in payload["verdicts"]:
-        # The rule is shown with the verdict: what was compared, the threshold, and why.
-        claims.add_row(verdict["claim"], verdict["tutorial_says"], verdict["measured"], verdict["verdict"],
-                       verdict.get("rule", ""))
-    console.print(claims)
+def _print_written(folder: Path, with_report: bool = False) -> None:
+    console.print(f"results written to {folder}/results.json")
+    if with_report:
+        console.print(f"report written to {folder}/report.html and report.md")
 
 
 # ---- commands for saved runs: generate, export, inspect (state you can use) ----
@@ -370,249 +344,69 @@ def backtest(run_dir: Path = typer.Argument(..., help="a folder written by train
 
 # ---- commands for the user's own data: train, compare ----
 
-DATA_HELP = "a UTF-8 text file (symbols) or a CSV file with a header row (numbers)"
-
-
-def _print_outcome(outcome) -> None:
-    from lstmstate.owndata import training
-
-    summary = outcome.summary()
-    low, high = summary["ci95"]
-    metric = "accuracy" if outcome.higher_is_better else f"RMSE of {outcome.data.target} (original units)"
-    strongest = outcome.baseline
-    spec, config = outcome.spec, outcome.config
-    layers = f"{spec.layers} x " if spec.layers > 1 else ""
-    extras = [f"bptt {config.bptt}" if config.bptt > 1 else "", f"dropout {spec.dropout:g}" if spec.dropout else "",
-              f"embedding {spec.embedding}" if spec.embedding else ""]
-    epochs = (f"{outcome.population.epochs} of {config.epochs} epochs (patience, on the validation part)"
-              if outcome.population.epochs < config.epochs else f"{config.epochs} epochs")
-    print(f"framing: {outcome.name}, {outcome.encoding} inputs, {layers}{spec.kind.upper()}({spec.units}), "
-          f"{epochs}, batch size {config.batch_size}, " + "".join(f"{e}, " for e in extras if e)
-          + f"{len(outcome.scores)} seeds ({outcome.seconds:.1f} s)")
-    print(f"held-out {metric}: LSTM {score(outcome.metric, summary['mean'])} "
-          f"[95% interval {score(outcome.metric, low)}, {score(outcome.metric, high)}] over {len(outcome.scores)} seeds, "
-          f"range {score(outcome.metric, min(outcome.scores))}..{score(outcome.metric, max(outcome.scores))}; "
-          f"strongest baseline {strongest.name}: {score(outcome.metric, strongest.score)}")
-    if outcome.perplexities is not None:
-        ppl_low, ppl_high = statistics.bootstrap_ci(outcome.perplexities)
-        kneser_ney = next(b for b in outcome.baselines if b.metric == statistics.PERPLEXITY)
-        print(f"held-out perplexity: LSTM {statistics.mean(outcome.perplexities):.4g} "
-              f"[95% interval {ppl_low:.4g}, {ppl_high:.4g}]; {kneser_ney.name}: {kneser_ney.score:.4g}")
-    _print_baselines(outcome)
-    print(f"verdict: {verdicts.against_baseline(outcome)}")
-    if outcome.perplexities is not None:
-        print(f"verdict on perplexity: {verdicts.against_perplexity(outcome)}")
-
-
-METRIC_WORDS = {statistics.ACCURACY: "accuracy", statistics.RMSE: "RMSE", statistics.PERPLEXITY: "perplexity"}
-
-
-def _print_baselines(outcome) -> None:
-    if outcome.season is not None:
-        print(f"season: {outcome.season.describe()}")
-    chosen = "orders and season" if outcome.season is not None else "orders"
-    print(f"baselines, fitted on the training part ({chosen} chosen on the validation part) and scored on "
-          f"the same {outcome.split.held_out_items} held-out targets:")
-    width = max(len(b.name) for b in outcome.baselines)
-    for baseline in outcome.baselines:  # the order of owndata.baselines: simplest first
-        chosen = baseline.parameters.get("chosen_by") or baseline.parameters.get("season_from")
-        print(f"  {baseline.name:<{width}}  {METRIC_WORDS[baseline.metric]:<10} {score(baseline.metric, baseline.score):>8}  "
-              f"{baseline.description}" + (f"; {chosen}" if chosen and chosen not in baseline.description else ""))
-    if outcome.ceiling is not None:
-        print(f"  memoryless ceiling on the held-out part (no function of the previous symbol alone does better, "
-              f"even fitted on the held-out part): {percent(outcome.ceiling)}")
-    if outcome.advice is not None:
-        print(f"note: {outcome.advice}")
-
-
-# Options that train and compare share: one definition, so the two commands cannot drift apart.
-_DATA = typer.Option(..., help=DATA_HELP)
-_TOKENS = typer.Option(None, help="text: char (default), word or line")
-_COLUMNS = typer.Option(None, help="CSV: comma-separated numeric columns (default: all)")
-_TARGET = typer.Option(None, help="CSV: the column whose next value is predicted")
-_WINDOW = typer.Option(3, help="items per sample for window framings")
-_UNITS = typer.Option(32, help="LSTM units")
-_EPOCHS = typer.Option(50, help="passes over the training part")
-_BATCH_SIZE = typer.Option(None, help="samples per batch; streams for stateful-streams")
-_HOLDOUT = typer.Option(0.2, help="the last fraction of the sequence, held out: scored once, at the end")
-_VALIDATION = typer.Option(0.1, help="the fraction just before the held-out part that early stopping, --patience, "
-                           "the n-gram's order, AR's order and the season are chosen on")
-_ENCODING = typer.Option("auto", help="symbols: auto (one-hot up to 256 distinct symbols, an Embedding of 64 "
-                         "above), one-hot, embedding, or scalar (the tutorial's id / vocabulary size)")
-_SEASON = typer.Option(None, help="numbers: the baselines' season, in steps (default: the time column's calendar, "
-                       "months 12, quarters 4, days 7, hours 24; else detected, chosen on the validation part)")
-_TIME_COLUMN = typer.Option(None, help="CSV: the column of the rows' times (default: detected by name or dates)")
-_FILL = typer.Option(None, help="CSV: fill gaps in time and empty cells: interpolate or ffill (default: refuse them)")
-_HORIZON = typer.Option(1, help="numbers, window framings: train a direct model of the next H values "
-                        "(forecast then reads them at once)")
-_DIFFERENCING = typer.Option(0, help="numbers: 1 trains on changes (for series with a trend) and sums "
-                             "the predicted changes back into levels")
-_LAYERS = typer.Option(1, help="stacked recurrent layers, each carrying its own state")
-_CELL = typer.Option("lstm", help="the recurrent cell: lstm or gru")
-_DROPOUT = typer.Option(0.0, help="fraction dropped between layers and before the head while training (0 to <1)")
-_EMBEDDING = typer.Option(0, help="symbols: feed ids through a Keras Embedding of this width (0: one-hot or scalar)")
-_LEARNING_RATE = typer.Option(0.001, help="Adam's learning rate")
-_CLIP_NORM = typer.Option(None, help="clip the gradients' global norm to this (Adam's global_clipnorm)")
-
 
 @app.command("train")
+@plan_options()
 def train_on_data(
-        ctx: typer.Context,
         data: Path | None = typer.Option(None, help=DATA_HELP + " (not needed with --resume)"),
-        framing: str = typer.Option("window-timesteps", help="one-step, window-features, window-timesteps, "
-                                    "variable-length, stateful or stateful-streams"),
         tokens: str | None = _TOKENS,
         columns: str | None = _COLUMNS,
         target: str | None = _TARGET,
-        window: int = _WINDOW,
-        units: int = _UNITS,
-        epochs: int = _EPOCHS,
-        batch_size: int | None = _BATCH_SIZE,
-        seeds: int = typer.Option(10, help="seeds trained at once"),
-        holdout: float = _HOLDOUT,
-        validation: float = _VALIDATION,
-        encoding: str = _ENCODING,
-        season: int | None = _SEASON,
-        horizon: int = _HORIZON,
         time_column: str | None = _TIME_COLUMN,
         fill: str | None = _FILL,
-        differencing: int = _DIFFERENCING,
-        layers: int = _LAYERS,
-        cell: str = _CELL,
-        bptt: int = typer.Option(1, help="stateful framings: steps of each stream per gradient step, a target at "
-                                 "every step (truncated backpropagation through time; 1: the tutorial's loop)"),
-        reset: str = typer.Option("epoch", help="stateful framings: restart the carried state at each epoch, or never"),
-        dropout: float = _DROPOUT,
-        embedding: int = _EMBEDDING,
-        learning_rate: float = _LEARNING_RATE,
-        clip_norm: float | None = _CLIP_NORM,
-        validate_every: int | None = typer.Option(None, help="epochs between evaluations of the validation part "
-                                                  "(default: about 20 over the run)"),
-        patience: int | None = typer.Option(None, help="keep each seed's best weights by validation loss; stop when "
-                                            "no seed has improved for this many evaluations"),
-        checkpoint_every: int | None = typer.Option(None, help="with --out: keep a checkpoint every E epochs "
-                                                    "(one is also kept on Ctrl-C)"),
         tensorboard: Path | None = typer.Option(None, help="folder for TensorBoard event files, one run per seed"),
         resume: Path | None = typer.Option(None, help="go on with the run stopped in this folder (its checkpoint); "
                                            "options given must match it, the others are taken from it"),
         out: Path | None = typer.Option(None, help="folder for results.json and the saved run"),
-        quiet: bool = typer.Option(False, help="no progress bar"),
-        overwrite: bool = _OVERWRITE) -> None:
-    """Learn next-item prediction on your own sequence; score it on the held-out tail beside a baseline.
+        quiet: bool = _QUIET,
+        overwrite: bool = _OVERWRITE,
+        **plan) -> None:
+    """Learn next-item prediction on your own sequence; score it on the held-out tail beside the baselines.
 
     On a text (--tokens), the options not given train a character (or word) language model:
     --framing stateful-streams --bptt 35 --units 128 --batch-size 32 --learning-rate 0.005 --epochs 10
     (where neither --framing nor --window is given and the fitting part holds 3,360 symbols or more).
     """
-    from lstmstate.owndata import training
+    from lstmstate import api
 
-    options = dict(framing=framing, window=window, units=units, epochs=epochs, batch_size=batch_size, seeds=seeds,
-                   holdout=holdout, validation=validation, encoding=encoding, season=season, horizon=horizon,
-                   differencing=differencing,
-                   layers=layers, cell=cell, bptt=bptt, reset=reset, dropout=dropout, embedding=embedding,
-                   learning_rate=learning_rate, clip_norm=clip_norm, validate_every=validate_every,
-                   patience=patience, checkpoint_every=checkpoint_every)
-    resumed = None
-    if resume is not None:
-        if out is not None and Path(out).resolve() != Path(resume).resolve():
-            raise UserError(f"--resume {resume} writes its results there; --out {out} names another folder")
-        if overwrite:
-            raise UserError("--resume goes on with a run; it cannot be combined with --overwrite")
-        reading = dict(data=data, tokens=tokens, columns=columns, target=target, time_column=time_column, fill=fill)
-        given = {name: value for name, value in {**reading, **options}.items() if _given(ctx, name)}
-        dataset, plan, split, resumed = training.resume(resume, given)
-        out = resume
-        print(f"resuming {resume} after epoch {resumed['epochs']} of {plan.epochs}")
-    elif data is None:
-        raise UserError("train needs --data FILE (a .txt or .csv), or --resume DIR to go on with a stopped run")
-    else:
-        chosen = {name for name in options if _given(ctx, name)}  # on a text, the rest take TEXT_DEFAULTS
-        dataset, plan, split = prepare(data, tokens, columns, target, time_column, fill, chosen=chosen,
-                                                **options)
-    folder = runfolder.prepare(out, [plan.framing], overwrite, report=False) if out is not None else None
-    print(f"data: {dataset.source}, {dataset.describe()}; {split.describe()}")
-    with progress_bar(console, quiet) as bar:
-        outcome = training.run(dataset, plan, folder, on_progress=_progress(bar, plan.epochs)(plan.framing),
-                               resumed=resumed, tensorboard=tensorboard)
-    _print_outcome(outcome)
+    fitted = api.fit(data, tokens=tokens, columns=columns, target=target, time_column=time_column, fill=fill,
+                     out=out if resume is None else out or resume, overwrite=overwrite, quiet=quiet,
+                     tensorboard=tensorboard, resume=resume, on_ready=print, **_given(plan))
+    print("\n".join(terminal.run_lines(fitted.payload, fitted.framing)))
     if tensorboard is not None:
         print(f"TensorBoard event files: {tensorboard} (tensorboard --logdir {tensorboard})")
-    if folder is not None:
-        _print_written(folder)
-
-
-def _given(ctx: typer.Context, name: str) -> bool:
-    """Whether option ``name`` was set on the command line (or its environment), not defaulted."""
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+    if fitted.folder is not None:
+        _print_written(fitted.folder)
 
 
 @app.command("compare")
+@plan_options(excluded="compare")
 def compare_framings(
-        data: Path = _DATA,
+        data: Path = typer.Option(..., help=DATA_HELP),
         tokens: str | None = _TOKENS,
         columns: str | None = _COLUMNS,
         target: str | None = _TARGET,
-        window: int = _WINDOW,
-        units: int = _UNITS,
-        epochs: int = _EPOCHS,
-        batch_size: int | None = _BATCH_SIZE,
-        seeds: int = typer.Option(10, help="seeds trained at once, per framing"),
-        holdout: float = _HOLDOUT,
-        validation: float = _VALIDATION,
-        encoding: str = _ENCODING,
-        season: int | None = _SEASON,
-        horizon: int = _HORIZON,
         time_column: str | None = _TIME_COLUMN,
         fill: str | None = _FILL,
-        differencing: int = _DIFFERENCING,
-        layers: int = _LAYERS,
-        cell: str = _CELL,
-        dropout: float = _DROPOUT,
-        embedding: int = _EMBEDDING,
-        learning_rate: float = _LEARNING_RATE,
-        clip_norm: float | None = _CLIP_NORM,
         out: Path | None = typer.Option(None, help="folder for results.json and every framing's saved run"),
-        quiet: bool = typer.Option(False, help="no progress bar"),
-        overwrite: bool = _OVERWRITE) -> None:
+        quiet: bool = _QUIET,
+        overwrite: bool = _OVERWRITE,
+        **plan) -> None:
     """Train every applicable framing on your data; rank them by held-out score and say which to use."""
-    from lstmstate.owndata import comparison, training
+    from lstmstate import api
 
-    dataset, plan, split = prepare(data, tokens, columns, target, time_column, fill, window=window, units=units,
-                                            epochs=epochs, batch_size=batch_size, seeds=seeds, holdout=holdout,
-                                            validation=validation,
-                                            encoding=encoding, season=season,
-                                            horizon=horizon, differencing=differencing, layers=layers, cell=cell,
-                                            dropout=dropout, embedding=embedding, learning_rate=learning_rate,
-                                            clip_norm=clip_norm)
-    comparison.check(dataset, plan)
-    folder = (runfolder.prepare(out, comparison.applicable(plan)[0], overwrite, report=False)
-              if out is not None else None)
-    print(f"data: {data}, {dataset.describe()}; {split.describe()}")
-    with progress_bar(console, quiet) as bar:
-        result = comparison.run(dataset, plan, folder, on_start=_progress(bar, epochs))
-    best = result.best
-    metric = "accuracy" if best.higher_is_better else f"RMSE of {best.data.target}"
-    table = Table("#", "framing or baseline", "mean", "95% interval", "range over seeds", "batch", "seconds",
-                  title=f"Framings and baselines ranked by held-out {metric} ({len(best.scores)} seeds each)")
-    for rank, row in enumerate(result.table(), 1):
-        if row.outcome is None:
-            table.add_row(str(rank), f"baseline: {row.name}", score(best.metric, row.mean), "-", "-", "-", "-",
-                          style="italic")
-            continue
-        outcome = row.outcome
-        low, high = statistics.bootstrap_ci(outcome.scores)
-        table.add_row(str(rank), outcome.name, score(best.metric, row.mean),
-                      f"{score(best.metric, low)}..{score(best.metric, high)}",
-                      f"{score(best.metric, min(outcome.scores))}..{score(best.metric, max(outcome.scores))}",
-                      str(outcome.config.batch_size), f"{outcome.seconds:.1f}")
-    console.print(table)
-    _print_baselines(best)
-    for name, why in result.skipped:
+    compared = api.compare(data, tokens=tokens, columns=columns, target=target, time_column=time_column, fill=fill,
+                           out=out, overwrite=overwrite, quiet=quiet, on_ready=print, **_given(plan))
+    payload = compared.payload
+    best = payload["experiments"][payload["framing"]]
+    console.print(terminal.comparison_table(compared.table(), best["holdout"]["metric"],
+                                            payload["data"].get("target"), len(best["seeds"])))
+    print("\n".join(terminal.baseline_lines(payload, payload["framing"])))
+    for name, why in compared.skipped:
         print(f"not run: {name} ({why})")
-    print(result.recommendation())
-    if folder is not None:
-        _print_written(folder)
+    print(compared.recommendation)
+    if out is not None:
+        _print_written(out)
 
 
 # ---- commands for sweeps: sweep ----

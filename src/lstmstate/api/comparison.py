@@ -135,23 +135,25 @@ class Comparison:
 
 def compare(data, *, target: str | None = None, columns=None, tokens: str | None = None,
             time_column: str | None = None, fill: str | None = None, out=None, overwrite: bool = False,
-            quiet: bool | None = None, on_start=None, **options) -> Comparison:
+            quiet: bool | None = None, on_start=None, on_ready=None, **options) -> Comparison:
     """Train every framing that applies to ``data`` with the same options and rank them with the
     classical baselines, as ``lstmstate compare`` does (the same numbers for the same options).
 
     Takes what ``fit`` takes except ``framing``: ``data`` (a path, DataFrame, Series, NumPy array
-    or str of text), how to read it, ``out``, ``overwrite``, ``quiet`` or ``on_start``, and the
+    or str of text), how to read it, ``out``, ``overwrite``, ``quiet`` or ``on_start``, ``on_ready``, and the
     plan's options by name. ``.table()`` is the ranking as a DataFrame; ``.recommendation`` the verdict."""
     with api_errors():
         plan_options(options, "compare", refused=NOT_COMPARED)
         given = inputs.read(data, tokens, columns_text(columns), target, time_column, fill)
         plan = Plan(**options)
-        check_plan(given.data, plan)  # what `lstmstate compare` checks first, then every framing
+        split = check_plan(given.data, plan)  # what `lstmstate compare` checks first, then every framing
         comparison.check(given.data, plan)
         names = comparison.applicable(plan)[0]
         folder = runfolder.prepare(_folder(out, "out"), names, overwrite, report=False) if out is not None else None
         try:
             chosen = given.kept(folder) if folder is not None else given.data
+            if on_ready is not None:
+                on_ready(f"data: {given.data.source}, {given.data.describe()}; {split.describe()}")
             with shown(on_start, quiet) as started:
                 starts = None if started is None else (lambda name: started(name, plan.seeds, plan.epochs))
                 result = comparison.run(chosen, plan, folder, on_start=starts)

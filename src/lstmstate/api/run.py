@@ -25,6 +25,7 @@ from lstmstate.output.formatting import score as formatted
 from lstmstate.owndata import forecast as forecasting
 from lstmstate.owndata import results, training
 from lstmstate.owndata.plan import Plan, check_plan, text_defaults
+from lstmstate.owndata.split import Split
 from lstmstate.storage import runfolder
 from lstmstate.storage.runfolder import SavedEntry
 from lstmstate.trained.sampling import Sampling
@@ -217,7 +218,7 @@ class Run:
 
 def fit(data=None, *, target: str | None = None, columns=None, tokens: str | None = None,
         time_column: str | None = None, fill: str | None = None, out=None, overwrite: bool = False,
-        quiet: bool | None = None, tensorboard=None, resume=None, on_start=None, **options) -> Run:
+        quiet: bool | None = None, tensorboard=None, resume=None, on_start=None, on_ready=None, **options) -> Run:
     """Train one framing on ``data`` over many seeds and score it on the held-out part beside the
     classical baselines, as ``lstmstate train`` does, with the same numbers for the same options.
 
@@ -228,28 +229,33 @@ def fit(data=None, *, target: str | None = None, columns=None, tokens: str | Non
     (``overwrite`` an old run); ``resume``: go on with the run stopped in that folder (its
     checkpoint, ``checkpoint_every``; options given must match it, ``data`` may be left out);
     ``quiet``: None shows progress where someone watches; ``on_start(name, seeds, epochs)``: a
-    caller's own progress display instead. Any field of ``owndata.Plan`` by name
+    caller's own progress display instead; ``on_ready(line)``: called with a line saying what was read
+    and how it is split (and where a resumed run goes on), once checked, before training. Any field of ``owndata.Plan`` by name
     (below). Bad arguments raise ``ValueError`` naming them.
     """
     with api_errors():
         plan_options(options, "fit")
         if resume is not None:
-            given, plan, resumed = _resumed(resume, out, overwrite, data, options, tokens=tokens,
+            given, plan, split, resumed = _resumed(resume, out, overwrite, data, options, tokens=tokens,
                                             columns=columns_text(columns), target=target, time_column=time_column,
                                             fill=fill)
             out, overwrite = resume, False  # a resumed run goes on where it was stopped
         elif data is None:
-            raise ValueError(f"data: give the data to train on ({inputs.ACCEPTED}), or resume=FOLDER to go on with "
-                             "a stopped run")
+            raise ValueError(f"give --data to train on ({inputs.ACCEPTED}), or --resume FOLDER to go on with a "
+                             "stopped run")
         else:
             given, resumed = inputs.read(data, tokens, columns_text(columns), target, time_column, fill), None
             # On a text, the options not given are a language model's (TEXT_DEFAULTS), as on the command line.
             plan = Plan(**{**options, **text_defaults(given.data, options, options)})
-            check_plan(given.data, plan)
+            split = check_plan(given.data, plan)
         folder = None if out is None else runfolder.prepare(_folder(out, "out"), [plan.framing], overwrite,
                                                             report=False)
         try:
             chosen = given.kept(folder) if folder is not None else given.data
+            if on_ready is not None:
+                if resumed is not None:
+                    on_ready(f"resuming {resume} after epoch {resumed['epochs']} of {plan.epochs}")
+                on_ready(f"data: {given.data.source}, {given.data.describe()}; {split.describe()}")
             with shown(on_start, quiet) as started:
                 on_progress = started(plan.framing, plan.seeds, plan.epochs) if started else None
                 outcome = training.run(chosen, plan, folder, on_progress=on_progress, resumed=resumed,
@@ -260,22 +266,22 @@ def fit(data=None, *, target: str | None = None, columns=None, tokens: str | Non
     return Run.of(outcome, given if given.text is not None else None, folder)
 
 
-def _resumed(resume, out, overwrite: bool, data, options: dict, **reading) -> tuple[inputs.Given, Plan, dict]:
+def _resumed(resume, out, overwrite: bool, data, options: dict, **reading) -> tuple[inputs.Given, Plan, Split, dict]:
     """The data, plan and checkpoint of the run stopped in ``resume`` (``training.resume``): the
     options given (plan and reading) must be the ones it was trained with."""
     folder = _folder(resume, "resume")
     if out is not None and _folder(out, "out").resolve() != folder.resolve():
-        raise ValueError(f"out: a resumed run is written where it stopped ({resume}); out names another folder")
+        raise ValueError(f"--resume {resume} writes its results there; --out {out} names another folder")
     if overwrite:
-        raise ValueError("overwrite: resume goes on with a run; it cannot be combined with overwrite")
+        raise ValueError("--resume goes on with a run; it cannot be combined with --overwrite")
     given = {name: value for name, value in reading.items() if value is not None}
     if data is not None:
         if not isinstance(data, (str, Path)):
             raise ValueError("data: a resumed run reads again the file it was trained on; give its path, or leave "
                              "data out")
         given["data"] = Path(data)
-    read, plan, _, resumed = training.resume(folder, {**given, **options})
-    return inputs.Given(read, None, "", read.source), plan, resumed
+    read, plan, split, resumed = training.resume(folder, {**given, **options})
+    return inputs.Given(read, None, "", read.source), plan, split, resumed
 
 
 # help(ls.fit) lists the plan's options from the plan itself, so the list cannot fall behind it.

@@ -145,6 +145,11 @@ def _make(folder: Path, parents: bool = False) -> None:
         raise ValueError(f"cannot write in {folder}: a file of that name is in the way; move it")
 
 
+def timestamped() -> Path:
+    """A new run folder's default name: ``runs/TIMESTAMP`` (to the second) under the working folder."""
+    return Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
 def prepare(out: Path | None, names: Iterable[str] = (), overwrite: bool = False, report: bool = True) -> Path:
     """The run folder, made, locked for this process and checked now, before any training time is
     spent (default: a new ``runs/TIMESTAMP``).
@@ -155,9 +160,7 @@ def prepare(out: Path | None, names: Iterable[str] = (), overwrite: bool = False
     refused unless ``overwrite``; then that run's files are removed first, so results.json, the
     report and the saved experiments always describe one run.
     """
-    if out is None:
-        out = Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(out)
+    out = Path(out) if out is not None else timestamped()
     names = [check_name(name) for name in names]
     planned = _planned(out, names, report)
     for path in planned:
