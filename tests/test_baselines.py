@@ -66,7 +66,7 @@ def test_ngram_arrays_equal_the_dictionary_reference(trial):
     train_end = int(rng.integers(4, items - 1))
     # Repeats make long shared contexts, so the pruning of contexts seen once is exercised.
     ids = np.tile(rng.integers(0, size, items // 3 + 1), 3)[:items] if trial % 2 else rng.integers(0, size, items)
-    for n, (prediction,) in enumerate(ngram.orders(ids, (ngram.Split(train_end, items),), size, max_order=5), 1):
+    for n, (prediction,) in enumerate(ngram.orders(ids, (ngram.Fold(train_end, items),), size, max_order=5), 1):
         predicted, logs = _reference(list(ids), train_end, n, size)
         np.testing.assert_array_equal(prediction.predicted, predicted)
         np.testing.assert_allclose(prediction.log_probability, logs, rtol=0, atol=1e-12)
@@ -79,7 +79,7 @@ def test_kneser_ney_probabilities_sum_to_one_over_the_vocabulary():
         total = 0.0
         for w in range(4):  # the last target takes every symbol in turn; training is unchanged
             ids[-1] = w
-            *_, (last,) = ngram.orders(ids, (ngram.Split(60, 80),), 4, max_order=order)
+            *_, (last,) = ngram.orders(ids, (ngram.Fold(60, 80),), 4, max_order=order)
             total += np.exp(last.log_probability[-1])
         assert total == pytest.approx(1.0, abs=1e-12)
 
@@ -91,7 +91,7 @@ def test_the_order_is_chosen_on_the_training_part_only():
     training = np.tile([0, 1, 2, 3], 200)  # order 2 is perfect: after x comes x + 1
     held = rng.integers(0, 4, 200)  # noise: nothing beats order 1 there
     ids = np.concatenate([training, held])
-    chosen = ngram.select(ids, ngram.Split(640, 800), ngram.Split(800, 1000), 4)
+    chosen = ngram.select(ids, ngram.Fold(640, 800), ngram.Fold(800, 1000), 4)
     assert chosen.accuracy_order == 2 and chosen.validation_accuracy[1] == 1.0
     np.testing.assert_array_equal(chosen.predicted, (ids[799:-1] + 1) % 4)  # the order-2 rule on held-out
 

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - older typer on plain click
 from rich.console import Console
 from rich.table import Table
 
+from lstmstate.api.arguments import command_line_words
 from lstmstate.output import report, terminal
 from lstmstate.output.formatting import percent
 from lstmstate.storage import runfolder
@@ -506,7 +507,8 @@ def main() -> None:
         print(f"{error}{_signal_words()}", file=sys.stderr)
         sys.exit(_stop_code())
     except (UserError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        # The API names its arguments (``out``); the command line shows the flags (``--out``).
+        print(f"error: {command_line_words(error)}", file=sys.stderr)
         sys.exit(2)
     except OSError as error:  # the disk, not the request (full, gone, read-only): still one line
         where = f" ({error.filename})" if error.filename else ""

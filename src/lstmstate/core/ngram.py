@@ -33,7 +33,7 @@ PATIENCE = 2  # orders in a row without improvement before the search for the be
 MIN_DISCOUNT, MAX_DISCOUNT = 0.05, 0.95  # a discount outside these means n1, n2 are too few to estimate it
 
 
-class Split(NamedTuple):
+class Fold(NamedTuple):
     """Train on the targets ``ids[:train_end]``; score the targets ``ids[train_end:end]`` (their
     context may reach back into the training part: it is input, not an answer)."""
 
@@ -42,7 +42,7 @@ class Split(NamedTuple):
 
 
 class Prediction(NamedTuple):
-    """One order's predictions of a split's scored targets."""
+    """One order's predictions of a fold's scored targets."""
 
     predicted: np.ndarray  # (target,) int32: the backoff argmax's prediction
     log_probability: np.ndarray  # (target,) float64: ln P_KN(target | context)
@@ -50,7 +50,7 @@ class Prediction(NamedTuple):
 
 @dataclass(frozen=True)
 class Selected:
-    """The orders chosen on a validation split, and the held-out split's predictions at them."""
+    """The orders chosen on a validation fold, and the held-out fold's predictions at them."""
 
     accuracy_order: int  # the order of the backoff argmax with the best validation accuracy
     entropy_order: int  # the order of Kneser-Ney with the lowest validation cross entropy
@@ -60,10 +60,10 @@ class Selected:
     log_probability: np.ndarray  # (held-out target,) float64: ln P_KN at ``entropy_order``
 
 
-def select(ids: np.ndarray, validation: Split, held_out: Split, vocabulary_size: int,
+def select(ids: np.ndarray, validation: Fold, held_out: Fold, vocabulary_size: int,
            max_order: int = MAX_ORDER, patience: int = PATIENCE) -> Selected:
     """Choose each model's order on ``validation`` (the last part of the training part) and
-    predict ``held_out`` at that order, in one pass over the orders: both splits share the
+    predict ``held_out`` at that order, in one pass over the orders: both folds share the
     counting of contexts, and only the held-out predictions of the best order so far are kept.
 
     The search stops after ``patience`` orders in a row improve neither the validation accuracy
@@ -86,19 +86,19 @@ def select(ids: np.ndarray, validation: Split, held_out: Split, vocabulary_size:
                     best_predicted, best_log)
 
 
-def orders(ids: np.ndarray, splits: tuple[Split, ...], vocabulary_size: int,
+def orders(ids: np.ndarray, folds: tuple[Fold, ...], vocabulary_size: int,
            max_order: int = MAX_ORDER) -> Iterator[list[Prediction]]:
-    """For n = 1, 2, ... ``max_order``: every split's predictions at order n. Stops early once no
-    scored target of any split has a context long enough to be refined (higher orders would
+    """For n = 1, 2, ... ``max_order``: every fold's predictions at order n. Stops early once no
+    scored target of any fold has a context long enough to be refined (higher orders would
     repeat the last predictions)."""
-    end = max(split.end for split in splits)
-    for split in splits:
-        if not 0 < split.train_end < split.end:
-            raise ValueError(f"an n-gram needs a training part and a scored part, got {split.train_end} "
-                             f"and {split.end - split.train_end} targets")
+    end = max(fold.end for fold in folds)
+    for fold in folds:
+        if not 0 < fold.train_end < fold.end:
+            raise ValueError(f"an n-gram needs a training part and a scored part, got {fold.train_end} "
+                             f"and {fold.end - fold.train_end} targets")
     ids = np.asarray(ids[:end], np.int32)
     size = int(vocabulary_size)
-    fits = [_Fit(split, size) for split in splits]
+    fits = [_Fit(fold, size) for fold in folds]
     # int32 throughout (ids below 2**31 items), int64 only for the (context, target) codes: half the memory.
     positions = np.arange(end, dtype=np.int32)  # the active targets, increasing
     context = np.zeros(end, np.int32)  # id of each active target's context (order 1: the empty one)
@@ -131,22 +131,22 @@ def orders(ids: np.ndarray, splits: tuple[Split, ...], vocabulary_size: int,
 
 
 class _Fit:
-    """One split's counts and running predictions, order by order."""
+    """One fold's counts and running predictions, order by order."""
 
-    def __init__(self, split: Split, size: int):
-        self.split, self.size = split, size
-        scored = split.end - split.train_end
+    def __init__(self, fold: Fold, size: int):
+        self.fold, self.size = fold, size
+        scored = fold.end - fold.train_end
         self.predicted = np.zeros(scored, np.int32)  # the running backoff prediction of every scored target
         self.lower = np.full(scored, 1.0 / size)  # P_KN of each target under the order below (continuation)
         self.previous = None  # the order before: what its continuation counts need from this order's grams
 
     def add_order(self, length: int, positions: np.ndarray, gram: np.ndarray, context: np.ndarray,
                   prefix: np.ndarray, last: np.ndarray, contexts: int) -> Prediction:
-        """This split's predictions at the order whose grams are ``gram`` (over the active
+        """This fold's predictions at the order whose grams are ``gram`` (over the active
         ``positions``, each with its ``context``; ``prefix`` and ``last`` split each gram)."""
-        train_end, size = self.split.train_end, self.size
+        train_end, size = self.fold.train_end, self.size
         training = positions < train_end
-        scored = (positions >= train_end) & (positions < self.split.end)
+        scored = (positions >= train_end) & (positions < self.fold.end)
         index = positions[scored] - train_end
         grams = len(prefix)
         if self.previous is not None:
@@ -180,7 +180,7 @@ class _Fit:
         return Prediction(self.predicted.copy(), np.log(probability))
 
     def refinable(self, extend: np.ndarray) -> bool:
-        """Whether a scored target of this split is extended to the next order."""
+        """Whether a scored target of this fold is extended to the next order."""
         return bool((extend & self.scored).any())
 
     def keep_for_continuation(self, gram: np.ndarray, prefix: np.ndarray, extend: np.ndarray) -> None:
@@ -197,7 +197,7 @@ class _Order:
     prefix: np.ndarray  # (gram,) context id of each gram
     training: np.ndarray  # (active,) bool: a training target
     scored: np.ndarray  # (active,) bool: a scored target
-    index: np.ndarray  # (active scored,) index of each among the split's scored targets
+    index: np.ndarray  # (active scored,) index of each among the fold's scored targets
     extend: np.ndarray  # (active,) bool: extended to the next order
     dropped: int  # training targets dropped at an earlier order: each a gram with one left extension
     lower: np.ndarray  # (scored,) the continuation probability of the order below

@@ -84,7 +84,7 @@ def for_symbols(ids: np.ndarray, split: Split, vocabulary_size: int, positions: 
     validation_start = split.fit_items
     if validation_start < 1 or split.validation_items < 1:
         return result  # nothing to choose an order on
-    chosen = ngram.select(ids, ngram.Split(validation_start, train_items), ngram.Split(train_items, len(ids)),
+    chosen = ngram.select(ids, ngram.Fold(validation_start, train_items), ngram.Fold(train_items, len(ids)),
                           vocabulary_size)
     chosen_by = (f"validation on the validation part ({split.validation_items} targets; fitted on the fitting part, "
                  f"then refitted on the training part), orders 1..{len(chosen.validation_accuracy)} tried")
