@@ -263,12 +263,12 @@ def test_tensorboard_event_files_read_back_with_tensorboards_reader(text_file, t
     for index, seed in enumerate((0, 1)):
         events = event_accumulator.EventAccumulator(str(logs / f"seed-{seed}"))
         events.Reload()
-        assert {"train/loss", "train/accuracy", "held_out/loss", "held_out/accuracy",
-                "held_out/perplexity"} <= set(events.Tags()["scalars"])
+        assert {"train/loss", "train/accuracy", "validation/loss", "validation/accuracy",
+                "validation/perplexity"} <= set(events.Tags()["scalars"])
         assert [e.step for e in events.Scalars("train/loss")] == [1, 2, 3, 4]
-        held_out = events.Scalars("held_out/accuracy")
-        assert [e.step for e in held_out] == [2, 4]
-        np.testing.assert_allclose([e.value for e in held_out],
+        validated = events.Scalars("validation/accuracy")
+        assert [e.step for e in validated] == [2, 4]
+        np.testing.assert_allclose([e.value for e in validated],
                                    results["validation"]["per_seed"]["accuracy"][index], atol=1e-6)
     # The report draws the held-out curves.
     code, _, err = run_cli(monkeypatch, capsys, "report", out)

@@ -1,7 +1,7 @@
 """TensorBoard event files of a training run: one run per seed, so TensorBoard draws the seeds as
 a family of curves side by side (``tensorboard --logdir DIR``)::
 
-    DIR/seed-0/events.out.tfevents...   train/loss, train/accuracy per epoch; held_out/* per evaluation
+    DIR/seed-0/events.out.tfevents...   train/loss, train/accuracy per epoch; validation/* per evaluation of the validation part
     DIR/seed-1/...
 
 Written with tensorboardX (an optional extra: ``pip install -e '.[tensorboard]'``), which writes
@@ -40,11 +40,11 @@ class EventLog:
                     writer.add_scalar("train/accuracy", float(seed_accuracy[epoch]), epoch + 1)
         self.logged = loss.shape[1]
 
-    def held_out(self, epoch: int, metrics: dict[str, np.ndarray]) -> None:
-        """Held-out metrics after ``epoch`` epochs, each ``(seed,)``: ``held_out/NAME``."""
+    def validation(self, epoch: int, metrics: dict[str, np.ndarray]) -> None:
+        """The validation part's metrics after ``epoch`` epochs, each ``(seed,)``: ``validation/NAME``."""
         for index, writer in enumerate(self.writers):
             for name, values in metrics.items():
-                writer.add_scalar(f"held_out/{name}", float(values[index]), epoch)
+                writer.add_scalar(f"validation/{name}", float(values[index]), epoch)
 
     def close(self) -> None:
         for writer in self.writers:

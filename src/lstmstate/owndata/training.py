@@ -54,7 +54,7 @@ class Watch:
                 metrics = {"loss": scores.loss, self.validation.metric_name: scores.metric}
                 if scores.perplexity is not None:
                     metrics["perplexity"] = scores.perplexity
-                self.events.held_out(done.epochs, metrics)
+                self.events.validation(done.epochs, metrics)
         if self.events is not None:
             self.events.epochs(done.loss, done.accuracy)
         if self.folder is not None and plan.checkpoint_every and done.epochs % plan.checkpoint_every == 0 \
