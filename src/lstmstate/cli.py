@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmstate.core import statistics
-from lstmstate.output import report
+from lstmstate.owndata import report
 from lstmstate.output.formatting import percent, score, share_of_seeds
 from lstmstate.output.progress import progress_bar
 from lstmstate.storage import runfolder
