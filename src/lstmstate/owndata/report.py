@@ -7,7 +7,7 @@ tutorial's (``tutorial.report``) for a suite's, so ``lstmstate report DIR`` read
 """
 
 import shlex
-from dataclasses import MISSING, fields
+from dataclasses import fields
 from functools import partial
 from html import escape
 from pathlib import Path
@@ -207,12 +207,14 @@ def _command(command: str, data: dict, plans: list[Plan]) -> str:
     else:
         options.update(columns=",".join(data.get("columns", [])), target=data.get("target"),
                        time_column=data.get("time_column"), fill=data.get("fill"))
-    for plan in plans:
-        for field in fields(Plan):
-            value = getattr(plan, field.name)
-            named = field.name == "framing" and command == "train"
-            if named or (field.name != "framing" and (field.default is MISSING or value != field.default)):
-                options.setdefault(field.name, value)
+    for field in fields(Plan):
+        if field.name == "framing":
+            if command == "train":
+                options["framing"] = plans[0].framing
+            continue  # compare trains every framing
+        # A field without a default (MISSING) differs from it, so it is always named.
+        options[field.name] = next((getattr(plan, field.name) for plan in plans
+                                    if getattr(plan, field.name) != field.default), None)
     words = ["lstmstate", command]
     for name, value in options.items():
         if value is not None:
