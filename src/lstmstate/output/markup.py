@@ -64,7 +64,8 @@ def figure(png: bytes, alt: str, caption: str) -> str:
     """A PNG embedded in the page (nothing to fetch: the page opens offline), with its caption
     (markup: the caller escapes its text)."""
     data = base64.b64encode(png).decode("ascii")
-    return f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{escape(alt)}\"><figcaption>{caption}</figcaption></figure>"
+    return (f"<figure><img src=\"data:image/png;base64,{data}\" alt=\"{escape(alt)}\">"
+            f"<figcaption>{caption}</figcaption></figure>")
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
