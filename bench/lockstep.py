@@ -18,7 +18,8 @@ Usage::
 import argparse
 import time
 
-from lstmstate.core.engine import Trainer, epoch_order, seed_key  # first: it makes Keras use JAX
+from lstmstate.core.engine import Trainer  # first: it makes Keras use JAX
+from lstmstate.core.batches import epoch_order, seed_key
 from lstmstate.tutorial.experiments import get
 
 import keras

@@ -124,7 +124,8 @@ def engine_worker(names, seeds, max_seed_steps, repeats):
     import lstmstate  # noqa: F401  (selects the backend, enables the cache, sets device flags)
     import jax
 
-    from lstmstate.core.engine import TrainConfig, Trainer
+    from lstmstate.core.engine import Trainer
+    from lstmstate.core.train_config import TrainConfig
     from lstmstate.core.model import ModelSpec
 
     imported = time.perf_counter() - started

@@ -9,7 +9,9 @@ import pytest
 from conftest import run_reference
 from lstmstate.core import encoding
 from lstmstate.core import framing
-from lstmstate.core.engine import Batch, TrainConfig, Trainer, epoch_order, seed_key
+from lstmstate.core.batches import Batch, epoch_order, seed_key
+from lstmstate.core.engine import Trainer
+from lstmstate.core.train_config import TrainConfig
 from lstmstate.core.loss import MEAN_SQUARED_ERROR
 from lstmstate.core.model import ModelSpec
 from lstmstate.core.policy import CARRY_ALWAYS, CARRY_WITHIN_EPOCH, RESET_EVERY_BATCH

@@ -150,7 +150,8 @@ def test_dropout_draws_once_per_chunk_and_advances_its_generator():
 
 def _stream_trainer(encoding_name: str | None, kind: str = "lstm", layers: int = 2):
     from lstmstate.core import policy
-    from lstmstate.core.engine import TrainConfig, Trainer
+    from lstmstate.core.engine import Trainer
+    from lstmstate.core.train_config import TrainConfig
 
     rng = np.random.default_rng(3)
     ids = rng.integers(0, VOCABULARY, size=(300, 1, 1))  # one-step samples of a stream

@@ -22,7 +22,7 @@ import pytest
 from conftest import run_cli
 from lstmstate.core import budget
 from lstmstate.core.model import ModelSpec
-from lstmstate.output import report
+from lstmstate.owndata import report
 from lstmstate.storage import files, runfolder
 from lstmstate.trained import saved
 from lstmstate.tutorial import suite, verdicts

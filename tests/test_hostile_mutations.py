@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstmstate.output import report
+from lstmstate.owndata import report
+from lstmstate.tutorial.report import render_html, render_markdown
 from lstmstate.storage import runfolder
 from lstmstate.trained import saved
 from lstmstate.tutorial import suite
@@ -199,6 +200,6 @@ def test_every_field_of_results_json_with_every_wrong_kind(base_run, tmp_path):
             payload = _held_to_one_line(lambda: runfolder.read_results(run))
             if payload is not None:  # what passed the schema, the report's text can be made of
                 accepted += 1
-                assert _held_to_one_line(lambda: report.render_html(payload, [])) is not None
-                assert _held_to_one_line(lambda: report.render_markdown(payload, [])) is not None
+                assert _held_to_one_line(lambda: render_html(payload, [])) is not None
+                assert _held_to_one_line(lambda: render_markdown(payload, [])) is not None
     assert accepted > 0

@@ -8,7 +8,8 @@ import pytest
 
 from conftest import run_cli
 from lstmstate.core import framing, memoryless
-from lstmstate.core.engine import TrainConfig, Trainer
+from lstmstate.core.engine import Trainer
+from lstmstate.core.train_config import TrainConfig
 from lstmstate.core.model import ModelSpec
 from lstmstate.owndata import dataset, training
 from lstmstate.owndata import samples

@@ -15,7 +15,8 @@ import pytest
 from conftest import run_cli, run_reference
 from lstmstate.core import loss as losses
 from lstmstate.core import policy
-from lstmstate.core.engine import Batch, TrainConfig, Trainer
+from lstmstate.core.engine import Trainer
+from lstmstate.core.train_config import TrainConfig
 from lstmstate.core.model import ModelSpec, stacked_initial_weights
 from lstmstate.owndata import samples
 from lstmstate.owndata import scoring, training

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from conftest import run_cli
 from lstmstate.core import encoding
 from lstmstate.core import framing
-from lstmstate.core.engine import TrainConfig, batch_layout
+from lstmstate.core.batches import batch_layout
+from lstmstate.core.train_config import TrainConfig
 
 sequences = st.lists(st.integers(min_value=0, max_value=5), min_size=0, max_size=30)
 

@@ -1,17 +1,24 @@
 """Figures, state traces, the report and the progress bar, on small hand-made results."""
 
 import base64
+import html
 import io
 import json
 import re
+import shlex
+import shutil
+from dataclasses import fields
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from rich.console import Console
 
-from lstmstate.output import figures
-from lstmstate.output import report
+from conftest import run_cli
+from lstmstate.output import figures, markup
+from lstmstate.owndata import training
+from lstmstate.owndata.report import reproduce, saved_plans
+from lstmstate.tutorial import report
 from lstmstate.core import statistics
 from lstmstate.storage import files, runfolder
 from lstmstate.core.encoding import Encoding
@@ -192,3 +199,79 @@ def test_report_lists_an_experiment_whose_seeds_all_diverged(tmp_path, payload):
     assert "one-char (seed 1, accuracy 84.00%)" in page  # the median seed found among the kept seeds
     assert "(+1 diverged)" in figures.accuracy_per_seed(
         {"one-char": payload["experiments"]["one-char"]}).axes[0].get_yticklabels()[0].get_text()
+
+
+# ---- the shared HTML and Markdown pieces ----------------------------------------------------------
+
+def test_markup_escapes_every_cell_and_marks_numbers_verdicts_and_errors():
+    page = markup.page("a <title>", [markup.table(["name", "n", "verdict", "folder / error"],
+                                                  [["a & b", "1", "supported", "error: <x>"], ["c", "2", "refuted", "ok"]],
+                                                  numeric={1}, verdict_column=2, error_column=3)])
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</body></html>\n")
+    assert "<title>a &lt;title&gt;</title>" in page and "<td>a &amp; b</td>" in page
+    assert '<td class="num">1</td>' in page and '<span class="verdict supported">supported</span>' in page
+    assert '<td class="failed">error: &lt;x&gt;</td>' in page and "<td>ok</td>" in page
+    assert markup.markdown_table(["a|b"], [["x\ny"]]) == "| a\\|b |\n|---|\n| x y |"
+
+
+# ---- the own-data report's command to reproduce the run ---------------------------------------------
+
+def _reproduced_plan(monkeypatch, capsys, tmp_path, *options) -> tuple[dict, dict, str]:
+    """Train with ``options``, write the report, run its "to reproduce" line as a user would:
+    the plan saved by the first run and by the second, and the line."""
+    first, again = tmp_path / "first", tmp_path / "again"
+    code, _, err = run_cli(monkeypatch, capsys, "train", *options, "--out", first, "--quiet")
+    assert code == 0, err
+    code, _, err = run_cli(monkeypatch, capsys, "report", first)
+    assert code == 0, err
+    markdown = (first / "report.md").read_text()
+    line = markdown.split("To reproduce:\n\n```\n")[1].split("\n")[0]
+    assert (first / "report.html").read_text().count(html.escape(line)) == 1  # the same line in both
+    words = shlex.split(line)
+    assert words[:2] == ["lstmstate", "train"] and words[-2:] == ["--out", "DIR"]
+    code, _, err = run_cli(monkeypatch, capsys, *words[1:-1], again, "--quiet")
+    assert code == 0, err
+    (name,) = runfolder.entry_names(first)
+    return runfolder.read_plan(first / name), runfolder.read_plan(again / name), line
+
+
+def test_the_reproduce_line_names_every_option_that_differs_and_gives_the_plan_back(tmp_path, monkeypatch, capsys):
+    text = tmp_path / "text.txt"
+    text.write_text("the quick brown fox jumps over the lazy dog. " * 40)
+    rows = np.arange(120)
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("y\n" + "\n".join(f"{v:.3f}" for v in 10 + 0.1 * rows + np.sin(rows * np.pi / 2)))
+    plans = [
+        _reproduced_plan(monkeypatch, capsys, tmp_path / "symbols", "--data", text, "--framing", "stateful-streams",
+                         "--units", 4, "--epochs", 2, "--batch-size", 2, "--seeds", 1, "--holdout", 0.25,
+                         "--validation", 0.15, "--encoding", "embedding", "--embedding", 3, "--layers", 2,
+                         "--cell", "gru", "--bptt", 3, "--reset", "never", "--dropout", 0.1, "--learning-rate", 0.005,
+                         "--clip-norm", 1.5, "--validate-every", 1, "--patience", 3, "--checkpoint-every", 1),
+        _reproduced_plan(monkeypatch, capsys, tmp_path / "numbers", "--data", numbers, "--framing", "window-features",
+                         "--window", 5, "--units", 4, "--epochs", 1, "--seeds", 1, "--season", 4, "--horizon", 2,
+                         "--differencing", 1)]
+    changed = set()
+    for first, again, line in plans:
+        assert again == first
+        defaults = {field.name: field.default for field in fields(training.Plan)}
+        differ = {name for name, value in first.items() if value != defaults[name]}
+        assert all(f"--{name.replace('_', '-')} " in line for name in differ)
+        assert not [name for name in set(defaults) - differ - {"framing"} if f"--{name.replace('_', '-')} " in line]
+        changed |= differ
+    # Results without saved weights: the plan from what results.json keeps of it.
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(tmp_path / "numbers" / "first" / runfolder.RESULTS, alone)
+    (plan,) = saved_plans(alone, runfolder.read_results(alone)).values()
+    assert (plan.framing, plan.window, plan.units, plan.epochs, plan.seeds) == ("window-features", 5, 4, 1, 1)
+    # Every field of the Plan was set apart from its default in one of the two runs: a field added to the
+    # Plan fails here until a run above sets it, and so until its reproduce line is shown to carry it.
+    assert changed == {field.name for field in fields(training.Plan)}
+
+
+def test_a_comparison_is_reproduced_by_one_compare_command():
+    data = {"file": "my data.csv", "kind": "numbers", "columns": ["a", "b"], "target": "b", "time_column": None}
+    plans = {"stateful": training.Plan(framing="stateful", units=8, horizon=1),
+             "window-timesteps": training.Plan(framing="window-timesteps", units=8, batch_size=4)}
+    (line,) = reproduce({"data": data, "ranking": []}, plans)
+    assert line == "lstmstate compare --data 'my data.csv' --columns a,b --target b --units 8 --batch-size 4 --out DIR"

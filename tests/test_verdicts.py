@@ -133,7 +133,7 @@ def test_one_seed_is_inconclusive_everywhere_a_spread_is_needed():
 def test_controls_record_what_they_change_and_the_rule_reaches_every_place_a_verdict_is_shown(capsys):
     # Tiny runs (2 epochs, 4 units): what is recorded, not what is learnt.
     from lstmstate.cli import print_tables
-    from lstmstate.output.report import render_html, render_markdown
+    from lstmstate.tutorial.report import render_html, render_markdown
     from lstmstate.tutorial.experiments import get, scrambled_letters
     from lstmstate.tutorial.outcome import entry as results_entry, run_experiment
 

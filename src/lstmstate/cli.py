@@ -27,8 +27,9 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmstate.api.arguments import command_line_words
-from lstmstate.output import report, terminal
+from lstmstate.output import terminal
 from lstmstate.output.formatting import percent
+from lstmstate.owndata import report
 from lstmstate.storage import runfolder
 from lstmstate.tutorial import experiments as registry
 

@@ -13,6 +13,11 @@ optimizer enter only through Keras's ``model.stateless_call`` and ``optimizer.st
 What it computes is what ``model.fit`` computes: batches of ``batch_size``, per-epoch shuffling,
 Keras's Adam, the configured loss, per-epoch means of loss and accuracy.
 
+What it reads and gives back lives beside it: ``TrainConfig`` (``core.train_config``), the
+batch layout and ``Batch`` (``core.batches``), ``TrainState`` and the metrics
+(``core.train_state``), ``Population``, ``Evaluation`` and ``Progress`` (``core.population``),
+and the seeds spread over the devices (``core.devices``).
+
 Carried state trains by truncated backpropagation through time, as PyTorch's
 word_language_model does: a gradient step reads ``bptt`` consecutive batches of the streams (a
 target at every step), the state flowing through them with its gradient, and the state it leaves
@@ -25,24 +30,25 @@ goes on to the next step with its gradient stopped (``repackage_hidden``)::
 import functools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import keras
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from lstmstate.core import fused
-from lstmstate.core import loss as losses
-from lstmstate.core import policy as policies
-from lstmstate.core.framing import batchify
+from lstmstate.core.batches import (Batch, StepSamples, TrainingData, batch_layout, epoch_order, in_chunks,
+                                    seed_key)
+from lstmstate.core.devices import spread_over_devices
 from lstmstate.core.encoding import Encoding
-from lstmstate.core.loss import Loss
+from lstmstate.core.framing import batchify
 from lstmstate.core.model import (UNROLL_STEPS, ModelSpec, call, stacked_initial_non_trainable,
                                   stacked_initial_weights)
-from lstmstate.core.policy import StatePolicy
+from lstmstate.core.population import Evaluation, Population, Progress
+from lstmstate.core.train_config import TrainConfig
+from lstmstate.core.train_state import EpochMetrics, LossAux, StepMetrics, TrainState
 
 # An epoch of more training pairs than this (samples x seeds) is trained in parts of about this
 # many, one compiled call each: the host sees each part end, so a long epoch (a 100 MB text) shows
@@ -50,179 +56,12 @@ from lstmstate.core.policy import StatePolicy
 PART_PAIRS = 1 << 20
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train; saved with a run (``to_dict`` writes the policy's and the loss's names)."""
+class Dispatched(NamedTuple):
+    """A chunk of epochs dispatched to the devices, its metrics not yet copied to the host."""
 
-    epochs: int  # passes over the data
-    batch_size: int  # samples per gradient step; for carried state, the number of parallel streams
-    shuffle: bool  # reshuffle sample order every epoch, independently per seed (stateless only)
-    policy: StatePolicy = policies.RESET_EVERY_BATCH  # what a batch's LSTM state starts from (a name is accepted)
-    loss: Loss = losses.CATEGORICAL_CROSSENTROPY  # or MEAN_SQUARED_ERROR for numbers (a name is accepted)
-    learning_rate: float = 0.001  # Adam, Keras's default
-    bptt: int = 1  # carried state: consecutive batches of the streams per gradient step (truncated BPTT)
-    clip_norm: float | None = None  # Adam's global_clipnorm: the gradients' global norm is clipped to this
-
-    def __post_init__(self):
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
-        # Names, as run folders save them and older callers pass them, become the named objects.
-        if isinstance(self.policy, str):
-            object.__setattr__(self, "policy", policies.get(self.policy))
-        if isinstance(self.loss, str):
-            object.__setattr__(self, "loss", losses.get(self.loss))
-        if not isinstance(self.policy, StatePolicy):
-            raise ValueError(f"policy must be a StatePolicy or one of {', '.join(policies.POLICIES)}, "
-                             f"got {self.policy!r}")
-        if not isinstance(self.loss, Loss):
-            raise ValueError(f"loss must be a Loss or one of {', '.join(losses.LOSSES)}, got {self.loss!r}")
-        if self.shuffle and self.policy.carries_state:
-            raise ValueError(f"policy {self.policy.name!r} carries state between batches, so shuffle must be off")
-        if self.bptt < 1:
-            raise ValueError(f"bptt must be at least 1, got {self.bptt}")
-        if self.bptt > 1 and not self.policy.carries_state:
-            raise ValueError(f"bptt {self.bptt} needs a policy that carries state: samples that each start from "
-                             "zeros have nothing to backpropagate through between them")
-        if not self.learning_rate >= 0:  # 0 is allowed: a run that must leave the weights as they are
-            raise ValueError(f"learning rate must be at least 0, got {self.learning_rate}")
-        if self.clip_norm is not None and not self.clip_norm > 0:
-            raise ValueError(f"clip norm must be above 0, got {self.clip_norm}")
-
-    @property
-    def carries_state(self) -> bool:
-        return self.policy.carries_state
-
-    def to_dict(self) -> dict:
-        data = {field.name: getattr(self, field.name) for field in fields(self)}
-        return {**data, "policy": self.policy.name, "loss": self.loss.name}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        return cls(**data)
-
-
-@dataclass(frozen=True)
-class Population:
-    """A trained population: one entry per seed along the first axis of every array."""
-
-    seeds: tuple[int, ...]  # the integer seed of each member
-    weights: list[np.ndarray]  # model.trainable_variables order, each (seed, *variable shape)
-    loss: np.ndarray  # (seed, epoch) training loss, mean over the epoch's samples, as in fit's history
-    accuracy: np.ndarray  # (seed, epoch) training accuracy likewise (NaN for regression)
-
-    def member_weights(self, index: int) -> list[np.ndarray]:
-        """The weights of the ``index``-th seed."""
-        return [w[index] for w in self.weights]
-
-    @property
-    def epochs(self) -> int:
-        """Epochs trained (fewer than configured when training stopped early)."""
-        return self.loss.shape[1]
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """Keras ``evaluate`` for every seed, plus each sample's prediction."""
-
-    loss: np.ndarray  # (seed,)
-    accuracy: np.ndarray  # (seed,) NaN for regression
-    predictions: np.ndarray  # (seed, sample) predicted ids, or (seed, sample, outputs) values
-    evaluated: np.ndarray  # (sample,) indices of the samples evaluated, in evaluation order
-
-
-class TrainState(NamedTuple):
-    """Everything one seed's training carries from one step to the next.
-
-    Shapes are one seed's, as ``train_step`` sees them; ``Trainer.initial_state`` and the compiled
-    chunks hold every seed's, with a leading ``(seed,)`` axis on every array.
-    """
-
-    trainable: list  # model.trainable_variables order, each (*variable shape) float32
-    non_trainable: list  # model.non_trainable_variables order: each SeedGenerator's state, (2,) uint32
-    optimizer: list  # optimizer.variables order: iteration (), learning rate (), Adam's moments (*variable shape)
-    lstm_state: tuple  # the recurrent state (ModelSpec.zero_state), each (row, units), as the last step left it; () for dense
-    key: jax.Array  # (2,) uint32: the seed's shuffling key (seed_key)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Training as far as it got, on the host: what a checkpoint keeps and resumes from."""
-
-    epochs: int  # epochs done
-    state: TrainState  # every seed's, a leading (seed,) axis on every array
-    loss: np.ndarray  # (seed, epochs) per-epoch training loss so far
-    accuracy: np.ndarray  # (seed, epochs) likewise (NaN for regression)
-
-
-class Batch(NamedTuple):
-    """The samples of one gradient step: ``bptt`` consecutive batches (1 for stateless training)."""
-
-    x: jax.Array  # (bptt, row, steps, features) float32, or (bptt, row, steps, slots) int32 ids (Trainer.encoding)
-    y: jax.Array  # (bptt, row) int class ids, or (bptt, row, outputs) float targets
-    weight: jax.Array  # (bptt, row) float32: 1 for a sample, 0 for padding (a short last batch or chunk)
-    index: jax.Array  # () int: the step's place in its epoch, which the state policy reads
-
-
-class StepMetrics(NamedTuple):
-    """One step's contribution to its epoch's means: sums, so a short batch counts its real rows."""
-
-    loss: jax.Array  # () the batch's mean loss times its real rows
-    correct: jax.Array  # () real rows whose most probable class is the target (0 for regression)
-
-
-class EpochMetrics(NamedTuple):
-    """One epoch's means over its real samples, as ``model.fit``'s history has them."""
-
-    loss: jax.Array  # () for one seed and epoch; (seed, epoch) out of a compiled chunk
-    accuracy: jax.Array  # likewise; NaN for an epoch past the end of training
-
-
-class TrainingData(NamedTuple):
-    """The training set and its batch layout, the same for every seed."""
-
-    x: jax.Array  # (sample, steps, features) float32, or (sample, steps, slots) int32 ids
-    y: jax.Array  # (sample,) int class ids, or (sample, outputs) float targets
-    layout: jax.Array  # (step, bptt, row) int32 sample indices in unshuffled order (batch_layout, in chunks)
-    weight: jax.Array  # (step, bptt, row) float32, 0 for padding rows and padding batches
-
-
-def batch_layout(samples: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Sample indices and weights shaped ``(batch, row)`` in unshuffled order.
-
-    Carried state: the parallel-stream layout, so each row continues its own stream.
-    Stateless: consecutive samples, the last batch padded with weight-0 rows, as ``fit`` takes a
-    short last batch (the loss is the mean over the real rows only).
-    """
-    if config.carries_state:
-        layout = batchify(samples, config.batch_size)
-        return layout, np.ones(layout.shape, np.float32)
-    batches = math.ceil(samples / config.batch_size)
-    padded = np.zeros(batches * config.batch_size, np.int32)
-    padded[:samples] = np.arange(samples)
-    weight = (np.arange(batches * config.batch_size) < samples).astype(np.float32)
-    return padded.reshape(batches, config.batch_size), weight.reshape(batches, config.batch_size)
-
-
-def in_chunks(layout: np.ndarray, weight: np.ndarray, bptt: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(batch, row)`` arrays as ``(step, bptt, row)``: ``bptt`` consecutive batches per gradient
-    step, the last step padded with weight-0 batches (which leave the state as it was)."""
-    steps = math.ceil(len(layout) / bptt)
-    padding = steps * bptt - len(layout)
-    layout = np.concatenate([layout, np.zeros((padding, layout.shape[1]), layout.dtype)])
-    weight = np.concatenate([weight, np.zeros((padding, weight.shape[1]), weight.dtype)])
-    return layout.reshape(steps, bptt, -1), weight.reshape(steps, bptt, -1)
-
-
-def epoch_order(key: jax.Array, epoch, samples: int) -> jax.Array:
-    """The shuffled sample order of one epoch for one seed: a pure function of (key, epoch)."""
-    return jax.random.permutation(jax.random.fold_in(key, epoch), samples)
-
-
-def seed_key(seed: int) -> jax.Array:
-    """The shuffling key of a seed (raw uint32 pair, so it vmaps as a plain array)."""
-    return jax.random.PRNGKey(seed)
+    state: TrainState  # every seed's, after the chunk
+    metrics: EpochMetrics  # each (seed, epoch in chunk)
+    epochs_done: int  # epochs done once the chunk ends
 
 
 class Trainer:
@@ -281,39 +120,38 @@ class Trainer:
         # zeros or from the state the step before left (gradients stopped: truncated BPTT).
         lstm_state = self.config.policy.apply(state.lstm_state, batch.index)  # each (row, units)
         loss_and_gradients = jax.value_and_grad(self._batch_loss, has_aux=True)
-        (loss, (correct, lstm_state, non_trainable)), gradients = loss_and_gradients(
-            state.trainable, state.non_trainable, lstm_state, batch)
+        (loss, after), gradients = loss_and_gradients(state.trainable, state.non_trainable, lstm_state, batch)
         trainable, optimizer = self.optimizer.stateless_apply(state.optimizer, gradients, state.trainable)
-        state = TrainState(trainable, non_trainable, optimizer, lstm_state, state.key)
-        return state, StepMetrics(loss * jnp.sum(batch.weight), correct)
+        state = TrainState(trainable, after.non_trainable, optimizer, after.lstm_state, state.key)
+        return state, StepMetrics(loss * jnp.sum(batch.weight), after.correct)
 
-    def _batch_loss(self, trainable, non_trainable, lstm_state, batch: Batch):
-        """``(mean loss over the real rows of every batch, (correct rows, lstm_state after,
-        non_trainable after))``; the non-trainable values come back advanced, so the next call
-        draws new dropout masks."""
+    def _batch_loss(self, trainable, non_trainable, lstm_state, batch: Batch) -> tuple[jax.Array, LossAux]:
+        """The mean loss over the real rows of every batch, and what else the step leaves: the
+        correct rows, the state, and the non-trainable values advanced, so the next call draws new
+        dropout masks."""
         if self._fused is not None:
             return self._chunk_loss(trainable, non_trainable, lstm_state, batch)
         if self.config.bptt == 1:
             # One batch: called directly rather than through a scan of one, so the tutorial's
             # training is the program it always was.
-            (loss, correct), lstm_state, non_trainable = self._rows_loss(
-                trainable, non_trainable, lstm_state, Batch(batch.x[0], batch.y[0], batch.weight[0], batch.index))
+            loss, after = self._rows_loss(trainable, non_trainable, lstm_state,
+                                          Batch(batch.x[0], batch.y[0], batch.weight[0], batch.index))
         else:
             def through(carry, rows):  # one batch of the chunk; the state flows on with its gradient
                 lstm_state, non_trainable = carry
-                sums, after, non_trainable = self._rows_loss(trainable, non_trainable, lstm_state, rows)
+                loss, after = self._rows_loss(trainable, non_trainable, lstm_state, rows)
                 # A padding batch (past the stream's end) leaves the state as it found it.
                 real = jnp.sum(rows.weight) > 0
-                after = jax.tree.map(lambda new, old: jnp.where(real, new, old), after, lstm_state)
-                return (after, non_trainable), sums
+                kept = jax.tree.map(lambda new, old: jnp.where(real, new, old), after.lstm_state, lstm_state)
+                return (kept, after.non_trainable), StepMetrics(loss, after.correct)
 
-            (lstm_state, non_trainable), (losses, corrects) = jax.lax.scan(
+            (lstm_state, non_trainable), sums = jax.lax.scan(
                 through, (lstm_state, non_trainable), Batch(batch.x, batch.y, batch.weight, jnp.zeros(len(batch.x))))
-            loss, correct = jnp.sum(losses), jnp.sum(corrects)
+            loss, after = jnp.sum(sums.loss), LossAux(jnp.sum(sums.correct), lstm_state, non_trainable)
         count = jnp.maximum(jnp.sum(batch.weight), 1.0)
-        return loss / count, (correct, lstm_state, non_trainable)
+        return loss / count, after
 
-    def _chunk_loss(self, trainable, non_trainable, lstm_state, batch: Batch):
+    def _chunk_loss(self, trainable, non_trainable, lstm_state, batch: Batch) -> tuple[jax.Array, LossAux]:
         """``_batch_loss`` of a chunk of ``bptt`` one-step batches, fused: every step's prediction
         from one sequence program, the loss once over the chunk's (bptt x row) predictions."""
         x = batch.x[:, :, 0]  # (bptt, row, features or slots): the one step of each sample
@@ -326,25 +164,25 @@ class Trainer:
                                                     batch.y.reshape(rows, *batch.y.shape[2:]))  # each (bptt * row,)
         weight = batch.weight.reshape(rows)
         count = jnp.maximum(jnp.sum(weight), 1.0)
-        return jnp.sum(loss * weight) / count, (jnp.sum(correct * weight), lstm_state, non_trainable)
+        return jnp.sum(loss * weight) / count, LossAux(jnp.sum(correct * weight), lstm_state, non_trainable)
 
     def _features(self, x):
         """The model's float inputs: ``x`` itself, or the features its ids encode."""
         return x if self.encoding is None else self.encoding.in_program(x)
 
-    def _rows_loss(self, trainable, non_trainable, lstm_state, rows: Batch):
-        """One batch ``(row, …)``: ``((summed loss, correct rows) over its real rows, lstm_state
-        after, non_trainable after)``."""
+    def _rows_loss(self, trainable, non_trainable, lstm_state, rows: Batch) -> tuple[jax.Array, LossAux]:
+        """One batch ``(row, …)``: the loss summed over its real rows, and its correct rows (also
+        summed), the state and the non-trainable values after it."""
         prediction, lstm_state, non_trainable = call(self._step_model, self.spec, trainable, non_trainable,
                                                      self._features(rows.x), lstm_state,
                                                      training=True)  # (row, outputs)
         loss, correct = self.config.loss.per_sample(prediction, rows.y)  # each (row,)
-        return (jnp.sum(loss * rows.weight), jnp.sum(correct * rows.weight)), lstm_state, non_trainable
+        return jnp.sum(loss * rows.weight), LossAux(jnp.sum(correct * rows.weight), lstm_state, non_trainable)
 
     def train_epoch(self, state: TrainState, epoch, data: TrainingData) -> tuple[TrainState, EpochMetrics]:
         """One epoch of one seed: every gradient step of ``data.layout`` in turn (shuffled per seed)."""
         layout = self._epoch_layout(state, epoch, data)  # (step, bptt, row)
-        batches = (layout, data.weight, jnp.arange(layout.shape[0]))  # scanned along the step axis
+        batches = StepSamples(layout, data.weight, jnp.arange(layout.shape[0]))  # scanned along the step axis
         state, steps = jax.lax.scan(functools.partial(self._train_rows, data=data), state, batches)
         total = jnp.sum(data.weight)
         return state, EpochMetrics(jnp.sum(steps.loss) / total, jnp.sum(steps.correct) / total)
@@ -359,10 +197,9 @@ class Trainer:
             layout = jnp.zeros(layout.size, jnp.int32).at[: self.samples].set(order).reshape(layout.shape)
         return layout
 
-    def _train_rows(self, state: TrainState, rows, data: TrainingData):
-        """``train_step`` on the samples that ``rows = (indices (bptt, row), weight (bptt, row), index ())`` name."""
-        indices, weight, index = rows
-        return self.train_step(state, Batch(data.x[indices], data.y[indices], weight, index))
+    def _train_rows(self, state: TrainState, rows: StepSamples, data: TrainingData):
+        """``train_step`` on the samples that ``rows`` names."""
+        return self.train_step(state, Batch(data.x[rows.indices], data.y[rows.indices], rows.weight, rows.index))
 
     def train_chunk(self, state: TrainState, first_epoch, data: TrainingData,
                     epochs_in_chunk: int) -> tuple[TrainState, EpochMetrics]:
@@ -466,17 +303,17 @@ class Trainer:
         if parts > 1:
             return self._train_in_parts(seeds, parts, per_chunk, initial, done_epochs, losses, accuracies,
                                         on_progress, after_chunk)
-        state, data = _spread_over_devices(initial, self._data)
+        state, data = spread_over_devices(initial, self._data)
 
-        pending = None  # (state after, metrics, epochs done) of the chunk still running
+        pending = None  # the chunk still running
         for first in range(done_epochs, total, per_chunk):
             # Dispatch the next chunk before waiting for the last one's metrics, so the devices
             # never idle while the host copies metrics and reports progress.
             after, metrics = chunk(state, first, data)
             if pending is not None and self._collect(pending, losses, accuracies, count, on_progress, after_chunk):
-                state, pending = pending[0], None  # stopped: the chunk just dispatched is dropped
+                state, pending = pending.state, None  # stopped: the chunk just dispatched is dropped
                 break
-            state, pending = after, (after, metrics, min(first + per_chunk, total))
+            state, pending = after, Dispatched(after, metrics, min(first + per_chunk, total))
         if pending is not None:
             self._collect(pending, losses, accuracies, count, on_progress, after_chunk)
         return self._population(seeds, state, losses, accuracies)
@@ -508,13 +345,12 @@ class Trainer:
         inside = index < steps
         index = jnp.minimum(index, steps - 1)
 
-        def one(state, rows):
-            indices, weight, step, real = rows
+        def one(state, step):
+            rows, real = step
             nothing = StepMetrics(jnp.float32(0.0), jnp.float32(0.0))
-            return jax.lax.cond(real, lambda s: self._train_rows(s, (indices, weight, step), data),
-                                lambda s: (s, nothing), state)
+            return jax.lax.cond(real, lambda s: self._train_rows(s, rows, data), lambda s: (s, nothing), state)
 
-        state, metrics = jax.lax.scan(one, state, (layout[index], data.weight[index], index, inside))
+        state, metrics = jax.lax.scan(one, state, (StepSamples(layout[index], data.weight[index], index), inside))
         return state, StepMetrics(jnp.sum(metrics.loss), jnp.sum(metrics.correct))
 
     def _train_in_parts(self, seeds, parts, per_chunk, initial, done_epochs, losses, accuracies, on_progress,
@@ -528,7 +364,7 @@ class Trainer:
             self._parts_programs[part_steps] = jax.jit(jax.vmap(program, in_axes=(0, None, None, None)))
         program = self._parts_programs[part_steps]
         real = float(np.sum(self._data.weight))  # the epoch's real samples, as train_epoch divides by
-        state, data = _spread_over_devices(initial, self._data)
+        state, data = spread_over_devices(initial, self._data)
         for epoch in range(done_epochs, total):
             loss, correct = 0.0, 0.0
             for part in range(parts):
@@ -545,9 +381,9 @@ class Trainer:
                     break
         return self._population(seeds, state, losses, accuracies)
 
-    def _collect(self, pending, losses, accuracies, count, on_progress, after_chunk) -> bool:
+    def _collect(self, pending: Dispatched, losses, accuracies, count, on_progress, after_chunk) -> bool:
         """Take a finished chunk's metrics (padding seeds dropped); True when ``after_chunk`` stops."""
-        state, metrics, epochs_done = pending  # EpochMetrics, each (seed, epoch in chunk)
+        state, metrics, epochs_done = pending
         first = sum(a.shape[1] for a in losses)
         real = epochs_done - first  # the last chunk may run past the final epoch
         losses.append(np.asarray(metrics.loss)[:count, :real])
@@ -607,20 +443,3 @@ class Trainer:
 def _skip_epoch(state: TrainState, epoch, data: TrainingData) -> tuple[TrainState, EpochMetrics]:
     """An epoch past the end of training: nothing changes, and its metrics are NaN."""
     return state, EpochMetrics(jnp.nan, jnp.nan)
-
-
-def _spread_over_devices(state: TrainState, data: TrainingData):
-    """Split the seed axis of ``state`` evenly over the host devices; copy ``data`` to each.
-
-    Seeds never interact, so each device trains its own share with no communication, and a seed's
-    numbers do not depend on which device or which neighbours it has. When the seeds do not divide
-    evenly, the last seed is repeated to fill the gap; the caller drops the copies (``[:count]``).
-    """
-    count = len(state.key)
-    devices = jax.devices()[: min(len(jax.devices()), count)]
-    padded = math.ceil(count / len(devices)) * len(devices)
-    if padded != count:
-        state = jax.tree.map(lambda a: np.concatenate([a, np.repeat(a[-1:], padded - count, axis=0)]), state)
-    mesh = Mesh(np.array(devices), ("seed",))
-    by_seed, everywhere = NamedSharding(mesh, PartitionSpec("seed")), NamedSharding(mesh, PartitionSpec())
-    return jax.device_put(state, by_seed), jax.device_put(data, everywhere)

@@ -8,7 +8,8 @@ import numpy as np
 
 from lstmstate.core import statistics
 from lstmstate.core.encoding import Encoding
-from lstmstate.core.engine import Population, TrainConfig
+from lstmstate.core.population import Population
+from lstmstate.core.train_config import TrainConfig
 from lstmstate.core.model import ModelSpec
 from lstmstate.core.statistics import ACCURACY
 from lstmstate.owndata import baselines, verdicts

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from lstmstate.core import loss, memoryless, policy
-from lstmstate.core.engine import Population, Progress, TrainConfig, Trainer
+from lstmstate.core.engine import Trainer
+from lstmstate.core.population import Population, Progress
+from lstmstate.core.train_config import TrainConfig
 from lstmstate.core.model import ModelSpec
 from lstmstate.core.statistics import ACCURACY, RMSE
 from lstmstate.output.tensorboard import EventLog

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 import lstmstate
-from lstmstate.core.engine import Progress, TrainState
+from lstmstate.core.population import Progress
+from lstmstate.core.train_state import TrainState
 from lstmstate.storage import files
 
 CHECKPOINT = "checkpoint.npz"

@@ -6,7 +6,7 @@ A run folder (``run``/``suite``/``train``/``compare --out DIR``)::
     DIR/
     ├── results.json        format_version, versions, machine, seeds, experiments {NAME: numbers},
     │                       and verdicts (tutorial) or holdout, baseline and data (own data)
-    ├── report.html         output.report, from results.json and the saved weights
+    ├── report.html         tutorial.report or owndata.report, from results.json and the saved weights
     ├── report.md, figures/*.png
     ├── .lstmstate.lock     held while a command writes here, so two cannot interleave
     └── NAME/               one per experiment or framing: a ``SavedEntry``
@@ -19,20 +19,16 @@ A run folder is data, never instructions. Reading checks everything before a see
 format version (a folder of another version is refused in one line naming both), each JSON file
 against ``storage.schema``, that the model fits this machine (``core.budget``), and each weight
 array's name, dtype and shape from its header before its data is read. Writing goes only to
-names checked here (``target``), inside the folder, never through a symbolic link; ``prepare``
+names checked by ``target`` (``storage.paths``), inside the folder, never through a symbolic link; ``prepare``
 tries every destination before any training, and refuses a folder that holds a run (unless
 told to overwrite it) or that another command is writing.
 """
 
 import datetime
-import errno
-import fcntl
 import os
 import platform
 import re
-import stat
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,11 +36,15 @@ import numpy as np
 
 from lstmstate.core import budget
 from lstmstate.core.encoding import Encoding
-from lstmstate.core.engine import TrainConfig
+from lstmstate.core.train_config import TrainConfig
 from lstmstate.core.model import ModelSpec
 from lstmstate.core.vocabulary import Vocabulary
-from lstmstate.storage import schema
+from lstmstate.storage import paths, schema
 from lstmstate.storage.files import read_float_arrays, read_json, write_arrays, write_json
+# The folder's lock (storage.lock) and its checked destinations (storage.paths) are reached here
+# too: callers of the run folder use one module.
+from lstmstate.storage.lock import LOCK, lock, locked, unlock  # noqa: F401 (LOCK, locked: re-exported)
+from lstmstate.storage.paths import target
 
 # 2: the document is "the tutorial" (verdicts' "tutorial_says"), carried-state experiments save
 #    their training stream. 1: the first format.
@@ -58,11 +58,7 @@ FIGURES = "figures"  # PNGs beside the report, referenced by report.md
 RUN_FIGURES = ("accuracy", "curves-accuracy", "curves-loss", "held-out", "curves-held-out")  # one each per run
 # ("held-out", "curves-held-out": own data)
 EXPERIMENT_FIGURES = ("state", "generation", "forecast")  # one each per experiment: figures/state-NAME.png
-LOCK = ".lstmstate.lock"
 NUMBERS_ENCODING = schema.NUMBERS_ENCODING
-# A file or folder name lstmstate writes: a NAME, maybe with a prefix and an extension.
-_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}")
-_TEMPORARY = len(".") + len(".XXXXXXXX.tmp")  # files.write_atomically's temporary name around a file name
 
 
 class Interrupted(Exception):
@@ -107,44 +103,6 @@ def figure_stem(kind: str, name: str) -> str:
 
 # ---- writing ----------------------------------------------------------------------------------
 
-def target(folder: Path, *parts: str) -> Path:
-    """The path ``folder/parts…`` to write, checked: each part a plain name (no ``..``, no
-    separator), nothing on the way a symbolic link (the run folder included) or a file where a
-    folder goes, the file itself not a link or a folder. Missing folders are made."""
-    folder = Path(folder)
-    for part in parts:
-        if not isinstance(part, str) or not _FILE_NAME.fullmatch(part):
-            raise ValueError(f"refusing to write {schema.short(part)} in {folder}: not a name lstmstate writes")
-    _refuse_link(folder)
-    if _kind(folder) == "missing":
-        _make(folder, parents=True)
-    path = folder
-    for index, part in enumerate(parts):
-        path = path / part
-        last = index == len(parts) - 1
-        kind = _kind(path)
-        if kind == "link":
-            _refuse_link(path)
-        if last:
-            if kind == "folder":
-                raise ValueError(f"cannot write {path}: a folder of that name is in the way; move it")
-        elif kind == "missing":
-            _make(path)
-        elif kind != "folder":
-            raise ValueError(f"cannot write in {path}: a file of that name is in the way; move it")
-    return path
-
-
-def _make(folder: Path, parents: bool = False) -> None:
-    try:
-        folder.mkdir(parents=parents, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"cannot make {folder}: {error.strerror or error}") from None
-    if _kind(folder) != "folder":  # made a moment ago; a link or a file put there since is refused
-        _refuse_link(folder)
-        raise ValueError(f"cannot write in {folder}: a file of that name is in the way; move it")
-
-
 def timestamped() -> Path:
     """A new run folder's default name: ``runs/TIMESTAMP`` (to the second) under the working folder."""
     return Path("runs") / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -164,8 +122,8 @@ def prepare(out: Path | None, names: Iterable[str] = (), overwrite: bool = False
     names = [check_name(name) for name in names]
     planned = _planned(out, names, report)
     for path in planned:
-        _check_length(path)
-    _refuse_link(out)
+        paths.check_length(path)
+    paths.refuse_link(out)
     _refuse_run(out, overwrite)  # now, before anything is made (and again under the lock, below)
     make_writable(out)
     taken = lock(out)
@@ -173,7 +131,7 @@ def prepare(out: Path | None, names: Iterable[str] = (), overwrite: bool = False
         # Under the lock: a command that finished writing a run here a moment ago is seen now.
         _refuse_run(out, overwrite)
         for path in planned:
-            _check_destination(out, path)
+            paths.check_destination(out, path)
         if overwrite and holds_run(out):
             _clear_run(out)
     except BaseException:
@@ -197,7 +155,7 @@ def make_writable(out: Path) -> None:
 
 
 def _refuse_run(out: Path, overwrite: bool) -> None:
-    if not overwrite and _kind(out) == "folder" and holds_run(out):
+    if not overwrite and paths.kind_of(out) == "folder" and holds_run(out):
         raise ValueError(f"--out {out} already holds a run (results.json or saved experiments); "
                          "give another folder, or --overwrite to replace that run")
 
@@ -214,44 +172,10 @@ def _planned(out: Path, names: list[str], report: bool) -> list[Path]:
     return files
 
 
-def _check_length(path: Path) -> None:
-    """A ``ValueError`` when ``path`` (or the temporary file it is written through) is longer than
-    the file system takes: a write that could only fail after training."""
-    existing = next((p for p in [path, *path.parents] if _kind_or_missing(p) != "missing"), Path("."))
-    try:
-        name_max = os.pathconf(existing, "PC_NAME_MAX")
-        path_max = os.pathconf(existing, "PC_PATH_MAX")
-    except (OSError, ValueError):
-        name_max, path_max = 255, 4096
-    longest_part = max(len(os.fsencode(part)) for part in path.parts)
-    temporary_name = len(os.fsencode(path.name)) + _TEMPORARY
-    if max(longest_part, temporary_name) > name_max or len(os.fsencode(str(path))) + _TEMPORARY >= path_max:
-        raise ValueError(f"--out {path.parent if path.parent.name else path} is too long: the run would write "
-                         f"{path} ({len(os.fsencode(str(path)))} bytes), and this file system takes names of at most "
-                         f"{name_max} bytes and paths of at most {path_max}; give a shorter --out")
-
-
-def _check_destination(out: Path, path: Path) -> None:
-    """Nothing of the wrong kind where ``path`` and its folders go, and no link on the way."""
-    for folder in reversed(path.relative_to(out).parents):
-        if folder == Path("."):
-            continue
-        kind = _kind(out / folder)
-        if kind == "link":
-            _refuse_link(out / folder)
-        if kind == "file":
-            raise ValueError(f"--out {out}: {out / folder} is a file where the run writes a folder; move it")
-    kind = _kind(path)
-    if kind == "link":
-        _refuse_link(path)
-    if kind == "folder":
-        raise ValueError(f"--out {out}: {path} is a folder where the run writes a file; move it")
-
-
 def holds_run(folder: Path) -> bool:
     """Whether ``folder`` holds a run: a results.json or a saved experiment."""
     folder = Path(folder)
-    return _kind(folder / RESULTS) != "missing" or any(_kind(p) == "file" for p in folder.glob(f"*/{SETUP}"))
+    return paths.kind_of(folder / RESULTS) != "missing" or any(paths.kind_of(p) == "file" for p in folder.glob(f"*/{SETUP}"))
 
 
 def _clear_run(folder: Path) -> None:
@@ -259,13 +183,13 @@ def _clear_run(folder: Path) -> None:
     saved experiments. Links are removed as links, never followed."""
     for name in (RESULTS, *REPORTS):
         _remove(folder / name)
-    if _kind(folder / FIGURES) == "folder":
+    if paths.kind_of(folder / FIGURES) == "folder":
         for png in (folder / FIGURES).glob("*.png"):
             _remove(png)
         _remove_empty(folder / FIGURES)
     for setup in folder.glob(f"*/{SETUP}"):
         entry = setup.parent
-        if _kind(entry) != "folder":
+        if paths.kind_of(entry) != "folder":
             continue
         for file in (SETUP, WEIGHTS, CURVES):
             _remove(entry / file)
@@ -275,7 +199,7 @@ def _clear_run(folder: Path) -> None:
 
 
 def _remove(path: Path) -> None:
-    if _kind(path) in ("file", "link"):
+    if paths.kind_of(path) in ("file", "link"):
         path.unlink()
 
 
@@ -284,70 +208,6 @@ def _remove_empty(folder: Path) -> None:
         folder.rmdir()
     except OSError:
         pass  # something else lives there: it stays
-
-
-# The locks this process holds: folder identity -> open file (flock is released when it closes,
-# or when the process ends however it ends, so a killed command leaves no stale lock).
-_LOCKS: dict[tuple[int, int], int] = {}
-
-
-def lock(folder: Path) -> bool:
-    """Hold ``folder``'s lock until ``unlock`` or the end of this process; a ``ValueError`` when
-    another command holds it. Returns False when this process held it already (a no-op)."""
-    folder = Path(folder)
-    _refuse_link(folder)
-    identity = _identity(folder)
-    if identity in _LOCKS:
-        return False
-    path = folder / LOCK
-    try:
-        handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            _refuse_link(path)
-        raise ValueError(f"cannot lock {folder}: {error.strerror or error}") from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(handle, 32).decode(errors="replace").strip()
-        os.close(handle)
-        who = f" (process {holder})" if holder.isdigit() else ""
-        raise ValueError(f"another lstmstate command is writing to {folder}{who}; wait for it to finish, "
-                         "or give another folder") from None
-    os.ftruncate(handle, 0)
-    os.write(handle, f"{os.getpid()}\n".encode())
-    _LOCKS[identity] = handle
-    return True
-
-
-def unlock(folder: Path) -> None:
-    """Release ``folder``'s lock if this process holds it."""
-    try:
-        handle = _LOCKS.pop(_identity(Path(folder)), None)
-    except (OSError, ValueError):
-        return
-    if handle is not None:
-        os.close(handle)
-
-
-@contextmanager
-def locked(folder: Path):
-    """``folder`` locked while the block runs, and released after it unless it was held before
-    (a command that locked its folder in ``prepare`` keeps it to the end)."""
-    taken = lock(folder)
-    try:
-        yield
-    finally:
-        if taken:
-            unlock(folder)
-
-
-def _identity(folder: Path) -> tuple[int, int]:
-    try:
-        info = os.stat(folder)
-    except OSError as error:
-        raise ValueError(f"cannot use {folder}: {error.strerror or error}") from None
-    return info.st_dev, info.st_ino
 
 
 def header(seeds: list[int]) -> dict:
@@ -402,7 +262,7 @@ def read_results(folder: Path) -> dict:
     """``results.json`` of a run folder, checked against ``schema.Results``; a missing or damaged
     file is a one-line ``ValueError``."""
     path = Path(folder) / RESULTS
-    if _kind(path) == "missing":
+    if paths.kind_of(path) == "missing":
         raise ValueError(f"{folder} is not a run folder: it has no {RESULTS}")
     payload = read_json(path)
     _check_version(path, payload)
@@ -457,13 +317,23 @@ def read_entry(folder: Path) -> SavedEntry:
                       details=details)
 
 
+def read_plan(folder: Path) -> dict:
+    """What an own-data entry (``RUN_DIR/NAME``) was trained with: its ``setup.json``'s plan,
+    checked; empty for a tutorial experiment. A missing or damaged file is a ``ValueError``."""
+    path = Path(folder) / SETUP
+    setup = read_json(path)
+    _check_version(path, setup)
+    schema.check(schema.Setup, setup, path)
+    return setup.get("plan") or {}
+
+
 def median_seed_index(run_folder: Path, name: str, seeds: tuple[int, ...]) -> int:
     """Where results.json's median seed of ``name`` sits among ``seeds``; 0 when there is no
     results.json or it does not say. A damaged results.json is a ``ValueError``.
 
     The median seed is what ``run`` prints, so later commands default to the same seed.
     """
-    if _kind(Path(run_folder) / RESULTS) == "missing":
+    if paths.kind_of(Path(run_folder) / RESULTS) == "missing":
         return 0
     entry = read_results(run_folder)["experiments"].get(name, {})
     median = entry.get("median_seed")
@@ -475,34 +345,3 @@ def _check_version(path: Path, payload: dict) -> None:
     if type(version) is not int or version != FORMAT_VERSION:  # noqa: E721 (true == 1, 2.0 == 2: not versions)
         raise ValueError(f"{path} was written in run format {schema.short(version)}; this lstmstate reads format "
                          f"{FORMAT_VERSION} only: rerun it with this version")
-
-
-# ---- paths ------------------------------------------------------------------------------------
-
-def _kind(path: Path) -> str:
-    """"missing", "link", "folder", "file" or "other" (a pipe, a device), never following a link."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return "missing"
-    except OSError as error:
-        raise ValueError(f"cannot use {path}: {error.strerror or error}") from None
-    if stat.S_ISLNK(mode):
-        return "link"
-    if stat.S_ISDIR(mode):
-        return "folder"
-    return "file" if stat.S_ISREG(mode) else "other"
-
-
-def _kind_or_missing(path: Path) -> str:
-    """``_kind``, with a path the system cannot even look up (too long) taken as missing."""
-    try:
-        return _kind(path)
-    except ValueError:
-        return "missing"
-
-
-def _refuse_link(path: Path) -> None:
-    if _kind(path) == "link":
-        raise ValueError(f"refusing to write through {path}: it is a symbolic link, and lstmstate writes only "
-                         "inside the run folder itself; give the real folder")

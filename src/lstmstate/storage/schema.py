@@ -118,7 +118,7 @@ class ModelBlock(_Exact):
 
 
 class TrainBlock(_Exact):
-    """``core.engine.TrainConfig`` as ``to_dict`` writes it."""
+    """``core.train_config.TrainConfig`` as ``to_dict`` writes it."""
 
     epochs: Count
     batch_size: Count

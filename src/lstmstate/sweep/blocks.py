@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstmstate.core.engine import Evaluation, Population
+from lstmstate.core.population import Evaluation, Population
 from lstmstate.sweep.grid import TUTORIAL, Configuration
 from lstmstate.tutorial import outcome as tutorial_outcome
 

@@ -4,26 +4,16 @@ configurations ranked with their intervals and errors, and the figure (also ``DI
 Everything comes from sweep.json; one self-contained HTML file (the figure embedded).
 """
 
-import base64
-import html
+from html import escape
 from pathlib import Path
 
 from lstmstate.core.statistics import ACCURACY
-from lstmstate.output import figures
+from lstmstate.output import figures, markup
 from lstmstate.output.formatting import score
 from lstmstate.storage import runfolder
 from lstmstate.storage.files import write_atomically
 from lstmstate.sweep import folder
 from lstmstate.sweep.figure import score_against_parameters
-
-_STYLE = """
-body { font-family: Georgia, 'DejaVu Serif', serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
-table { border-collapse: collapse; font-size: .82rem; margin: .6rem 0; width: 100%; }
-th, td { border: 1px solid #ddd; padding: .25rem .45rem; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.failed { color: #b8413f; } img { max-width: 100%; border: 1px solid #eee; } .meta { color: #666; }
-"""
-
 
 def rows(sweep: dict) -> list[list[str]]:
     """The ranked table, as the terminal and the page show it: rank, configuration, mean, 95%
@@ -45,7 +35,7 @@ def rows(sweep: dict) -> list[list[str]]:
         else:
             error = record.get("error") or "every seed diverged"
             table.append(["-", record["label"] or "(defaults)", "-", "-", "-", f"{record['seconds']:.1f}", where,
-                          f"error: {error}"])
+                          f"{markup.ERROR}{error}"])
     return table
 
 
@@ -69,27 +59,16 @@ def render(sweep: dict, png: bytes) -> str:
     cluster = sweep.get("cluster") or {}
     grid = "; ".join(f"{name}: {', '.join('none' if v is None else str(v) for v in values)}"
                      for name, values in sweep["grid"].items())
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
-    body = []
-    for row in rows(sweep):
-        cells = [f'<td class="num">{html.escape(c)}</td>' if i in (0, 2, 3, 4, 5) else
-                 f'<td{" class=failed" if c.startswith("error: ") else ""}>{html.escape(c)}</td>'
-                 for i, c in enumerate(row)]
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    image = base64.b64encode(png).decode("ascii")
-    return "\n".join([
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>lstmstate sweep</title>",
-        f"<style>{_STYLE}</style></head><body>",
-        f"<h1>Sweep of {html.escape(what)}</h1>",
+    return markup.page("lstmstate sweep", [
+        f"<h1>Sweep of {escape(what)}</h1>",
         f"<p class=\"meta\">{len(records)} configurations x {asked['seeds']} seeds; {failed} failed; "
-        f"updated {html.escape(sweep['updated'])}; ran on {html.escape(str(cluster.get('address')))} "
+        f"updated {escape(sweep['updated'])}; ran on {escape(str(cluster.get('address')))} "
         f"({cluster.get('nodes')} node(s), {cluster.get('cpus')} CPUs, {cluster.get('task_cpus')} CPU a task)</p>",
-        f"<p>Grid: {html.escape(grid)}</p>",
+        f"<p>Grid: {escape(grid)}</p>",
         f"<h2>Configurations ranked by {'accuracy' if metric == ACCURACY else 'held-out ' + metric.upper()}</h2>",
         "<p>Mean over seeds with a 95% percentile-bootstrap interval. Each configuration's run folder opens with "
         "<code>lstmstate report DIR/NAME</code>, <code>generate</code> and <code>export</code>.</p>",
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>",
-        f"<figure><img src=\"data:image/png;base64,{image}\" alt=\"score against the swept parameters\">"
-        "<figcaption>Score against each swept parameter: the mean and its 95% interval; configurations that "
-        "differ only in that parameter are joined.</figcaption></figure>",
-        "</body></html>\n"])
+        markup.table(HEADER, rows(sweep), numeric={0, 2, 3, 4, 5}, error_column=len(HEADER) - 1),
+        markup.figure(png, "score against the swept parameters",
+                      "Score against each swept parameter: the mean and its 95% interval; configurations that "
+                      "differ only in that parameter are joined.")])

@@ -9,7 +9,7 @@ import numpy as np
 
 from lstmstate.core import framing
 from lstmstate.core.encoding import Encoding
-from lstmstate.core.engine import TrainConfig
+from lstmstate.core.train_config import TrainConfig
 from lstmstate.core.model import ModelSpec
 from lstmstate.core.policy import CARRY_WITHIN_EPOCH, RESET_EVERY_BATCH, StatePolicy
 from lstmstate.core.vocabulary import Vocabulary

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lstmstate.core import memoryless, statistics
-from lstmstate.core.engine import Evaluation, Population, Trainer
+from lstmstate.core.engine import Trainer
+from lstmstate.core.population import Evaluation, Population
 from lstmstate.storage.runfolder import SavedEntry
 from lstmstate.trained.generation import StepModel, generate
 from lstmstate.tutorial.experiments import ALPHABET, Experiment, Setup, scrambled_letters

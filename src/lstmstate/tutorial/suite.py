@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lstmstate.core import budget
-from lstmstate.core.engine import batch_layout
-from lstmstate.output import report
+from lstmstate.core.batches import batch_layout
+from lstmstate.tutorial import report
 from lstmstate.storage import runfolder
 from lstmstate.tutorial import experiments, verdicts
 from lstmstate.tutorial.outcome import Outcome, entry, run_experiment, saved_entry
