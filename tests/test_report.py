@@ -16,7 +16,7 @@ from rich.console import Console
 
 from conftest import run_cli
 from lstmstate.output import figures, markup
-from lstmstate.owndata import training
+from lstmstate.owndata.plan import Plan
 from lstmstate.owndata.report import reproduce, saved_plans
 from lstmstate.tutorial import report
 from lstmstate.core import statistics
@@ -253,7 +253,7 @@ def test_the_reproduce_line_names_every_option_that_differs_and_gives_the_plan_b
     changed = set()
     for first, again, line in plans:
         assert again == first
-        defaults = {field.name: field.default for field in fields(training.Plan)}
+        defaults = {field.name: field.default for field in fields(Plan)}
         differ = {name for name, value in first.items() if value != defaults[name]}
         assert all(f"--{name.replace('_', '-')} " in line for name in differ)
         assert not [name for name in set(defaults) - differ - {"framing"} if f"--{name.replace('_', '-')} " in line]
@@ -266,12 +266,12 @@ def test_the_reproduce_line_names_every_option_that_differs_and_gives_the_plan_b
     assert (plan.framing, plan.window, plan.units, plan.epochs, plan.seeds) == ("window-features", 5, 4, 1, 1)
     # Every field of the Plan was set apart from its default in one of the two runs: a field added to the
     # Plan fails here until a run above sets it, and so until its reproduce line is shown to carry it.
-    assert changed == {field.name for field in fields(training.Plan)}
+    assert changed == {field.name for field in fields(Plan)}
 
 
 def test_a_comparison_is_reproduced_by_one_compare_command():
     data = {"file": "my data.csv", "kind": "numbers", "columns": ["a", "b"], "target": "b", "time_column": None}
-    plans = {"stateful": training.Plan(framing="stateful", units=8, horizon=1),
-             "window-timesteps": training.Plan(framing="window-timesteps", units=8, batch_size=4)}
+    plans = {"stateful": Plan(framing="stateful", units=8, horizon=1),
+             "window-timesteps": Plan(framing="window-timesteps", units=8, batch_size=4)}
     (line,) = reproduce({"data": data, "ranking": []}, plans)
     assert line == "lstmstate compare --data 'my data.csv' --columns a,b --target b --units 8 --batch-size 4 --out DIR"

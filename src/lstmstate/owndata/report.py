@@ -17,7 +17,7 @@ import numpy as np
 from lstmstate.output import figures, markup
 from lstmstate.output.formatting import score
 from lstmstate.output.report import Picture, drawn, environment, write
-from lstmstate.owndata.training import Plan
+from lstmstate.owndata.plan import Plan
 from lstmstate.storage import runfolder
 from lstmstate.tutorial import report as tutorial_report
 
@@ -191,7 +191,7 @@ def reproduce(payload: dict, plans: dict[str, Plan]) -> list[str]:
     ``learning_rate`` is ``--learning-rate``), so an option added to the Plan is never left out.
 
     ``train`` names its framing: on a text, a framing not given would take a language model's
-    defaults (``training.TEXT_DEFAULTS``). ``compare`` trains every framing with one plan; an
+    defaults (``plan.TEXT_DEFAULTS``). ``compare`` trains every framing with one plan; an
     option one framing set aside (the stateful framing's one stream drops ``--batch-size``) is
     taken from the others.
     """
