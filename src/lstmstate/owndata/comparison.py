@@ -158,7 +158,9 @@ def run(data: Symbols | Numbers, plan: Plan, folder: Path | None = None,
 
     try:
         comparison = compare(data, plan, on_start, on_finish)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, runfolder.Interrupted):
+        # A stop while a framing trains reaches here as training's Interrupted (it kept nothing of
+        # that framing); what compare kept is every framing that had finished.
         kept = ", ".join(o.name for o in finished) or "nothing (no framing had finished)"
         where = f" in {folder}" if folder is not None else " (no --out: nothing written)"
         raise runfolder.Interrupted(f"interrupted: kept {kept}{where}") from None
