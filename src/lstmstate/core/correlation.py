@@ -113,3 +113,19 @@ def _r(n, sx, sxx, sxy, sy, syy) -> np.ndarray:
     r = np.where(var_x <= 1e-12 * np.maximum(sxx / n, 1.0), 0.0, r)
     r = np.where(var_y <= 1e-12 * np.maximum(syy / n, 1.0), np.nan, r)
     return np.clip(r, -1.0, 1.0)
+
+
+def symbol_alone(ids: np.ndarray, feature: np.ndarray) -> float:
+    """The largest |r| any function of the current symbol alone reaches with ``feature``: the
+    correlation of the feature with its mean given the symbol (the correlation ratio). A cell
+    above it holds something the current symbol does not say: it remembers. ``ids`` and
+    ``feature`` are ``(step,)``; NaN for a constant feature.
+
+    >>> symbol_alone(np.array([0, 0, 1, 1]), np.array([0.0, 0.0, 1.0, 1.0]))  # the symbol says it all
+    1.0
+    >>> symbol_alone(np.array([0, 0, 1, 1]), np.array([0.0, 1.0, 0.0, 1.0]))  # the symbol says nothing
+    0.0
+    """
+    ids, feature = np.asarray(ids), np.asarray(feature, float)
+    means = np.bincount(ids, weights=feature) / np.maximum(np.bincount(ids), 1)
+    return float(round(abs(pearson(means[ids][:, None], feature)[0]), 12))

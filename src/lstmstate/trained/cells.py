@@ -1,0 +1,143 @@
+"""Cells: the units of a saved LSTM whose state tracks a feature of a text (the line position,
+bracket depth, …), each with its correlation, how sure that is, and what the same seed's
+untrained weights give, so a reader sees what training put into the state.
+
+After Karpathy, Johnson and Fei-Fei, "Visualizing and Understanding Recurrent Networks" (2015),
+over every seed of a population and with intervals::
+
+    text --------------------------> core.text_features   (feature, step)
+    text -> trained.state_record --> h, c (step, units) of the trained seed and of its
+                                     untrained initial weights (core.model's, as training began)
+    for each feature: the column of [h | c] with the largest |r| (core.correlation), its r with a
+    block-bootstrap interval, and the untrained weights' largest |r| on the same text
+
+The state is read as a stream from a zero state, as a carried-state model reads its held-out part.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from lstmstate.core import correlation, text_features
+from lstmstate.core.model import stacked_initial_weights
+from lstmstate.trained import state_record
+from lstmstate.trained.saved import SavedExperiment, load
+
+EXCERPT = 2000  # symbols of each chosen cell's activation kept for the pictures
+
+
+@dataclass(frozen=True, eq=False)  # eq: the excerpt is an array
+class Cell:
+    """For one feature and one seed: the unit whose state goes most with the feature."""
+
+    feature: str  # a name of core.text_features.FEATURES
+    seed: int  # the seed's integer, as trained
+    kind: str  # "h" (hidden state) or "c" (cell state)
+    unit: int  # the unit's index, 0-based
+    correlation: float  # Pearson r over the whole text, signed
+    low: float  # 95% block-bootstrap interval of that r
+    high: float
+    untrained: float  # the largest |r| of any unit's h or c with the feature, from the seed's untrained weights
+    symbol_alone: float  # the largest |r| of any function of the current symbol alone (core.correlation)
+    excerpt: np.ndarray  # (step,) the unit's state over the text's first EXCERPT symbols
+
+
+@dataclass(frozen=True, eq=False)
+class Cells:
+    """What ``find`` measured on one text for one experiment's seeds."""
+
+    name: str  # the experiment (or framing)
+    text: tuple[str, ...]  # the symbols measured, in order
+    source: str  # where the text came from, in words
+    block: int  # steps per block of the bootstrap
+    units: int  # units of the top LSTM layer
+    cells: tuple[Cell, ...]  # feature by feature (FEATURES order), seed by seed
+    constant: tuple[str, ...]  # features constant over this text (or no line break), so not measured
+
+    def of(self, feature: str) -> list[Cell]:
+        """Every seed's cell for ``feature``."""
+        return [cell for cell in self.cells if cell.feature == feature]
+
+    def top(self, feature: str) -> Cell:
+        """The seed whose cell goes most with ``feature`` (largest |r|)."""
+        return max(self.of(feature), key=lambda cell: abs(cell.correlation))
+
+
+def find(run_dir: Path, experiment: str | None = None, text_file: Path | None = None,
+         seed_index: int | None = None) -> Cells:
+    """``measure`` on the experiment of ``run_dir``: ``lstmstate cells``."""
+    return measure(load(run_dir, experiment), text_file, seed_index)
+
+
+def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: int | None = None) -> Cells:
+    """The cells of seed ``seed_index`` (every seed whose training did not diverge when None) over
+    the symbols of ``text_file``, or the run's held-out part (a tutorial run: its training stream)."""
+    _check_model(saved)
+    symbols, source = _text(saved, text_file)
+    block = correlation.block_length(len(symbols))
+    values = text_features.features(symbols)
+    # A text without a line break has no lines: its "line position" would be the position in the text.
+    constant = tuple(name for name, feature in values.items()
+                     if np.ptp(feature) == 0 or (name == "line position" and "\n" not in symbols))
+    measured = {name: feature for name, feature in values.items() if name not in constant}
+    if seed_index is not None:
+        indices = [saved.seed_index(seed_index)]
+        saved.member_weights(indices[0])  # a diverged seed asked for by name is an error
+    else:
+        indices = [i for i in range(len(saved.seeds))
+                   if all(np.isfinite(w[i]).all() for w in saved.weights)]
+        if not indices:
+            raise ValueError(f"every seed of {saved.name!r} diverged in training: no weights to measure")
+    ids = saved.vocabulary.encode(symbols)
+    alone = {name: correlation.symbol_alone(ids, feature) for name, feature in measured.items()}
+    # The untrained control: each seed's initial weights, drawn as training drew them (core.model).
+    untrained = stacked_initial_weights(saved.spec.build(), [saved.seeds[i] for i in indices])
+    found = []
+    for position, index in enumerate(indices):
+        # One seed at a time, trained and untrained together: memory is two seeds' states, whatever the population.
+        weights = [np.stack([w[index], u[position]]) for w, u in zip(saved.weights, untrained)]
+        h, c = state_record.record(saved.spec, weights, saved.encoding, ids)  # each (2, step, units)
+        states = np.concatenate([h, c], axis=2)  # (2, step, 2 * units): h's columns, then c's
+        for name, feature in measured.items():
+            best = correlation.best_column(states[0], feature, block)
+            control = np.nanmax(np.abs(correlation.pearson(states[1], feature)))
+            kind, unit = ("h", best.column) if best.column < saved.spec.units else ("c", best.column - saved.spec.units)
+            found.append(Cell(name, saved.seeds[index], kind, unit, best.correlation, best.low, best.high,
+                              float(control), alone[name], states[0, :EXCERPT, best.column].copy()))
+    order = list(measured)
+    found.sort(key=lambda cell: order.index(cell.feature))  # stable: seeds stay in order within a feature
+    return Cells(saved.name, tuple(symbols), source, block, saved.spec.units, tuple(found), constant)
+
+
+def _check_model(saved: SavedExperiment) -> None:
+    if saved.numbers:
+        raise ValueError(f"{saved.name!r} is a model of numbers: cells measures text features of a model of symbols")
+    if not saved.stateful:
+        raise ValueError(f"{saved.name!r} was trained on windows from a zero state; cells reads a model trained with "
+                         "carried state (--framing stateful or stateful-streams), whose state runs along the text")
+    if saved.spec.kind != "lstm":
+        raise ValueError(f"{saved.name!r} is a {saved.spec.kind.upper()}; cells reads an LSTM's h and c")
+    if any(len(symbol) != 1 for symbol in saved.vocabulary.symbols):
+        raise ValueError(f"the symbols of {saved.name!r} are words or lines; cells measures features of characters")
+
+
+def _text(saved: SavedExperiment, text_file: Path | None) -> tuple[list[str], str]:
+    """The symbols to measure on and where they came from, in words."""
+    if text_file is not None:
+        return saved.read_prime(Path(text_file)), f"{text_file}"
+    if saved.stream is not None:  # the tutorial's carried-state experiments record their stream
+        return list(saved.stream), "the training stream (a tutorial experiment has no held-out part)"
+    data = saved.details.get("data", {})
+    path, parts = data.get("file"), data.get("parts", {})
+    if not path or "held_out" not in parts:
+        raise ValueError(f"{saved.name!r} records no text to read back; give one with --text-file")
+    if not Path(path).is_file():
+        raise ValueError(f"the run's text {path} is not found from here (the path is as `train` was given it); "
+                         "give it with --text-file")
+    symbols = saved.read_prime(Path(path))
+    if len(symbols) != data.get("items"):
+        raise ValueError(f"{path} holds {len(symbols)} symbols, the run was trained on {data.get('items')}: "
+                         "the file has changed; give the held-out text with --text-file")
+    start, end = parts["held_out"]
+    return symbols[start:end], f"the held-out part of {path} (symbols {start:,}..{end - 1:,})"
