@@ -1,0 +1,166 @@
+"""The cells page: what ``trained.cells`` found, as the lines the command line prints, a
+self-contained ``cells.html`` with the text coloured by each chosen cell's state (as in Karpathy,
+Johnson and Fei-Fei 2015, figure 2), and the same strips as a PNG for a terminal user.
+
+Nothing here measures: every number comes from a ``trained.cells.Cells``.
+"""
+
+from html import escape
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from lstmstate.core.text_features import FEATURES
+from lstmstate.output import markup
+from lstmstate.output.figures import DPI, save_png
+from lstmstate.storage.files import write_atomically
+from lstmstate.trained.cells import Cell, Cells
+
+LEVELS = 10  # colour steps on each side of 0: fine enough to follow a cell, few enough for short class names
+PNG_SYMBOLS = 120  # symbols per strip in the PNG: each must stay readable at the figure's width
+HEADER = ["feature", "seed", "unit", "r", "95% interval", "untrained |r|", "symbol alone |r|"]
+
+STRIP_STYLE = "".join(
+    [".strip { font-family: 'DejaVu Sans Mono', monospace; font-size: .85rem; white-space: pre-wrap; "
+     "line-height: 1.5; border: 1px solid #eee; padding: .4rem; word-break: break-all; }",
+     ".strip span { padding: 0 .02rem; } .nl { color: #999; } .legend span { padding: 0 .4rem; }"]
+    # Blue for a positive state, red for a negative one, deeper with |state| (the paper's colours).
+    + [f".p{k} {{ background: rgba(49, 99, 189, {k / LEVELS:.2f}); }} "
+       f".n{k} {{ background: rgba(200, 60, 55, {k / LEVELS:.2f}); }}" for k in range(1, LEVELS + 1)])
+
+
+def unit_name(cell: Cell) -> str:
+    """``h 3`` or ``c 11``: the state and the unit's index."""
+    return f"{cell.kind} {cell.unit}"
+
+
+def _r(value: float) -> str:
+    return f"{value:+.3f}"
+
+
+def rows(cells: Cells) -> list[list[str]]:
+    """The table's rows, feature by feature, seed by seed (``HEADER``'s columns)."""
+    return [[cell.feature, str(cell.seed), unit_name(cell), _r(cell.correlation),
+             f"[{_r(cell.low)}, {_r(cell.high)}]", f"{cell.untrained:.3f}", f"{cell.symbol_alone:.3f}"]
+            for cell in cells.cells]
+
+
+def spread_lines(cells: Cells) -> list[str]:
+    """Across seeds, per feature: the mean of the best |r| and its range (nothing for one seed)."""
+    lines = []
+    for feature in dict.fromkeys(cell.feature for cell in cells.cells):
+        values = np.array([abs(cell.correlation) for cell in cells.of(feature)])
+        if len(values) > 1:
+            lines.append(f"{feature}: best |r| over {len(values)} seeds, mean {values.mean():.3f}, "
+                         f"range {values.min():.3f}..{values.max():.3f}")
+    return lines
+
+
+def about(cells: Cells) -> list[str]:
+    """What was measured, how, and how to read it, in plain sentences."""
+    seeds = sorted({cell.seed for cell in cells.cells})
+    lines = [f"{cells.name}: {len(cells.text):,} symbols of {cells.source}; seed{'s' if len(seeds) > 1 else ''} "
+             f"{', '.join(map(str, seeds))}; {cells.units} units, each with h and c",
+             "r: Pearson correlation of the unit's state after each symbol with the feature there, the unit chosen "
+             "for the largest |r| of any h or c; 95% interval from a bootstrap over blocks of "
+             f"{cells.block} consecutive symbols",
+             "untrained |r|: the largest |r| of the same seed's initial weights (before training) on the same text; "
+             "symbol alone |r|: the most any function of the current symbol reaches. A unit above both holds "
+             "something training put there that the symbol just read does not say"]
+    if cells.constant:
+        lines.append(f"not measured (constant over this text, or no line break): {', '.join(cells.constant)}")
+    return lines
+
+
+def lines(cells: Cells) -> list[str]:
+    """What ``lstmstate cells`` prints: the sentences, the table, the spread over seeds."""
+    table = [HEADER, *rows(cells)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
+    printed = ["  ".join(value.ljust(width) if i < 3 else value.rjust(width)
+                         for i, (value, width) in enumerate(zip(row, widths))).rstrip() for row in table]
+    return [*about(cells), "", *printed, *([""] + spread_lines(cells) if spread_lines(cells) else [])]
+
+
+def _level(value: float, scale: float) -> str:
+    step = int(round(min(abs(value) / scale, 1.0) * LEVELS)) if scale > 0 else 0
+    return "" if step == 0 else f"{'p' if value > 0 else 'n'}{step}"
+
+
+def strip_html(text: tuple[str, ...], values: np.ndarray) -> str:
+    """The text, each symbol's background the state after it: blue positive, red negative, scaled
+    to the largest |state| shown. A line break shows as ``↵`` and breaks the line.
+
+    >>> strip_html(("a", "<", "\\n"), np.array([1.0, -0.5, 0.0]))
+    '<div class="strip"><span class="p10">a</span><span class="n5">&lt;</span><span class="nl">↵</span>\\n</div>'
+    """
+    scale = float(np.max(np.abs(values))) if len(values) else 0.0
+    spans = []
+    for symbol, value in zip(text, values):
+        shown = '<span class="nl">↵</span>\n' if symbol == "\n" else escape(symbol)
+        level = _level(float(value), scale)
+        spans.append(shown if symbol == "\n" and not level else
+                     f'<span class="{level}">{shown}</span>' if level else shown)
+    return f'<div class="strip">{"".join(spans)}</div>'
+
+
+def strip_title(cell: Cell) -> str:
+    """What a strip shows, in words: the feature, the seed, the unit and its numbers."""
+    return (f"{cell.feature} ({FEATURES[cell.feature][0]}): seed {cell.seed}, unit {unit_name(cell)}, "
+            f"r = {_r(cell.correlation)} [{_r(cell.low)}, {_r(cell.high)}]; untrained {cell.untrained:.3f}, "
+            f"symbol alone {cell.symbol_alone:.3f}")
+
+
+def page(cells: Cells) -> str:
+    """``cells.html``: the sentences, one strip per feature (the seed whose unit goes most with it),
+    the table of every seed."""
+    shown = min(len(cells.text), len(cells.cells[0].excerpt)) if cells.cells else 0
+    excerpt = cells.text[:shown]
+    body = [f"<style>{STRIP_STYLE}</style>", f"<h1>What the state holds: {escape(cells.name)}</h1>",
+            markup.bullets(about(cells)),
+            f'<p class="legend">Each symbol is coloured by the unit\'s state after reading it: '
+            f'<span class="p8">positive</span> <span class="n8">negative</span>, deeper for larger |state| '
+            f"(scaled to the largest shown).{' The first ' + format(shown, ',') + ' symbols of ' + format(len(cells.text), ',') + ' are shown.' if shown < len(cells.text) else ''}</p>"]
+    for feature in dict.fromkeys(cell.feature for cell in cells.cells):
+        top = cells.top(feature)
+        body += [f"<h2>{escape(feature)}</h2>", f"<p>{escape(strip_title(top))}</p>",
+                 strip_html(excerpt, top.excerpt[:shown])]
+    body += ["<h2>Every seed</h2>", markup.table(HEADER, rows(cells), numeric={3, 4, 5, 6})]
+    if spread_lines(cells):
+        body.append(markup.bullets(spread_lines(cells)))
+    return markup.page(f"cells: {cells.name}", body)
+
+
+def figure(cells: Cells) -> Figure:
+    """The page's strips as a PNG: per feature, the top unit's state over the first
+    ``PNG_SYMBOLS`` symbols as coloured tiles, each with its symbol."""
+    features = list(dict.fromkeys(cell.feature for cell in cells.cells))
+    shown = min(PNG_SYMBOLS, len(cells.text))
+    fig, axes = plt.subplots(len(features), 1, figsize=(0.11 * shown + 1.0, 0.75 * len(features) + 0.4), dpi=DPI,
+                             layout="constrained", squeeze=False)
+    for axis, feature in zip(axes[:, 0], features):
+        top = cells.top(feature)
+        values = top.excerpt[:shown]
+        scale = float(np.max(np.abs(values))) or 1.0
+        axis.imshow(values[None, :], cmap="RdBu", vmin=-scale, vmax=scale, aspect="auto")
+        for x, symbol in enumerate(cells.text[:shown]):
+            axis.text(x, 0, "↵" if symbol == "\n" else symbol, ha="center", va="center", fontsize=7,
+                      family="monospace")
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.set_title(f"{feature}: seed {top.seed}, {unit_name(top)}, r = {_r(top.correlation)} "
+                       f"(untrained {top.untrained:.2f}, symbol alone {top.symbol_alone:.2f})", fontsize=8, loc="left")
+    return fig
+
+
+def write(cells: Cells, html: Path, png: Path | None = None) -> list[Path]:
+    """Write ``page`` to ``html`` and, when given, ``figure`` to ``png``; the paths written."""
+    if not cells.cells:
+        raise ValueError("no feature varies over this text: nothing to show")
+    write_atomically(Path(html), page(cells).encode("utf-8"))
+    written = [Path(html)]
+    if png is not None:
+        save_png(figure(cells), Path(png))
+        written.append(Path(png))
+    return written
