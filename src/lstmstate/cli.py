@@ -266,6 +266,26 @@ def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/su
     print(f"heatmap written to {path}")
 
 
+@app.command()
+def cells(run_dir: Path = typer.Argument(..., help="a folder written by train/compare/run --out, trained with carried state"),
+          text_file: Path | None = typer.Option(None, help="a text to measure on (default: the run's held-out part)"),
+          experiment: str | None = typer.Option(None, help="experiment or framing in the folder (needed if it holds several)"),
+          seed_index: int | None = typer.Option(None, help="one seed, 0-based (default: every seed)"),
+          out: Path | None = typer.Option(None, help="the page (default: RUN_DIR/NAME/cells.html)"),
+          png: Path | None = typer.Option(None, help="also write the page's strips as a PNG here")) -> None:
+    """Find the units whose state tracks a feature of a text (line position, bracket depth, ...); write cells.html."""
+    from lstmstate.output import cells as cells_page
+    from lstmstate.trained import cells as found_cells
+
+    found = found_cells.find(run_dir, experiment, text_file, seed_index)
+    print("\n".join(cells_page.lines(found)))
+    try:
+        written = cells_page.write(found, out, png)
+    except OSError as error:
+        raise UserError(f"cannot write the page: {error.strerror or error}") from None
+    print("written: " + ", ".join(map(str, written)))
+
+
 # ---- commands for a saved model of numbers: forecast, backtest ----
 
 

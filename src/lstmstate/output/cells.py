@@ -15,11 +15,13 @@ from matplotlib.figure import Figure
 from lstmstate.core.text_features import FEATURES
 from lstmstate.output import markup
 from lstmstate.output.figures import DPI, save_png
+from lstmstate.storage import runfolder
 from lstmstate.storage.files import write_atomically
 from lstmstate.trained.cells import Cell, Cells
 
 LEVELS = 10  # colour steps on each side of 0: fine enough to follow a cell, few enough for short class names
 PNG_SYMBOLS = 120  # symbols per strip in the PNG: each must stay readable at the figure's width
+PAGE = "cells.html"  # the page's name in the experiment's folder
 HEADER = ["feature", "seed", "unit", "r", "95% interval", "untrained |r|", "symbol alone |r|"]
 
 STRIP_STYLE = "".join(
@@ -154,10 +156,15 @@ def figure(cells: Cells) -> Figure:
     return fig
 
 
-def write(cells: Cells, html: Path, png: Path | None = None) -> list[Path]:
-    """Write ``page`` to ``html`` and, when given, ``figure`` to ``png``; the paths written."""
+def write(cells: Cells, html: Path | None = None, png: Path | None = None) -> list[Path]:
+    """Write ``page`` to ``html`` (None: ``cells.html`` in the experiment's folder, checked as every
+    write into a run folder is) and, when given, ``figure`` to ``png``; the paths written."""
     if not cells.cells:
         raise ValueError("no feature varies over this text: nothing to show")
+    if html is None:
+        if cells.folder is None:
+            raise ValueError("the run is not in a folder: say where the page goes")
+        html = runfolder.target(cells.folder.parent, cells.folder.name, PAGE)
     write_atomically(Path(html), page(cells).encode("utf-8"))
     written = [Path(html)]
     if png is not None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from lstmstate.core import correlation, text_features
 from lstmstate.core.model import stacked_initial_weights
-from lstmstate.trained import state_record
+from lstmstate.trained import prime, state_record
 from lstmstate.trained.saved import SavedExperiment, load
 
 EXCERPT = 2000  # symbols of each chosen cell's activation kept for the pictures
@@ -54,6 +54,7 @@ class Cells:
     units: int  # units of the top LSTM layer
     cells: tuple[Cell, ...]  # feature by feature (FEATURES order), seed by seed
     constant: tuple[str, ...]  # features constant over this text (or no line break), so not measured
+    folder: Path | None = None  # the experiment's folder (RUN_DIR/NAME), where the page goes by default
 
     def of(self, feature: str) -> list[Cell]:
         """Every seed's cell for ``feature``."""
@@ -107,7 +108,7 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
                               float(control), alone[name], states[0, :EXCERPT, best.column].copy()))
     order = list(measured)
     found.sort(key=lambda cell: order.index(cell.feature))  # stable: seeds stay in order within a feature
-    return Cells(saved.name, tuple(symbols), source, block, saved.spec.units, tuple(found), constant)
+    return Cells(saved.name, tuple(symbols), source, block, saved.spec.units, tuple(found), constant, saved.folder)
 
 
 def _check_model(saved: SavedExperiment) -> None:
@@ -125,7 +126,7 @@ def _check_model(saved: SavedExperiment) -> None:
 def _text(saved: SavedExperiment, text_file: Path | None) -> tuple[list[str], str]:
     """The symbols to measure on and where they came from, in words."""
     if text_file is not None:
-        return saved.read_prime(Path(text_file)), f"{text_file}"
+        return prime.read(Path(text_file), saved.vocabulary, saved.tokens, saved.name, "text file"), f"{text_file}"
     if saved.stream is not None:  # the tutorial's carried-state experiments record their stream
         return list(saved.stream), "the training stream (a tutorial experiment has no held-out part)"
     data = saved.details.get("data", {})
@@ -135,7 +136,7 @@ def _text(saved: SavedExperiment, text_file: Path | None) -> tuple[list[str], st
     if not Path(path).is_file():
         raise ValueError(f"the run's text {path} is not found from here (the path is as `train` was given it); "
                          "give it with --text-file")
-    symbols = saved.read_prime(Path(path))
+    symbols = prime.read(Path(path), saved.vocabulary, saved.tokens, saved.name, "the run's text")
     if len(symbols) != data.get("items"):
         raise ValueError(f"{path} holds {len(symbols)} symbols, the run was trained on {data.get('items')}: "
                          "the file has changed; give the held-out text with --text-file")

@@ -18,21 +18,22 @@ from lstmstate.storage import files
 SHOWN = 5  # symbols outside the vocabulary named in the message, with their positions
 
 
-def read(path: Path, vocabulary: Vocabulary, tokens: str | None, owner: str) -> list[str]:
+def read(path: Path, vocabulary: Vocabulary, tokens: str | None, owner: str, what: str = "prime file") -> list[str]:
     """The symbols of the text file ``path``, each checked against ``vocabulary`` (of the
     experiment ``owner``); ``tokens`` is how the training text was split (None: the tutorial's
-    letters). Unreadable, binary, empty or non-UTF-8 files are a ``ValueError`` as for ``train``."""
+    letters); ``what`` names the file in messages. Unreadable, binary, empty or non-UTF-8 files
+    are a ``ValueError`` as for ``train``."""
     text = files.read_text(Path(path))
     symbols, offsets = _split(text, vocabulary, tokens)
     if not symbols:
-        raise ValueError(f"prime file {path} holds no symbols (only whitespace)")
+        raise ValueError(f"{what} {path} holds no symbols (only whitespace)")
     known = set(vocabulary.symbols)
     unknown = set(symbols) - known
     if unknown:
         where = [(symbol, offset) for symbol, offset in zip(symbols, offsets) if symbol in unknown]
         shown = "; ".join(f"{symbol!r} at {_position(text, offset, tokens)}" for symbol, offset in where[:SHOWN])
         more = f" (the first {SHOWN} of {len(where)})" if len(where) > SHOWN else ""
-        raise ValueError(f"prime file {path}: {len(where)} symbol{'s' if len(where) > 1 else ''} not in the "
+        raise ValueError(f"{what} {path}: {len(where)} symbol{'s' if len(where) > 1 else ''} not in the "
                          f"vocabulary of {owner!r}: {shown}{more}; it holds {vocabulary.describe()}")
     return symbols
 
