@@ -28,6 +28,7 @@ from lstmstate.owndata.plan import Plan, check_plan, text_defaults
 from lstmstate.owndata.split import Split
 from lstmstate.storage import runfolder
 from lstmstate.storage.runfolder import SavedEntry
+from lstmstate.trained import cells as found_cells
 from lstmstate.trained.sampling import Sampling
 from lstmstate.trained.saved import SavedExperiment
 
@@ -148,6 +149,16 @@ class Run:
             sampling = Sampling(temperature, sample_seed)
             made = self.saved.generate(symbols[-1], steps, symbols[:-1], self.saved.seed_index(seed_index), sampling)
         return SEPARATORS.get(tokens, "").join(step.predicted for step in made)
+
+    def cells(self, text_file=None, seed_index: int | None = None) -> pd.DataFrame:
+        """Per text feature and seed, the unit whose h or c goes most with it (``lstmstate cells``):
+        its Pearson r with a block-bootstrap 95% interval (low, high), the largest |r| of the seed's
+        untrained weights and of the current symbol alone; over ``text_file`` (default: the held-out part)."""
+        with api_errors():
+            found = found_cells.measure(self.saved, text_file, seed_index)
+        return pd.DataFrame([{"feature": c.feature, "seed": c.seed, "unit": c.unit, "kind": c.kind,
+                              "correlation": c.correlation, "low": c.low, "high": c.high, "untrained": c.untrained,
+                              "symbol_alone": c.symbol_alone} for c in found.cells])
 
     # ---- pictures and notebooks ----
 
