@@ -92,6 +92,7 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
             raise ValueError(f"every seed of {saved.name!r} diverged in training: no weights to measure")
     ids = saved.vocabulary.encode(symbols)
     alone = {name: correlation.symbol_alone(ids, feature) for name, feature in measured.items()}
+    feature_matrix = np.stack(list(measured.values()), axis=1)  # (step, feature)
     # The untrained control: each seed's initial weights, drawn as training drew them (core.model).
     untrained = stacked_initial_weights(saved.spec.build(), [saved.seeds[i] for i in indices])
     found = []
@@ -100,9 +101,11 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
         weights = [np.stack([w[index], u[position]]) for w, u in zip(saved.weights, untrained)]
         h, c = state_record.record(saved.spec, weights, saved.encoding, ids)  # each (2, step, units)
         states = np.concatenate([h, c], axis=2)  # (2, step, 2 * units): h's columns, then c's
-        for name, feature in measured.items():
-            best = correlation.best_column(states[0], feature, block)
-            control = np.nanmax(np.abs(correlation.pearson(states[1], feature)))
+        trained_r = correlation.pearson_matrix(states[0], feature_matrix)  # (column, feature)
+        untrained_r = correlation.pearson_matrix(states[1], feature_matrix)
+        for feature_index, (name, feature) in enumerate(measured.items()):
+            best = correlation.best_column(states[0], feature, block, r=trained_r[:, feature_index])
+            control = np.nanmax(np.abs(untrained_r[:, feature_index]))
             kind, unit = ("h", best.column) if best.column < saved.spec.units else ("c", best.column - saved.spec.units)
             found.append(Cell(name, saved.seeds[index], kind, unit, best.correlation, best.low, best.high,
                               float(control), alone[name], states[0, :EXCERPT, best.column].copy()))
