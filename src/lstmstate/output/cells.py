@@ -66,8 +66,8 @@ def about(cells: Cells) -> list[str]:
     lines = [f"{cells.name}: {len(cells.text):,} symbols of {cells.source}; seed{'s' if len(seeds) > 1 else ''} "
              f"{', '.join(map(str, seeds))}; {cells.units} units, each with h and c",
              "r: Pearson correlation of the unit's state after each symbol with the feature there, the unit chosen "
-             "for the largest |r| of any h or c; 95% interval from a bootstrap over blocks of "
-             f"{cells.block} consecutive symbols",
+             "for the largest |r| of any h or c; 95% interval of that unit's r from a bootstrap over blocks of "
+             f"{cells.block} consecutive symbols (the unit is chosen on the whole text)",
              "untrained |r|: the largest |r| of the same seed's initial weights (before training) on the same text; "
              "symbol alone |r|: the most any function of the current symbol reaches. A unit above both holds "
              "something training put there that the symbol just read does not say"]
