@@ -17,7 +17,7 @@ from lstmstate.output import markup
 from lstmstate.output.figures import DPI, save_png
 from lstmstate.storage import runfolder
 from lstmstate.storage.files import write_atomically
-from lstmstate.trained.cells import Cell, Cells
+from lstmstate.trained.cells import EXCERPT, Cell, Cells
 
 LEVELS = 10  # colour steps on each side of 0: fine enough to follow a cell, few enough for short class names
 PNG_SYMBOLS = 120  # symbols per strip in the PNG: each must stay readable at the figure's width
@@ -134,19 +134,21 @@ def page(cells: Cells) -> str:
     return markup.page(f"cells: {cells.name}", body)
 
 
-def figure(cells: Cells) -> Figure:
-    """The page's strips as a PNG: per feature, the top unit's state over the first
-    ``PNG_SYMBOLS`` symbols as coloured tiles, each with its symbol."""
-    features = list(dict.fromkeys(cell.feature for cell in cells.cells))
-    shown = min(PNG_SYMBOLS, len(cells.text))
+def figure(cells: Cells, features: list[str] | None = None, start: int = 0) -> Figure:
+    """The page's strips as a PNG: per feature (every one measured, or ``features``), the top
+    unit's state over ``PNG_SYMBOLS`` symbols from ``start`` as coloured tiles, each with its symbol."""
+    features = list(dict.fromkeys(cell.feature for cell in cells.cells)) if features is None else features
+    shown = min(PNG_SYMBOLS, len(cells.text), EXCERPT)
+    if not 0 <= start <= min(len(cells.text), EXCERPT) - shown:
+        raise ValueError(f"start {start} leaves fewer than {shown} symbols of the excerpt kept ({EXCERPT})")
     fig, axes = plt.subplots(len(features), 1, figsize=(0.11 * shown + 1.0, 0.75 * len(features) + 0.4), dpi=DPI,
                              layout="constrained", squeeze=False)
     for axis, feature in zip(axes[:, 0], features):
         top = cells.top(feature)
-        values = top.excerpt[:shown]
+        values = top.excerpt[start:start + shown]
         scale = float(np.max(np.abs(values))) or 1.0
         axis.imshow(values[None, :], cmap="RdBu", vmin=-scale, vmax=scale, aspect="auto")
-        for x, symbol in enumerate(cells.text[:shown]):
+        for x, symbol in enumerate(cells.text[start:start + shown]):
             axis.text(x, 0, "↵" if symbol == "\n" else symbol, ha="center", va="center", fontsize=7,
                       family="monospace")
         axis.set_xticks([])
