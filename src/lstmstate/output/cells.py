@@ -102,8 +102,7 @@ def strip_html(text: tuple[str, ...], values: np.ndarray) -> str:
     for symbol, value in zip(text, values):
         shown = '<span class="nl">↵</span>\n' if symbol == "\n" else escape(symbol)
         level = _level(float(value), scale)
-        spans.append(shown if symbol == "\n" and not level else
-                     f'<span class="{level}">{shown}</span>' if level else shown)
+        spans.append(f'<span class="{level}">{shown}</span>' if level else shown)  # near 0: left white
     return f'<div class="strip">{"".join(spans)}</div>'
 
 
