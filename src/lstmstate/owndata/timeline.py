@@ -22,6 +22,8 @@ import io
 from pathlib import Path
 from typing import NamedTuple
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -224,6 +226,42 @@ def future_labels(labels: list[str], count: int) -> list[str]:
     return [_date_label(stamp) for stamp in pd.date_range(dates[-1], periods=count + 1, freq=frequency)[1:]]
 
 
+
+
+def future_room(labels: list[str], count: int) -> int:
+    """How many of the ``count`` labels after ``labels`` ``future_labels`` can make: all of them,
+    or those before a number leaves float's range or a date passes the last one pandas holds
+    (``pd.Timestamp.max``, 2262-04-11: nanoseconds in 64 bits). Found by bisection on the last
+    label alone, so it costs nothing for any ``count``."""
+    if count <= 0:
+        return max(0, count)
+    try:
+        numbers = [float(label) for label in labels[-3:]]
+        step = numbers[-1] - numbers[-2]
+        return _largest_fitting(lambda k: math.isfinite(numbers[-1] + k * step), count)
+    except (ValueError, IndexError):
+        pass
+    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(labels[-10:]), format="mixed"))
+    frequency = _frequency(dates)
+    if frequency is None:
+        return count  # "+k" labels: any count can be made
+
+    def fits(k: int) -> bool:
+        try:
+            return dates[-1] + k * pd.tseries.frequencies.to_offset(frequency) <= pd.Timestamp.max
+        except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+            return False
+
+    return _largest_fitting(fits, count)
+
+
+def _largest_fitting(fits, most: int) -> int:
+    """The largest ``k`` in ``0..most`` with ``fits(k)`` (``fits`` true up to some ``k``, then false)."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return low
 
 # The season a calendar step implies, by the first letters of pandas' frequency: a year of months or
 # quarters or weeks, a week of days (of business days), a day of hours. Years, minutes and numeric

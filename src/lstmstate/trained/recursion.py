@@ -83,13 +83,27 @@ def _in_blocks(compiled, weights, carry, first, steps: int, block: int) -> np.nd
     lead = 0 if first is None else 1
     shape = (len(weights[0]), *(first.shape[1:2] if first is not None else carry.shape[1:2]))
     out = np.empty((*shape, lead + steps), np.float32)
-    if first is not None:
-        out[:, :, 0] = np.asarray(first)
-    for done in range(0, steps, block):
-        carry, made = compiled(weights, carry)
-        take = min(block, steps - done)  # the last block runs whole; its extra steps are dropped
-        out[:, :, lead + done:lead + done + take] = np.asarray(made)[:, :, :take]
+    finished = 0
+    try:
+        if first is not None:
+            out[:, :, 0] = np.asarray(first)
+            finished = 1
+        for done in range(0, steps, block):
+            carry, made = compiled(weights, carry)
+            take = min(block, steps - done)  # the last block runs whole; its extra steps are dropped
+            out[:, :, lead + done:lead + done + take] = np.asarray(made)[:, :, :take]
+            finished = lead + done + take
+    except KeyboardInterrupt:
+        raise Stopped(out[:, :, :finished]) from None
     return out
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM between blocks: ``finished`` holds the steps made ``(seed, origin, step)``."""
+
+    def __init__(self, finished: np.ndarray):
+        super().__init__()
+        self.finished = finished
 
 
 def _windows(spec: ModelSpec, scaled: jax.Array, origins: np.ndarray) -> jax.Array:
