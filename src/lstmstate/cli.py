@@ -283,13 +283,23 @@ def forecast(run_dir: Path = typer.Argument(..., help="a folder written by train
     from lstmstate.storage.files import write_atomically
 
     saved = _load_saved(run_dir, framing)
-    result = forecasting.forecast_of(saved, forecasting.series(saved, data), horizon, origin)
-    low, high = result.band
+    # Checked before the work (sizes, labels, --out and --png); a stop keeps the steps made.
+    try:
+        result, stopped = forecasting.forecast_of(saved, forecasting.series(saved, data), horizon, origin, out, png), None
+    except forecasting.Stopped as stop:
+        if stop.finished is None:
+            raise
+        result, stopped = stop.finished, stop
+    (low, high), median = result.band, result.median
+    shown = min(result.horizon, forecasting.SHOWN_STEPS)
     table = Table("step", result.time_column or "row", "median", "5%", "95%",
-                  title=f"{saved.name}: {horizon} values after row {result.origin}, over {len(result.per_seed)} seeds")
-    for h in range(result.horizon):
-        table.add_row(str(h + 1), result.labels[h], f"{result.median[h]:.4g}", f"{low[h]:.4g}", f"{high[h]:.4g}")
+                  title=f"{saved.name}: {result.horizon} values after row {result.origin}, over {len(result.per_seed)} seeds")
+    for h in range(shown):
+        table.add_row(str(h + 1), result.labels[h], f"{median[h]:.4g}", f"{low[h]:.4g}", f"{high[h]:.4g}")
     console.print(table)
+    if shown < result.horizon:
+        print(f"the first {shown} of {result.horizon} steps shown; " + ("--out has them all" if out is not None
+                                                                        else "give --out F.csv for all of them"))
     if out is not None:
         try:
             write_atomically(out, result.csv().encode())
@@ -298,11 +308,13 @@ def forecast(run_dir: Path = typer.Argument(..., help="a folder written by train
         print(f"forecast written to {out}")
     if png is not None:
         try:
-            figures.save_png(figures.forecast_band(result.history, result.origin, result.median, low, high, result.actual,
+            figures.save_png(figures.forecast_band(result.history, result.origin, median, low, high, result.actual,
                                                    f"{saved.name}: forecast over {len(result.per_seed)} seeds"), png)
         except OSError as error:
             raise UserError(f"cannot write the figure {png}: {error.strerror or error}") from None
         print(f"figure written to {png}")
+    if stopped is not None:
+        raise runfolder.Interrupted(f"interrupted: kept the first {result.horizon} of {horizon} steps")
 
 
 @app.command()

@@ -47,6 +47,38 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def check_destination(path: Path, option: str, size: int = 0) -> None:
+    """A ``ValueError`` naming ``option`` when ``path`` cannot take a file written by
+    ``write_atomically``, checked before the work that makes it: ``path`` a symbolic link (the
+    rename would replace the link, not write where it leads; lstmstate writes through none), a
+    folder or a device, or its folder not writable (a read-only disk too) or without ``size`` bytes free."""
+    path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise ValueError(f"{option} {path}: {error.strerror or error}") from None
+    if mode is not None and stat.S_ISLNK(mode):
+        raise ValueError(f"refusing to write {option} {path}: it is a symbolic link, and lstmstate writes through "
+                         "none; give the file's real path")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ValueError(f"{option} {path} is {'a folder' if stat.S_ISDIR(mode) else 'not a regular file'}; "
+                         "give a file name")
+    # The nearest folder that exists: write_atomically makes the missing ones below it.
+    folder = next((p for p in path.absolute().parents if os.path.lexists(p)), Path("/"))
+    if not folder.is_dir():
+        raise ValueError(f"{option} {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):  # False on a read-only file system too (access(2): EROFS)
+        raise ValueError(f"{option} {path}: cannot write in {folder} (read-only, or not yours)")
+    try:
+        free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    except OSError:
+        return
+    if size > free:
+        raise ValueError(f"{option} {path}: the file needs about {size} bytes, and {folder} has {free} free")
+
+
 def write_json(path: Path, payload: dict) -> None:
     """``payload`` as indented JSON. JSON has no NaN or infinity, so a non-finite number is written
     as null and a line under ``"notes"`` says where it was and what it was: nothing is lost."""

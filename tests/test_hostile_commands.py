@@ -1,0 +1,345 @@
+"""Hostile input on the commands for a saved model of numbers and on sweeps: forecast, backtest,
+time columns, sweep grids. Sizes and labels are checked before any work, in one line naming the
+option and the largest value that fits; a stop keeps the steps made; nothing is written through a
+link. Each check is shown to pass on the value it names, so it could fail."""
+
+import math
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from conftest import run_cli
+from lstmstate.core import budget
+from lstmstate.core.model import ModelSpec
+from lstmstate.owndata import dataset, forecast, timeline
+from lstmstate.storage import files
+from lstmstate.sweep import grid as grids
+from lstmstate.trained import recursion, saved
+
+CLI = [sys.executable, "-c", "from lstmstate.cli import main; main()"]
+MONTHS = 60  # 1960-01 .. 1964-12
+
+
+def _series(path: Path, with_time: bool) -> Path:
+    values = 100 + 10 * np.sin(np.arange(MONTHS) / 3)
+    months = pd.date_range("1960-01-01", periods=MONTHS, freq="MS").strftime("%Y-%m")
+    rows = [f"{m},{v:.4f}" for m, v in zip(months, values)] if with_time else [f"{v:.4f}" for v in values]
+    path.write_text(("month,y\n" if with_time else "y\n") + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    """Two saved window models of a monthly series, barely trained: with its month column and without."""
+    from lstmstate.cli import main
+
+    where = tmp_path_factory.mktemp("numbers")
+    made = {}
+    for name, with_time in (("monthly", True), ("rows", False)):
+        data = _series(where / f"{name}.csv", with_time)
+        argv = ["lstmstate", "train", "--data", str(data), "--target", "y", "--window", "4", "--units", "4",
+                "--epochs", "1", "--seeds", "2", "--out", str(where / name), "--quiet"]
+        if with_time:
+            argv += ["--time-column", "month"]
+        old, sys.argv = sys.argv, argv
+        try:
+            with pytest.raises(SystemExit) as ended:
+                main()
+                raise SystemExit(0)
+        finally:
+            sys.argv = old
+        assert not ended.value.code, ended.value
+        made[name] = where / name
+    return made
+
+
+def _error(monkeypatch, capsys, *args) -> str:
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("error: "), (code, err)
+    return err
+
+
+# ---- forecast: sizes and labels before any work ------------------------------------------------
+
+def test_a_horizon_past_pandas_dates_is_one_line_naming_the_largest_that_fits(runs, monkeypatch, capsys, tmp_path):
+    # As found: --horizon 100000 on a monthly run ended in pandas' OutOfBoundsDatetime.
+    start = time.perf_counter()
+    err = _error(monkeypatch, capsys, "forecast", runs["monthly"], "--horizon", 10 ** 9)
+    assert time.perf_counter() - start < 10, "refused before the forecast was made"
+    assert "--horizon 1000000000 runs past" in err and "2262-04-11" in err
+    most = int(err.split("--horizon ")[-1].split()[0])
+    assert most == (2262 - 1964) * 12 + 4 - 12  # 1964-12 to 2262-04-01, the last month that starts in range
+    code, _, _ = run_cli(monkeypatch, capsys, "forecast", runs["monthly"], "--horizon", most,
+                         "--out", tmp_path / "f.csv")
+    assert code == 0
+    last = (tmp_path / "f.csv").read_text().splitlines()[-1].split(",")
+    assert last[0] == str(most) and last[1] == "2262-04-01"
+    _error(monkeypatch, capsys, "forecast", runs["monthly"], "--horizon", most + 1)
+
+
+def test_a_horizon_too_large_for_memory_names_the_largest_that_fits(runs, monkeypatch, capsys):
+    monkeypatch.setattr(budget, "available_memory", lambda: 10 ** 8)  # 100 MB
+    err = _error(monkeypatch, capsys, "forecast", runs["rows"], "--horizon", 10 ** 9)
+    assert err.startswith("error: --horizon 1000000000 is too large for this machine") and "or fewer fit" in err
+    most = int(err.split("; --horizon ")[1].split()[0])
+    per_step = forecast.LABEL_BYTES + forecast.CSV_COPIES * forecast.CSV_VALUE_BYTES * (5 + 2)
+    budget.check_forecast(2, most, per_step, available=10 ** 8)  # the number it names fits
+    with pytest.raises(ValueError):
+        budget.check_forecast(2, most + 1, per_step, available=10 ** 8)  # and one more does not
+
+
+def test_a_backtest_too_large_names_the_smallest_stride_that_fits():
+    available = 10 ** 9
+    with pytest.raises(ValueError, match=r"--stride 1 is too small .* --stride \d+ or more fits") as raised:
+        budget.check_backtest(2, held_out=200_000, horizon=50_000, stride=1, available=available)
+    fewest = int(str(raised.value).split("; --stride ")[1].split()[0])
+    budget.check_backtest(2, 200_000, 50_000, fewest, available=available)
+    with pytest.raises(ValueError):
+        budget.check_backtest(2, 200_000, 50_000, fewest - 1, available=available)
+    with pytest.raises(ValueError, match="give a shorter --horizon"):  # one origin is already too many
+        budget.check_backtest(2, 10 ** 9, 10 ** 9, 1, available=available)
+
+
+def test_future_labels_stop_where_pandas_dates_end():
+    months = ["2262-01", "2262-02", "2262-03"]
+    assert timeline.future_room(months, 10 ** 12) == 1  # 2262-04-01; 2262-05-01 is past 2262-04-11
+    assert timeline.future_labels(months, 1) == ["2262-04-01"]
+    assert timeline.future_room(["1", "2", "3"], 10 ** 12) == 10 ** 12  # numbers: far from float's end
+    assert timeline.future_room(["1e307", "5e307", "9e307"], 10) == 2  # 1.3e308, 1.7e308; then infinity
+
+
+# ---- forecast: blocks, stops, writes ------------------------------------------------------------
+
+@pytest.mark.parametrize("carried", [False, True])
+def test_a_forecast_in_blocks_equals_one_made_at_once(carried):
+    spec = ModelSpec("lstm", steps=1 if carried else 3, features=1, outputs=1, units=3)
+    generator = np.random.default_rng(0)
+    weights = [generator.normal(0, 0.5, (2, *shape)).astype(np.float32) for shape in budget.spec_shapes(spec)]
+    scaled = np.sin(np.arange(30) / 3)
+    origins = np.array([5, 17, 29])
+    whole = recursion.recursive(spec, weights, scaled, origins, 50, carried, block=50)
+    assert whole.shape == (2, 3, 50) and np.isfinite(whole).all()
+    for block in (1, 7, 49):
+        np.testing.assert_array_equal(recursion.recursive(spec, weights, scaled, origins, 50, carried, block), whole)
+    # The first steps by hand, for the window model: each prediction slides into the window.
+    if not carried:
+        from lstmstate.core.model import call
+        model = spec.build(initialized=False)
+        window = scaled[origins[0] - 2:origins[0] + 1].astype(np.float32)
+        for h in range(3):
+            y, _, _ = call(model, spec, [w[1] for w in weights], [v.value for v in model.non_trainable_variables],
+                           window.reshape(1, 3, 1), spec.zero_state(1))
+            assert float(y[0, 0]) == pytest.approx(whole[1, 0, h], abs=1e-5)
+            window = np.append(window[1:], np.float32(y[0, 0]))
+
+
+def test_sigterm_stops_a_long_forecast_in_seconds_and_keeps_the_steps_made(runs, tmp_path):
+    # As found: with --horizon 100000000 a SIGTERM took effect only after 352 s.
+    out = tmp_path / "long.csv"
+    process = subprocess.Popen([*CLI, "forecast", str(runs["rows"]), "--horizon", str(20_000_000), "--out", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Loaded (3 s) and into the forecast: this small model makes some 10**6 steps a second, and a stop
+    # writes those made (about 1.5 s a million), so the sooner the stop, the sooner the exit.
+    time.sleep(6)
+    assert process.poll() is None, process.communicate()
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.perf_counter() - sent < 10, stderr
+    assert process.returncode == 143, stderr
+    assert stderr.startswith("interrupted: kept the first ") and stderr.strip().endswith("(by SIGTERM)"), stderr
+    kept = int(stderr.split("kept the first ")[1].split()[0])
+    assert 0 < kept < 20_000_000
+    rows = out.read_text().splitlines()
+    assert len(rows) == kept + 1 and rows[-1].startswith(f"{kept},")
+    assert f"the first {forecast.SHOWN_STEPS} of {kept} steps shown" in stdout
+
+
+@pytest.mark.parametrize("option", ["--out", "--png"])
+def test_an_output_that_is_a_link_or_a_folder_is_refused_before_the_work(runs, tmp_path, monkeypatch, capsys, option):
+    target = tmp_path / "precious.txt"
+    target.write_text("mine")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    err = _error(monkeypatch, capsys, "forecast", runs["rows"], "--horizon", 3, option, link)
+    assert f"refusing to write {option} {link}: it is a symbolic link" in err
+    assert link.is_symlink() and target.read_text() == "mine"
+    err = _error(monkeypatch, capsys, "forecast", runs["rows"], "--horizon", 3, option, tmp_path)
+    assert "is a folder" in err
+    code, _, _ = run_cli(monkeypatch, capsys, "forecast", runs["rows"], "--horizon", 3, option, tmp_path / "real")
+    assert code == 0 and (tmp_path / "real").stat().st_size > 0
+
+
+def test_an_unwritable_or_full_destination_is_refused_before_the_work(tmp_path, monkeypatch):
+    # Tests run as root here, where a read-only folder is writable; the check asks access(2).
+    monkeypatch.setattr(files.os, "access", lambda path, mode: False)
+    with pytest.raises(ValueError, match=r"--out .*: cannot write in .* \(read-only, or not yours\)"):
+        files.check_destination(tmp_path / "f.csv", "--out")
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match=r"--out .*: the file needs about \d+ bytes"):
+        files.check_destination(tmp_path / "f.csv", "--out", size=2 ** 62)
+    files.check_destination(tmp_path / "f.csv", "--out", size=10)
+
+
+def test_a_figure_of_more_steps_than_pixels_is_refused(runs, monkeypatch, capsys, tmp_path):
+    err = _error(monkeypatch, capsys, "forecast", runs["rows"], "--horizon", forecast.FIGURE_STEPS + 1,
+                 "--png", tmp_path / "f.png")
+    assert f"give --horizon {forecast.FIGURE_STEPS} or fewer with --png" in err
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_the_csv_of_a_long_forecast_is_written_in_linear_time(runs):
+    # As found: the median was computed over every step once per step; 367,549 steps ran 20 minutes.
+    model = saved.load(runs["rows"])
+    data = forecast.series(model)
+    result = forecast._made(model, data, data.items - 1, np.random.default_rng(0).normal(size=(2, 100_000)))
+    start = time.perf_counter()
+    text = result.csv()
+    assert time.perf_counter() - start < 30  # measured 0.6 s; quadratic took minutes
+    assert text.count("\n") == 100_001
+
+
+# ---- time columns ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("far", ["1000000000000", "2200-01-01"])
+def test_a_far_off_time_label_is_one_line_not_a_grid_of_billions(tmp_path, far):
+    # As found: --fill on a year 10**12 among 1..40 grew to 4.5 GB in a minute; a date made a 45 GB grid.
+    dates = far.count("-") > 0
+    labels = [str(d.date()) for d in pd.date_range("2000-01-01", periods=40)] if dates else [str(i) for i in range(1, 41)]
+    path = tmp_path / "t.csv"
+    path.write_text("t,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate([*labels, far])))
+    for fill in (None, "interpolate"):
+        start = time.perf_counter()
+        with pytest.raises(ValueError, match=r"--time-column 't' runs from .* at most 410 \(10 a row\)"):
+            dataset.read(path, None, "y", "y", "t", fill)
+        assert time.perf_counter() - start < 5
+    # A gap of a few times is still filled: the check could fail.
+    path.write_text("t,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate(labels[:10] + labels[12:])))
+    assert dataset.read(path, None, "y", "y", "t", "interpolate").items == 40
+
+
+def _time_outcome(path: Path, labels: list[str], fill: str | None) -> str:
+    """What reading a CSV with these time labels does: "read", "refused" (one line), or an assertion."""
+    path.write_text("t,y\n" + "".join(f"{t},{i % 7}\n" for i, t in enumerate(labels)))
+    try:
+        data = dataset.read(path, None, "y", "y", "t", fill)
+    except ValueError as error:
+        assert str(error) and "\n" not in str(error), str(error)
+        return "refused"
+    assert data.items >= len(labels) and len(data.labels) == data.items
+    timeline.future_labels(list(data.labels), min(50, timeline.future_room(list(data.labels), 50)))
+    return "read"
+
+
+def test_hypothesis_time_columns_are_read_or_refused_in_one_line(tmp_path):
+    outcomes = []
+    start = pd.Timestamp("2000-01-01")
+    steps = st.sampled_from(["D", "h", "MS", "YS", "s", "W-SUN"])
+    numbers = st.lists(st.integers(-10 ** 15, 10 ** 15), min_size=2, max_size=40)
+    dated = st.tuples(steps, st.lists(st.integers(0, 200), min_size=2, max_size=40, unique=True))
+    holes = st.sets(st.integers(1, 28), max_size=3)
+
+    @settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(kind=st.sampled_from(["numbers", "dates", "regular"]), numbers=numbers, dated=dated, holes=holes,
+           fill=st.sampled_from([None, "interpolate", "ffill"]))
+    def check(kind, numbers, dated, holes, fill):
+        if kind == "numbers":
+            labels = [str(n) for n in sorted(set(numbers))]
+        elif kind == "dates":
+            step, positions = dated
+            grid = pd.date_range(start, periods=max(positions) + 1, freq=step)
+            labels = [str(grid[p]) for p in sorted(positions)]
+        else:  # a regular series with a few rows left out: the case --fill is for
+            labels = [str(1900 + i) for i in range(30) if i not in holes]
+        outcomes.append(_time_outcome(tmp_path / "t.csv", labels, fill))
+
+    check()
+    # Both outcomes happen often, so the property is about real runs and real refusals.
+    assert outcomes.count("read") >= 20 and outcomes.count("refused") >= 10, (outcomes.count("read"),
+                                                                              outcomes.count("refused"))
+
+
+# ---- sweep grids -------------------------------------------------------------------------------
+
+def test_a_grid_of_too_many_configurations_is_refused_before_it_is_listed(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text("".join(f"{name} = {list(range(1, 101))}\n" for name in ("units", "epochs", "window", "batch_size")))
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"the grid makes 100000000 configurations .* at most 10000"):
+        grids.make(grids.OWN_DATA, {}, grids.read_file(path))
+    assert time.perf_counter() - start < 2
+    path.write_text("units = " + str(list(range(1, 101))) + "\nepochs = " + str(list(range(1, 101))) + "\n")
+    assert len(grids.make(grids.OWN_DATA, {}, grids.read_file(path)).configurations()) == grids.MAX_CONFIGURATIONS
+
+
+@pytest.mark.parametrize("where", ["/dev/zero", "a folder", "a big file"])
+def test_a_grid_file_that_is_not_a_small_file_is_not_read(tmp_path, where):
+    path = Path(where) if where.startswith("/") else tmp_path
+    if where == "a big file":
+        path = tmp_path / "big.toml"
+        path.write_text("# " + "x" * grids.MAX_GRID_BYTES + "\n")
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="--grid"):
+        grids.read_file(path)
+    assert time.perf_counter() - start < 2
+
+
+_TOML_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12) | st.datetimes().map(str),
+    lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+
+
+def _toml(value) -> str:
+    """``value`` as a TOML value (None has no TOML form: an empty inline table stands in)."""
+    if value is None:
+        return "{}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+    return "[" + ", ".join(_toml(v) for v in value) + "]"
+
+
+def test_hypothesis_toml_grids_are_made_or_refused_in_one_line(tmp_path):
+    outcomes = []
+    names = st.sampled_from(["units", "epochs", "framing", "learning_rate", "season", "dropout", "batch_size",
+                             "experiments", "nonsense", "a\nb"])
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(entries=st.dictionaries(names, _TOML_VALUES | st.lists(st.integers(1, 64), min_size=1, max_size=4),
+                                   min_size=1, max_size=4))
+    def check(entries):
+        path = tmp_path / "grid.toml"
+        path.write_text("".join(f"{_key(name)} = {_toml(value)}\n" for name, value in entries.items()))
+        try:
+            made = grids.make(grids.OWN_DATA, {}, grids.read_file(path))
+        except ValueError as error:
+            assert str(error) and "\n" not in str(error) and len(str(error)) < 1000, str(error)
+            outcomes.append("refused")
+            return
+        configurations = made.configurations()
+        assert 1 <= len(configurations) <= grids.MAX_CONFIGURATIONS
+        for configuration in configurations:
+            for name, value in configuration.values.items():
+                assert not isinstance(value, float) or math.isfinite(value), (name, value)
+            assert configuration.name  # each names a run folder
+        outcomes.append("made")
+
+    check()
+    assert outcomes.count("made") >= 20 and outcomes.count("refused") >= 20, (outcomes.count("made"),
+                                                                              outcomes.count("refused"))
+
+
+def _key(name: str) -> str:
+    return name if name.isidentifier() else '"' + name.replace("\n", "\\n") + '"'
