@@ -135,6 +135,15 @@ def run(saved: SavedExperiment, horizon: int, stride: int = 1, data: Numbers | N
                     values)
 
 
+def kept(saved: SavedExperiment, backtest: Backtest) -> tuple[dict, Path | None]:
+    """``backtest``'s results.json block, kept in the run's results.json (``record``) when the
+    saved framing belongs to a whole run folder; the folder it was kept in, or None."""
+    run_folder = saved.folder.parent if saved.folder is not None else None
+    if run_folder is None or not (run_folder / runfolder.RESULTS).is_file():
+        return backtest.payload(), None
+    return record(run_folder, backtest), run_folder
+
+
 def record(run_folder: Path, backtest: Backtest) -> dict:
     """Keep ``backtest`` in the run's results.json (``backtest[FRAMING]``), so the report shows it;
     returns the block written."""

@@ -198,6 +198,41 @@ def forecast_of(saved: SavedExperiment, data: Numbers, horizon: int, origin: int
     return _made(saved, data, origin, per_seed)
 
 
+def kept(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | None = None,
+         out: Path | None = None, png: Path | None = None) -> tuple[Forecast, bool]:
+    """``forecast_of``, and whether a stop cut it short: then the steps finished (a stop before
+    the first block re-raises), so a caller can still show and write them."""
+    try:
+        return forecast_of(saved, data, horizon, origin, out, png), False
+    except Stopped as stop:
+        if stop.finished is None:
+            raise
+        return stop.finished, True
+
+
+def save(result: Forecast, title: str, out: Path | None = None, png: Path | None = None) -> list[str]:
+    """Write ``result`` as CSV to ``out`` and its figure (history, median, band) to ``png``, each
+    when given; one line for each file written."""
+    from lstmstate.output import figures
+
+    written = []
+    if out is not None:
+        try:
+            files.write_atomically(out, result.csv().encode())
+        except OSError as error:
+            raise ValueError(f"cannot write {out}: {error.strerror or error}") from None
+        written.append(f"forecast written to {out}")
+    if png is not None:
+        low, high = result.band
+        try:
+            figures.save_png(figures.forecast_band(result.history, result.origin, result.median, low, high,
+                                                   result.actual, title), png)
+        except OSError as error:
+            raise ValueError(f"cannot write the figure {png}: {error.strerror or error}") from None
+        written.append(f"figure written to {png}")
+    return written
+
+
 def _made(saved: SavedExperiment, data: Numbers, origin: int, per_seed: np.ndarray) -> Forecast:
     """The ``Forecast`` of ``per_seed`` ``(seed, step)``, with its labels and the true values."""
     horizon = per_seed.shape[1]
