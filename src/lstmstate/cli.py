@@ -149,7 +149,7 @@ def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/s
              text: bool = typer.Option(False, "--text", help="print only the generated symbols, as text (characters "
                                        "joined, words by spaces, lines by newlines), not one line per step")) -> None:
     """Generate from a saved seed: each next symbol fed back as input, the state carried (stateful) or the window slid (stateless)."""
-    from lstmstate.core.vocabulary import SEPARATORS
+
     from lstmstate.trained.sampling import Sampling
 
     sampling = Sampling(temperature, sample_seed)
@@ -168,7 +168,7 @@ def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/s
     header = terminal.generation_header(saved, index, start, context, prime_file, sampling)
     # --text: the text alone on stdout, to be piped or saved; what made it on stderr.
     print(header, file=sys.stderr if text else sys.stdout, flush=True)
-    separator = SEPARATORS.get(saved.tokens, "")
+    separator = terminal.SEPARATORS.get(saved.tokens, "")
     for number, block in enumerate(blocks):
         if text:
             print(("" if number == 0 else separator) + separator.join(step.predicted for step in block),

@@ -8,6 +8,7 @@ returns lines or a rich ``Table``; the command line prints them and computes not
 from rich.table import Table
 
 from lstmstate.core.statistics import ACCURACY, PERPLEXITY, RMSE
+from lstmstate.core.vocabulary import SEPARATORS  # noqa: F401 (generate --text joins with it)
 from lstmstate.output.formatting import percent, score, share_of_seeds
 
 METRIC_WORDS = {ACCURACY: "accuracy", RMSE: "RMSE", PERPLEXITY: "perplexity"}
