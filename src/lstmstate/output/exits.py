@@ -6,8 +6,10 @@ code 2, never a traceback; a full or read-only disk the same; Ctrl-C in one line
 finished, and ends in 143. A shell reports a command stopped by signal N as 128 + N.
 """
 
+import _thread
 import signal
 import sys
+import threading
 from collections.abc import Callable
 
 import typer
@@ -34,6 +36,7 @@ def run(command, worded: Callable[[ValueError], str] = str) -> None:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread (an embedding program's): its signals stay its own
         previous = None
+    hook, sys.unraisablehook = sys.unraisablehook, _lost(sys.unraisablehook)
     try:
         # Typer turns a KeyboardInterrupt it sees into exit code 130, returned (not raised) here
         # without standalone mode; older versions raise Abort. Either is a stop.
@@ -60,6 +63,7 @@ def run(command, worded: Callable[[ValueError], str] = str) -> None:
         print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         sys.exit(2)
     finally:
+        sys.unraisablehook = hook
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
@@ -70,6 +74,22 @@ def _terminate(signum, frame) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is under way: a second must not cut the report short
     stopped_by.append(signum)
     raise KeyboardInterrupt
+
+
+def _lost(hook):
+    """An unraisable-exception hook that raises a lost stop again.
+
+    A signal's handler runs wherever the interpreter is, and that may be a callback it runs for
+    itself (JAX's garbage-collector callback, a ``__del__``), where a KeyboardInterrupt is printed
+    and dropped: the command then ran on to the end and exited 0 after a SIGTERM. Raised again a
+    moment later from a timer, it lands back in the command's own code.
+    """
+    def raised_again(unraisable) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            threading.Timer(0.05, _thread.interrupt_main).start()
+        else:
+            hook(unraisable)
+    return raised_again
 
 
 def _signal_words() -> str:
