@@ -343,3 +343,104 @@ def test_hypothesis_toml_grids_are_made_or_refused_in_one_line(tmp_path):
 
 def _key(name: str) -> str:
     return name if name.isidentifier() else '"' + name.replace("\n", "\\n") + '"'
+
+
+# ---- damaged and forged checkpoints ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stopped_run(tmp_path_factory) -> Path:
+    """A text run stopped after epoch 2 of 4, its checkpoint kept for --resume."""
+    from lstmstate.owndata import training
+    from lstmstate.storage import runfolder
+
+    where = tmp_path_factory.mktemp("stopped")
+    text = where / "text.txt"
+    text.write_text("abcabdabcabe" * 30)
+    data, plan, _ = training.prepare(text, None, None, None, framing="stateful-streams", epochs=4, seeds=2,
+                                     units=4, checkpoint_every=2)
+
+    def stop(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(runfolder.Interrupted):
+        training.run(data, plan, runfolder.prepare(where / "run", [plan.framing], report=False), on_progress=stop)
+    return where / "run"
+
+
+def _forged(path: Path, meta_change=None, arrays_change=None) -> None:
+    """Rewrite the checkpoint at ``path`` with its meta and arrays changed (as someone else could)."""
+    import json
+    archive = dict(np.load(path))
+    meta = json.loads(archive.pop("meta").tobytes())
+    if meta_change is not None:
+        meta = meta_change(meta)
+    if arrays_change is not None:
+        arrays_change(archive)
+    text = meta if isinstance(meta, bytes) else json.dumps(meta).encode()
+    np.savez(path, meta=np.frombuffer(text, np.uint8), **archive)
+
+
+FORGERIES = {
+    "epochs a word": dict(meta_change=lambda m: {**m, "epochs": "two"}),
+    "epochs a list": dict(meta_change=lambda m: {**m, "epochs": [2]}),
+    "epochs negative": dict(meta_change=lambda m: {**m, "epochs": -1}),
+    "epochs past int32": dict(meta_change=lambda m: {**m, "epochs": 2 ** 40}),
+    "epochs more than kept": dict(meta_change=lambda m: {**m, "epochs": 3}),
+    "no validation": dict(meta_change=lambda m: {k: v for k, v in m.items() if k != "validation"}),
+    "no configuration": dict(meta_change=lambda m: {**m, "configuration": None}),
+    "no data path": dict(meta_change=lambda m: {**m, "configuration": {**m["configuration"], "data": {}}}),
+    "deep meta": dict(meta_change=lambda m: (json_prefix := b'{"a":' * 5000) and json_prefix + b"1" + b"}" * 5000),
+    "meta not JSON": dict(meta_change=lambda m: b"\xff\xfe not json"),
+    "loss as integers": dict(arrays_change=lambda a: a.update(loss=a["loss"].astype(np.int64))),
+    "loss reshaped": dict(arrays_change=lambda a: a.update(loss=a["loss"].reshape(-1))),
+    "an array missing": dict(arrays_change=lambda a: a.pop("loss")),
+    "an array added": dict(arrays_change=lambda a: a.update(extra=np.zeros(3))),
+    "a pickle": dict(arrays_change=lambda a: a.update(loss=np.array([{"x": 1}], dtype=object))),
+}
+
+
+@pytest.mark.parametrize("how", [*FORGERIES, "cut short", "not a zip", "a bomb"])
+def test_a_damaged_or_forged_checkpoint_is_one_line_and_writes_nothing(stopped_run, tmp_path, monkeypatch, capsys, how):
+    import shutil
+    from lstmstate.storage import checkpoint
+
+    run = tmp_path / "run"
+    shutil.copytree(stopped_run, run)
+    path = checkpoint.path(run)
+    if how in FORGERIES:
+        _forged(path, **FORGERIES[how])
+    elif how == "cut short":
+        path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2])
+    elif how == "not a zip":
+        path.write_bytes(b"PK\x03\x04 but nothing else")
+    else:  # the loss declared as 2 GB and inflating to it, from a few megabytes on disk
+        import zipfile
+        arrays = dict(np.load(path))
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, value in arrays.items():
+                if name != "loss":
+                    with archive.open(f"{name}.npy", "w") as member:
+                        np.lib.format.write_array(member, value)
+            with archive.open("loss.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array_header_1_0(member, {"descr": "<f4", "fortran_order": False,
+                                                              "shape": (2 ** 29,)})
+                for _ in range(2 ** 11):
+                    member.write(bytes(2 ** 20))
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    start = time.perf_counter()
+    code, _, err = run_cli(monkeypatch, capsys, "train", "--resume", run, "--quiet")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert str(path) in err or "--resume" in err, err
+    assert time.perf_counter() - start < (3 if how == "a bomb" else 30)  # the bomb is never inflated
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+
+
+def test_the_untouched_checkpoint_resumes(stopped_run, tmp_path, monkeypatch, capsys):
+    # The cases above are refused for what was changed: the same copy, unchanged, resumes.
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(stopped_run, run)
+    code, stdout, err = run_cli(monkeypatch, capsys, "train", "--resume", run, "--quiet")
+    assert code == 0 and "resuming" in stdout, err
