@@ -247,7 +247,7 @@ def test_hypothesis_time_columns_are_read_or_refused_in_one_line(tmp_path):
     holes = st.sets(st.integers(1, 28), max_size=3)
 
     @settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(kind=st.sampled_from(["numbers", "dates", "regular"]), numbers=numbers, dated=dated, holes=holes,
+    @given(kind=st.sampled_from(["numbers", "dates", "regular", "far"]), numbers=numbers, dated=dated, holes=holes,
            fill=st.sampled_from([None, "interpolate", "ffill"]))
     def check(kind, numbers, dated, holes, fill):
         if kind == "numbers":
@@ -256,8 +256,10 @@ def test_hypothesis_time_columns_are_read_or_refused_in_one_line(tmp_path):
             step, positions = dated
             grid = pd.date_range(start, periods=max(positions) + 1, freq=step)
             labels = [str(grid[p]) for p in sorted(positions)]
-        else:  # a regular series with a few rows left out: the case --fill is for
+        elif kind == "regular":  # a regular series with a few rows left out: the case --fill is for
             labels = [str(1900 + i) for i in range(30) if i not in holes]
+        else:  # the same with its last label far off (a typo, or a year in another unit)
+            labels = [str(1900 + i) for i in range(30) if i not in holes] + [str(10 ** 4 + abs(numbers[0]))]
         outcomes.append(_time_outcome(tmp_path / "t.csv", labels, fill))
 
     check()

@@ -77,8 +77,8 @@ def read_meta(folder: Path) -> dict:
         raise ValueError(f"{where} is damaged: it has no description of the run")
     meta = files.parse_json(raw.tobytes(), f"{where}'s description")
     if meta.get("format") != FORMAT or meta.get("version") != lstmstate.__version__:
-        raise ValueError(f"{where} was written by lstmstate {schema.short(meta.get('version'))} (checkpoint format "
-                         f"{schema.short(meta.get('format'))}); this is lstmstate {lstmstate.__version__} (format "
+        raise ValueError(f"{where} was written by lstmstate {_plain(meta.get('version'))} (checkpoint format "
+                         f"{_plain(meta.get('format'))}); this is lstmstate {lstmstate.__version__} (format "
                          f"{FORMAT}), which cannot resume it exactly: train again without --resume")
     _check_meta(where, meta)
     return meta
@@ -106,6 +106,12 @@ def _check_meta(where: Path, meta: dict) -> None:
     if not isinstance(validation, dict) or not isinstance(validation.get("epochs"), list) \
             or len(validation["epochs"]) > epochs:
         refuse("validation", "an object with the epochs validated so far")
+
+
+def _plain(value) -> str:
+    """A version or format as written (``0.1.0``, ``1``), or cut short and quoted when forged."""
+    text = str(value)
+    return text if len(text) <= 40 and text.isprintable() and isinstance(value, (str, int)) else schema.short(value)
 
 
 def _at(meta: dict, field: str):
