@@ -318,10 +318,15 @@ def test_hypothesis_toml_grids_are_made_or_refused_in_one_line(tmp_path):
     names = st.sampled_from(["units", "epochs", "framing", "learning_rate", "season", "dropout", "batch_size",
                              "experiments", "nonsense", "a\nb"])
 
+    # A plain grid, half the time with one hostile entry beside it (or over one of its own).
+    plain = st.dictionaries(st.sampled_from(["units", "epochs", "batch_size", "window"]),
+                            st.lists(st.integers(1, 64), min_size=1, max_size=4), min_size=1, max_size=3)
+
     @settings(max_examples=150, deadline=None, database=None)
-    @given(entries=st.dictionaries(names, _TOML_VALUES | st.lists(st.integers(1, 64), min_size=1, max_size=4),
-                                   min_size=1, max_size=4))
-    def check(entries):
+    @given(entries=plain, hostile=st.none() | st.tuples(names, _TOML_VALUES))
+    def check(entries, hostile):
+        if hostile is not None:
+            entries = {**entries, hostile[0]: hostile[1]}
         path = tmp_path / "grid.toml"
         path.write_text("".join(f"{_key(name)} = {_toml(value)}\n" for name, value in entries.items()))
         try:
