@@ -451,3 +451,37 @@ def test_the_untouched_checkpoint_resumes(stopped_run, tmp_path, monkeypatch, ca
     shutil.copytree(stopped_run, run)
     code, stdout, err = run_cli(monkeypatch, capsys, "train", "--resume", run, "--quiet")
     assert code == 0 and "resuming" in stdout, err
+
+
+# ---- generate: --steps and --prime-file against what can be counted and held ---------------------
+
+@pytest.fixture(scope="module")
+def symbols_run(tmp_path_factory) -> Path:
+    from lstmstate.tutorial import suite
+
+    folder = tmp_path_factory.mktemp("symbols") / "run"
+    suite.run_suite(["stateful"], 1, folder, epochs=1, units=4)
+    return folder
+
+
+def test_generate_steps_past_its_draw_counter_is_one_line(symbols_run, monkeypatch, capsys):
+    from lstmstate.trained import generation
+
+    err = _error(monkeypatch, capsys, "generate", symbols_run, "--start", "K", "--steps", 10 ** 11)
+    assert f"use --steps {generation.MAX_STEPS} or fewer" in err
+    code, stdout, _ = run_cli(monkeypatch, capsys, "generate", symbols_run, "--start", "K", "--steps", 3)
+    assert code == 0 and stdout.count(" -> ") == 3
+
+
+def test_a_prime_file_too_large_to_hold_is_refused_before_it_is_read(symbols_run, tmp_path, monkeypatch, capsys):
+    from lstmstate.trained import prime
+
+    path = tmp_path / "prime.txt"
+    path.write_text("ABCDEFGHIJ" * 100_000)  # a million bytes
+    monkeypatch.setattr(budget, "available_memory", lambda: 10 ** 7)  # room for some 225,000 bytes
+    err = _error(monkeypatch, capsys, "generate", symbols_run, "--prime-file", path, "--steps", 2)
+    most = int(err.split("a prime of at most ")[1].split()[0])
+    assert err.startswith(f"error: --prime-file {path} is 1000000 bytes") and most == int(0.9 * 10 ** 7) // 40
+    path.write_text("ABCDEFGHIJ" * (most // 10))
+    code, stdout, err = run_cli(monkeypatch, capsys, "generate", symbols_run, "--prime-file", path, "--steps", 2)
+    assert code == 0 and stdout.count(" -> ") == 2, err
