@@ -485,3 +485,28 @@ def test_a_prime_file_too_large_to_hold_is_refused_before_it_is_read(symbols_run
     path.write_text("ABCDEFGHIJ" * (most // 10))
     code, stdout, err = run_cli(monkeypatch, capsys, "generate", symbols_run, "--prime-file", path, "--steps", 2)
     assert code == 0 and stdout.count(" -> ") == 2, err
+
+
+# ---- a forged sweep folder ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("configurations", ["a word", 3, {"a": 1}, [1, "a", None],
+                                            [{"name": "../outside", "status": "done"}],
+                                            [{"name": ["a"], "status": "done"}]])
+def test_a_forged_sweep_json_is_trained_again_not_followed(tmp_path, configurations):
+    import json
+    from lstmstate.sweep import folder
+
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "results.json").write_text("{}")  # what "../outside" would find
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    asked = {"kind": grids.OWN_DATA, "seeds": 2}
+    (sweep / folder.SWEEP).write_text(json.dumps({"format_version": folder.FORMAT_VERSION, "request": asked,
+                                                  "configurations": configurations}))
+    assert folder.read_back(sweep, asked) == {}
+    # A well-formed finished record is read back: the check could fail.
+    (sweep / "units4").mkdir()
+    (sweep / "units4" / "results.json").write_text("{}")
+    (sweep / folder.SWEEP).write_text(json.dumps({"format_version": folder.FORMAT_VERSION, "request": asked,
+                                                  "configurations": [{"name": "units4", "status": folder.DONE}]}))
+    assert list(folder.read_back(sweep, asked)) == ["units4"]
