@@ -215,7 +215,7 @@ def validation_curves(experiments: dict) -> Figure:
             panel.tick_params(labelsize=7)
             panel.grid(alpha=0.3)
             panel.set_xlabel("epoch", fontsize=8)
-    handles, labels = {}, []
+    handles = {}
     for panel in grid.flat:
         for handle, label in zip(*panel.get_legend_handles_labels()):
             handles.setdefault(label, handle)
