@@ -368,13 +368,14 @@ def _key(name: str) -> str:
 @pytest.fixture(scope="module")
 def stopped_run(tmp_path_factory) -> Path:
     """A text run stopped after epoch 2 of 4, its checkpoint kept for --resume."""
+    from lstmstate.owndata import plan as plans
     from lstmstate.owndata import training
     from lstmstate.storage import runfolder
 
     where = tmp_path_factory.mktemp("stopped")
     text = where / "text.txt"
     text.write_text("abcabdabcabe" * 30)
-    data, plan, _ = training.prepare(text, None, None, None, framing="stateful-streams", epochs=4, seeds=2,
+    data, plan, _ = plans.prepare(text, None, None, None, framing="stateful-streams", epochs=4, seeds=2,
                                      units=4, checkpoint_every=2)
 
     def stop(done, total):
