@@ -7,7 +7,9 @@ more than the current symbol alone can say. Measured when this was written (2-co
 and 0.494; the symbol alone 0.353.
 """
 
+import json
 import random
+import shutil
 
 import numpy as np
 import pytest
@@ -65,6 +67,20 @@ def test_a_trained_unit_tracks_bracket_depth_and_the_untrained_ones_do_not(brack
     assert found.block == 200 and len(found.text) == len((bracket_run / "unseen.txt").read_text())
 
 
+def test_a_stateful_alphabet_model_has_a_unit_that_follows_the_position_in_the_alphabet(tmp_path):
+    # The alphabet a line at a time, one-hot, with carried state. Measured (2-core AMD EPYC, 2026-12-05):
+    # best |r| 0.786 (seed 0, c 28) and 0.846 (seed 1, c 29); untrained 0.695 and 0.743. The letter just
+    # read says the position outright (symbol alone 1.0): here the state follows what the input says.
+    (tmp_path / "abc.txt").write_text("abcdefghijklmnopqrstuvwxyz\n" * 200)
+    ls.fit(str(tmp_path / "abc.txt"), framing="stateful", seeds=2, out=tmp_path / "run", quiet=True)
+    found = cells.find(tmp_path / "run")
+    position = found.of("alphabet position")
+    assert [cell.seed for cell in position] == [0, 1]
+    for cell in position:
+        assert abs(cell.correlation) > 0.7 and abs(cell.correlation) > cell.untrained, cell
+        assert cell.symbol_alone == 1.0
+
+
 def test_the_same_seeds_give_the_same_numbers(bracket_run):
     first = cells.find(bracket_run / "run", text_file=bracket_run / "unseen.txt", seed_index=1)
     again = cells.find(bracket_run / "run", text_file=bracket_run / "unseen.txt", seed_index=1)
@@ -102,6 +118,26 @@ def test_the_command_prints_the_table_and_writes_the_page(bracket_run, monkeypat
     assert html.count('<div class="strip">') == 7  # one strip per feature measured (9 less the two constant)
     assert "bracket depth (open brackets ( [ {): seed " in html and "<img" not in html and "http" not in html
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_run_report_shows_what_the_command_kept(bracket_run, monkeypatch, capsys, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(bracket_run / "run", run)
+    code, out, _ = run_cli(monkeypatch, capsys, "cells", run, "--text-file", bracket_run / "unseen.txt")
+    assert code == 0 and f"kept in {run / 'results.json'}" in out
+    code, _, err = run_cli(monkeypatch, capsys, "report", run)
+    assert code == 0, err
+    html, markdown = (run / "report.html").read_text(), (run / "report.md").read_text()
+    assert "6. What the state holds" in html and html.count('<div class="strip">') == 7
+    assert "stateful-streams/cells.html" in html and "## 6. What the state holds" in markdown
+    depth = [line for line in markdown.splitlines() if line.startswith("| bracket depth")]
+    assert len(depth) == 2  # both seeds
+    # A forged block is refused in one line, as any damaged results.json is.
+    payload = json.loads((run / "results.json").read_text())
+    payload["cells"]["stateful-streams"]["cells"][0]["correlation"] = 5.0
+    (run / "results.json").write_text(json.dumps(payload))
+    code, _, err = run_cli(monkeypatch, capsys, "report", run)
+    assert code == 2 and "is damaged" in err and "correlation" in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_the_api_gives_a_dataframe(bracket_run):

@@ -132,7 +132,8 @@ def test_one_seed_is_inconclusive_everywhere_a_spread_is_needed():
 
 def test_controls_record_what_they_change_and_the_rule_reaches_every_place_a_verdict_is_shown(capsys):
     # Tiny runs (2 epochs, 4 units): what is recorded, not what is learnt.
-    from lstmstate.cli import print_tables
+    from lstmstate.cli import console
+    from lstmstate.output.terminal import suite_tables
     from lstmstate.tutorial.report import render_html, render_markdown
     from lstmstate.tutorial.experiments import get, scrambled_letters
     from lstmstate.tutorial.outcome import entry as results_entry, run_experiment
@@ -151,5 +152,6 @@ def test_controls_record_what_they_change_and_the_rule_reaches_every_place_a_ver
     assert "THE RULE: above +2 points" in render_markdown(payload, [])
     html_page = render_html(payload, [])
     assert "THE RULE: above +2 points" in html_page and f"scrambled alphabet {scrambled_letters()}" in html_page
-    print_tables(payload)
+    for table in suite_tables(payload):
+        console.print(table)
     assert "THE RULE" in capsys.readouterr().out

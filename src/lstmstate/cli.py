@@ -7,28 +7,20 @@ the report reads.
 
 Errors a user can cause (a bad name, a bad number, an unwritable folder) end in one line on
 stderr and exit code 2, never a traceback; Ctrl-C ends with what was kept and exit code 130,
-SIGTERM the same way with exit code 143.
+SIGTERM the same way with exit code 143 (``output.exits``).
 """
 
-from inspect import Parameter, signature as signature_of
-import signal
 import sys
 import types
 import warnings
+from inspect import Parameter, signature as signature_of
 from pathlib import Path
 
 import typer
-
-try:  # typer >= 0.20 vendors its own click; its exceptions are not click's
-    from typer._click import exceptions as click_exceptions
-except ImportError:  # pragma: no cover - older typer on plain click
-    from click import exceptions as click_exceptions
 from rich.console import Console
-from rich.table import Table
 
 from lstmstate.api.arguments import command_line_words
-from lstmstate.output import terminal
-from lstmstate.output.formatting import percent
+from lstmstate.output import exits, terminal
 from lstmstate.owndata import report
 from lstmstate.storage import runfolder
 from lstmstate.tutorial import experiments as registry
@@ -39,24 +31,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
 console = Console(width=None if Console().is_terminal else 160)
 
 DEFAULT_SEEDS = 20  # enough for a 95% interval a few points wide
-# inspect's heatmap has a column per symbol: past this it is unreadable, takes minutes to draw,
-# and soon exceeds what matplotlib draws (2^16 pixels a side).
-HEATMAP_SYMBOLS = 1000
 DATA_HELP = "a UTF-8 text file (symbols) or a CSV file with a header row (numbers)"
 # run, suite, train and compare: a --out that holds a run is refused without it (storage.runfolder.prepare).
 _OVERWRITE = typer.Option(False, "--overwrite", help="replace the run already in --out (its results, report "
                           "and saved experiments); without it such a folder is refused")
 _QUIET = typer.Option(False, help="no progress bar")
+_EXPERIMENT = typer.Option(None, help="experiment in the folder (needed if it holds several)")
+_SEED_INDEX = typer.Option(None, help="which seed, 0-based (default: the median seed)")
 # How the data is read (owndata.dataset.read): train, compare and sweep share one definition.
 _TOKENS = typer.Option(None, help="text: char (default), word or line")
 _COLUMNS = typer.Option(None, help="CSV: comma-separated numeric columns (default: all)")
 _TARGET = typer.Option(None, help="CSV: the column whose next value is predicted")
 _TIME_COLUMN = typer.Option(None, help="CSV: the column of the rows' times (default: detected by name or dates)")
 _FILL = typer.Option(None, help="CSV: fill gaps in time and empty cells: interpolate or ffill (default: refuse them)")
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for: reported in one line, exit code 2."""
 
 
 def plan_options(excluded: str | None = None):
@@ -83,18 +70,14 @@ def plan_options(excluded: str | None = None):
     return decorate
 
 
-def _given(plan: dict) -> dict:
-    """The plan options set on the command line (the others are None here)."""
+def _given(plan: dict) -> dict:  # the plan options set on the command line (the others are None here)
     return {name: value for name, value in plan.items() if value is not None}
 
 
 @app.command("list")
 def list_experiments() -> None:
     """List the experiments."""
-    table = Table("experiment", "tutorial's section", "tutorial's figure", "what it shows")
-    for experiment in registry.EXPERIMENTS.values():
-        table.add_row(experiment.name, experiment.section, percent(experiment.published_accuracy), experiment.shows)
-    console.print(table)
+    console.print(terminal.experiments_table(registry.EXPERIMENTS.values()))
 
 
 @app.command()
@@ -118,7 +101,7 @@ def run(name: str = typer.Argument(..., help="experiment name (see `lstmstate li
     entry = ran.payload["experiments"][name]
     print("\n".join([*terminal.tutorial_transcript(name, entry), *terminal.population_lines(entry)]))
     if out is not None:
-        _print_written(out, with_report=True)
+        console.print(terminal.written(out, report=True))
 
 
 @app.command("suite")
@@ -136,13 +119,7 @@ def run_suite(seeds: int = typer.Option(DEFAULT_SEEDS, min=1, help="number of se
     ran = api.suite(seeds, controls=controls, epochs=epochs, out=folder, overwrite=overwrite, quiet=quiet)
     for table in terminal.suite_tables(ran.payload):
         console.print(table)
-    _print_written(folder, with_report=True)
-
-
-def _print_written(folder: Path, with_report: bool = False) -> None:
-    console.print(f"results written to {folder}/results.json")
-    if with_report:
-        console.print(f"report written to {folder}/report.html and report.md")
+    console.print(terminal.written(folder, report=True))
 
 
 # ---- commands for saved runs: generate, export, inspect (state you can use) ----
@@ -153,14 +130,10 @@ def _load_saved(run_dir: Path, experiment: str | None):
     return saved.load(run_dir, experiment)
 
 
-def _seed_words(saved, index: int) -> str:
-    return f"{saved.name}, seed {saved.seeds[index]} (index {index} of {len(saved.seeds)})"
-
-
 @app.command()
 def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/suite/train --out"),
-             experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
-             seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+             experiment: str | None = _EXPERIMENT,
+             seed_index: int | None = _SEED_INDEX,
              start: str | None = typer.Option(None, help="the symbol to start from, e.g. K (default: the prime's last symbol)"),
              prime: str = typer.Option("", help="context fed first, e.g. ABCDEFGHIJ (default: a cold start)"),
              prime_file: Path | None = typer.Option(None, help="context fed first, from a UTF-8 text file split as "
@@ -173,74 +146,47 @@ def generate(run_dir: Path = typer.Argument(..., help="a folder written by run/s
              text: bool = typer.Option(False, "--text", help="print only the generated symbols, as text (characters "
                                        "joined, words by spaces, lines by newlines), not one line per step")) -> None:
     """Generate from a saved seed: each next symbol fed back as input, the state carried (stateful) or the window slid (stateless)."""
+
     from lstmstate.trained.sampling import Sampling
 
     sampling = Sampling(temperature, sample_seed)
     if prime and prime_file is not None:
-        raise UserError("give the context with --prime or with --prime-file, not both")
+        raise ValueError("give the context with --prime or with --prime-file, not both")
     saved = _load_saved(run_dir, experiment)
     index = saved.seed_index(seed_index)
     context = saved.read_prime(prime_file) if prime_file is not None else saved.symbols(prime)
     if start is None:
         if not context:
-            raise UserError("nothing to start from: give --start (a symbol), or a prime to continue")
+            raise ValueError("nothing to start from: give --start (a symbol), or a prime to continue")
         start, context = context[-1], context[:-1]  # continue the prime from its last symbol
     # Checked now, made in compiled blocks: each block is printed as soon as it exists, so a long
     # generation shows its progress and a stop (Ctrl-C, SIGTERM) keeps what was printed.
     blocks = saved.generate_blocks(start, steps, context, index, sampling)
-    if saved.stateful:
-        if prime_file is not None:
-            how = f"primed with {prime_file} ({len(context)} symbols), then {start!r}"
-        else:
-            how = f"primed with {''.join(context)}, then {start}" if context else f"cold start at {start} (zero state)"
-        header = f"{_seed_words(saved, index)}: stateful stream, {how}"
-    else:
-        header = (f"{_seed_words(saved, index)}: stateless, a window of {saved.window_size} symbol(s) slid over "
-                  "its predictions (no state between windows)")
-    if not sampling.greedy:
-        header += f"; {sampling.describe()}"
-    if text:
-        # The text alone on stdout, to be piped or saved; what made it on stderr.
-        print(header, file=sys.stderr, flush=True)
-        separator = _TEXT_SEPARATORS.get(saved.tokens, "")
-        for number, block in enumerate(blocks):
-            print(("" if number == 0 else separator) + separator.join(step.predicted for step in block),
-                  end="", flush=True)
-        print(flush=True)
-        return
-    print(header, flush=True)
-    for block in blocks:
-        if saved.stateful:
-            lines = [f"{step.given} -> {step.predicted}" for step in block]
-        else:
-            lines = [f"{list(step.window)} -> {step.predicted}" for step in block]
-        print("\n".join(lines), flush=True)
-
-
-# How `generate --text` joins the symbols of a run whose text was split into words or lines
-# (owndata.dataset.TOKENS); characters, and the tutorial's letters, are joined as they are.
-_TEXT_SEPARATORS = {"word": " ", "line": "\n"}
+    header = terminal.generation_header(saved, index, start, context, prime_file, sampling)
+    # --text: the text alone on stdout, to be piped or saved; what made it on stderr.
+    print(header, file=sys.stderr if text else sys.stdout, flush=True)
+    for piece in terminal.generated(blocks, saved, text):
+        print(piece, end="", flush=True)
 
 
 @app.command()
 def export(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
-           experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
-           seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+           experiment: str | None = _EXPERIMENT,
+           seed_index: int | None = _SEED_INDEX,
            to: Path = typer.Option(..., help="the file to write, ending in .keras")) -> None:
     """Export a saved seed as an ordinary Keras model (.keras) that plain Keras loads and runs."""
     saved = _load_saved(run_dir, experiment)
     index = saved.seed_index(seed_index)
     path = saved.export(to, index)
-    print(f"wrote {path}: {_seed_words(saved, index)} as {saved.export_description()}")
-    for line in saved.export_notes():
-        print(line)
+    print("\n".join([f"wrote {path}: {terminal.seed_words(saved, index)} as {saved.export_description()}",
+                     *saved.export_notes()]))
 
 
 @app.command()
 def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/suite --out"),
             sequence: str = typer.Option(..., help="the symbols to feed, e.g. ABCDEFGHIJK"),
-            experiment: str | None = typer.Option(None, help="experiment in the folder (needed if it holds several)"),
-            seed_index: int | None = typer.Option(None, help="which seed, 0-based (default: the median seed)"),
+            experiment: str | None = _EXPERIMENT,
+            seed_index: int | None = _SEED_INDEX,
             png: Path | None = typer.Option(None, help="heatmap file (default: RUN_DIR/NAME/state-seedS.png)")) -> None:
     """Show a saved seed's hidden and cell state after every symbol of a sequence; write a heatmap PNG."""
     from lstmstate.output import figures
@@ -251,39 +197,28 @@ def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/su
     symbols = saved.symbols(sequence)
     path = png if png is not None else saved.heatmap_path(index)  # checked before the work
     trace = saved.trace(symbols, index)
-    print(f"{_seed_words(saved, index)}: state after each symbol, from a zero state "
+    print(f"{terminal.seed_words(saved, index)}: state after each symbol, from a zero state "
           f"(h and c: {trace.h.shape[0]} steps x {trace.h.shape[1]} units)")
-    for line in state_trace.compact_lines(trace):
-        print(line)
-    if len(symbols) > HEATMAP_SYMBOLS:
-        print(f"heatmap not drawn: {len(symbols)} symbols are more columns than it shows ({HEATMAP_SYMBOLS}); "
-              "give a shorter --sequence for one")
-        return
-    try:
-        figures.save_png(figures.state_trace_heatmaps(trace, f"{saved.name}, seed {saved.seeds[index]}"), path)
-    except OSError as error:
-        raise UserError(f"cannot write the heatmap {path}: {error.strerror or error}") from None
-    print(f"heatmap written to {path}")
+    print("\n".join(state_trace.compact_lines(trace)))
+    print(figures.heatmap_file(trace, f"{saved.name}, seed {saved.seeds[index]}", path))
 
 
 @app.command()
 def cells(run_dir: Path = typer.Argument(..., help="a folder written by train/compare/run --out, trained with carried state"),
           text_file: Path | None = typer.Option(None, help="a text to measure on (default: the run's held-out part)"),
-          experiment: str | None = typer.Option(None, help="experiment or framing in the folder (needed if it holds several)"),
+          experiment: str | None = _EXPERIMENT,
           seed_index: int | None = typer.Option(None, help="one seed, 0-based (default: every seed)"),
           out: Path | None = typer.Option(None, help="the page (default: RUN_DIR/NAME/cells.html)"),
           png: Path | None = typer.Option(None, help="also write the page's strips as a PNG here")) -> None:
     """Find the units whose state tracks a feature of a text (line position, bracket depth, ...); write cells.html."""
-    from lstmstate.output import cells as cells_page
-    from lstmstate.trained import cells as found_cells
+    from lstmstate.output import cells as page
+    from lstmstate.trained import cells as study
 
-    found = found_cells.find(run_dir, experiment, text_file, seed_index)
-    print("\n".join(cells_page.lines(found)))
-    try:
-        written = cells_page.write(found, out, png)
-    except OSError as error:
-        raise UserError(f"cannot write the page: {error.strerror or error}") from None
-    print("written: " + ", ".join(map(str, written)))
+    found = study.find(run_dir, experiment, text_file, seed_index)
+    print("\n".join(page.lines(found)))
+    print("written: " + ", ".join(map(str, page.write(found, out, png))))
+    if (run_folder := study.kept(found)) is not None:  # in the run's results.json: the report shows it
+        print(f"kept in {run_folder / runfolder.RESULTS}; `lstmstate report {run_folder}` shows it")
 
 
 # ---- commands for a saved model of numbers: forecast, backtest ----
@@ -298,31 +233,19 @@ def forecast(run_dir: Path = typer.Argument(..., help="a folder written by train
              out: Path | None = typer.Option(None, help="write the forecast as CSV here"),
              png: Path | None = typer.Option(None, help="figure of history, forecast and band (default: none)")) -> None:
     """Forecast H values of a saved model of numbers, recursively, by every seed: median and 5-95% band."""
-    from lstmstate.output import figures
     from lstmstate.owndata import forecast as forecasting
-    from lstmstate.storage.files import write_atomically
 
     saved = _load_saved(run_dir, framing)
-    result = forecasting.forecast_of(saved, forecasting.series(saved, data), horizon, origin)
-    low, high = result.band
-    table = Table("step", result.time_column or "row", "median", "5%", "95%",
-                  title=f"{saved.name}: {horizon} values after row {result.origin}, over {len(result.per_seed)} seeds")
-    for h in range(result.horizon):
-        table.add_row(str(h + 1), result.labels[h], f"{result.median[h]:.4g}", f"{low[h]:.4g}", f"{high[h]:.4g}")
-    console.print(table)
-    if out is not None:
-        try:
-            write_atomically(out, result.csv().encode())
-        except OSError as error:
-            raise UserError(f"cannot write {out}: {error.strerror or error}") from None
-        print(f"forecast written to {out}")
-    if png is not None:
-        try:
-            figures.save_png(figures.forecast_band(result.history, result.origin, result.median, low, high, result.actual,
-                                                   f"{saved.name}: forecast over {len(result.per_seed)} seeds"), png)
-        except OSError as error:
-            raise UserError(f"cannot write the figure {png}: {error.strerror or error}") from None
-        print(f"figure written to {png}")
+    # Checked before the work (sizes, labels, --out and --png); a stop keeps the steps made.
+    result, stopped = forecasting.kept(saved, forecasting.series(saved, data), horizon, origin, out, png)
+    console.print(terminal.forecast_table(result, saved.name, forecasting.SHOWN_STEPS))
+    if forecasting.SHOWN_STEPS < result.horizon:
+        print(f"the first {forecasting.SHOWN_STEPS} of {result.horizon} steps shown; "
+              + ("--out has them all" if out is not None else "give --out F.csv for all of them"))
+    for line in forecasting.save(result, f"{saved.name}: forecast over {len(result.per_seed)} seeds", out, png):
+        print(line)
+    if stopped:
+        raise runfolder.Interrupted(f"interrupted: kept the first {result.horizon} of {horizon} steps")
 
 
 @app.command()
@@ -339,28 +262,10 @@ def backtest(run_dir: Path = typer.Argument(..., help="a folder written by train
 
     saved = _load_saved(run_dir, framing)
     result = backtesting.run(saved, horizon, stride, forecasting.series(saved, data), season)
-    # Kept in the run's results.json (the report shows it) when the folder is a whole run.
-    run_folder = saved.folder.parent if saved.folder is not None else None
-    if run_folder is not None and (run_folder / runfolder.RESULTS).is_file():
-        block = backtesting.record(run_folder, result)
-    else:
-        block = result.payload()
-    seeds = len(result.seeds)
-    table = Table("step", f"LSTM RMSE ({seeds} seeds)", "95% interval", *result.baselines, "LSTM MASE",
-                  title=f"{saved.name}: RMSE of {horizon}-step forecasts from {len(result.origins)} held-out origins")
-    for h in range(horizon):
-        low, high = block["lstm"]["rmse"]["ci95"][h]
-        table.add_row(str(h + 1), f"{block['lstm']['rmse']['mean'][h]:.4g}", f"{low:.4g}..{high:.4g}",
-                      *(f"{block['baselines'][name]['rmse']['per_step'][h]:.4g}" for name in result.baselines),
-                      f"{block['lstm']['mase']['mean'][h]:.3g}")
-    overall = block["lstm"]["rmse"]["overall"]
-    table.add_row("all", f"{overall['mean']:.4g}", f"{overall['ci95'][0]:.4g}..{overall['ci95'][1]:.4g}",
-                  *(f"{block['baselines'][name]['rmse']['overall']:.4g}" for name in result.baselines),
-                  f"{block['lstm']['mase']['overall']['mean']:.3g}", style="bold")
-    console.print(table)
-    for line in block["verdicts"]:
-        print(line)
-    if run_folder is not None and (run_folder / runfolder.RESULTS).is_file():
+    block, run_folder = backtesting.kept(saved, result)  # in the run's results.json: the report shows it
+    console.print(terminal.backtest_table(block, result.baselines, saved.name, len(result.origins), len(result.seeds)))
+    print("\n".join(block["verdicts"]))
+    if run_folder is not None:
         print(f"backtest kept in {run_folder / runfolder.RESULTS}; `lstmstate report {run_folder}` shows it")
 
 
@@ -398,7 +303,7 @@ def train_on_data(
     if tensorboard is not None:
         print(f"TensorBoard event files: {tensorboard} (tensorboard --logdir {tensorboard})")
     if fitted.folder is not None:
-        _print_written(fitted.folder)
+        console.print(terminal.written(fitted.folder))
 
 
 @app.command("compare")
@@ -428,7 +333,7 @@ def compare_framings(
         print(f"not run: {name} ({why})")
     print(compared.recommendation)
     if out is not None:
-        _print_written(out)
+        console.print(terminal.written(out))
 
 
 # ---- commands for sweeps: sweep ----
@@ -471,16 +376,8 @@ def sweep_grid(
     with sweep_bar(console, quiet) as on_progress:
         result = execution.run(swept, seeds, out, options, address=address, cpus=cpus, block_size=block_size,
                                on_progress=on_progress)
-    table = Table(*page.HEADER, title=f"Configurations ranked ({seeds} seeds each; {result.payload['cluster']['address']}, "
-                  f"{result.payload['cluster']['nodes']} node(s), {result.payload['cluster']['cpus']} CPUs)")
-    for row in page.rows(result.payload):
-        table.add_row(*row, style="red" if row[-1].startswith("error: ") else None)
-    console.print(table)
-    failed = sum(1 for record in result.records if record["status"] != "done")
-    print(f"{result.trained} configuration(s) trained, {result.resumed} read back from an earlier sweep, "
-          f"{failed} failed; {result.seconds:.1f} s")
-    console.print(f"sweep written to {result.folder}/sweep.json and sweep.html; each configuration's run folder "
-                  f"is {result.folder}/NAME")
+    console.print(terminal.sweep_table(page.HEADER, page.rows(result.payload), result.payload, seeds))
+    console.print("\n".join(terminal.sweep_lines(result)))
 
 
 # ---- commands for reports: report ----
@@ -492,69 +389,11 @@ def write_report(run_dir: Path = typer.Argument(..., help="a run folder written 
     try:
         html_path, md_path = report.write_report(run_dir)
     except OSError as error:
-        raise UserError(f"cannot write the report in {run_dir}: {error.strerror or error}") from None
+        raise ValueError(f"cannot write the report in {run_dir}: {error.strerror or error}") from None
     console.print(f"report written to {html_path} and {md_path}")
 
 
-# click >= 8.2 raises this for a bare `lstmstate`; older versions print the help themselves.
-_NO_ARGS_IS_HELP = getattr(click_exceptions, "NoArgsIsHelpError", ())
-
-
 def main() -> None:
-    """Entry point: run the app, turning user errors into one line and exit code 2, and a stop
-    (Ctrl-C, or SIGTERM handled the same way) into one line and exit code 130 or 143."""
-    command = typer.main.get_command(app)
-    stopped_by.clear()
-    try:
-        previous = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:  # not the main thread (an embedding program's): its signals stay its own
-        previous = None
-    try:
-        # Typer turns a KeyboardInterrupt it sees into exit code 130, returned (not raised) here
-        # without standalone mode; older versions raise Abort. Either is a stop.
-        code = command.main(standalone_mode=False)
-        if isinstance(code, int) and code != 0:
-            raise KeyboardInterrupt
-    except (typer.Abort, KeyboardInterrupt):
-        print(f"interrupted{_signal_words()}: stopped before the command finished", file=sys.stderr)
-        sys.exit(_stop_code())
-    except _NO_ARGS_IS_HELP as error:
-        print(error.format_message())  # the help text, asked for by giving no arguments
-        sys.exit(0)
-    except click_exceptions.ClickException as error:
-        print(f"error: {error.format_message()}", file=sys.stderr)
-        sys.exit(2)
-    except runfolder.Interrupted as error:
-        print(f"{error}{_signal_words()}", file=sys.stderr)
-        sys.exit(_stop_code())
-    except (UserError, ValueError) as error:
-        # The API names its arguments (``out``); the command line shows the flags (``--out``).
-        print(f"error: {command_line_words(error)}", file=sys.stderr)
-        sys.exit(2)
-    except OSError as error:  # the disk, not the request (full, gone, read-only): still one line
-        where = f" ({error.filename})" if error.filename else ""
-        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
-        sys.exit(2)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-# The signals that stopped this command; a shell reports a command stopped by signal N as 128 + N.
-stopped_by: list[int] = []
-
-
-def _terminate(signum, frame) -> None:
-    """SIGTERM (what kill, systemd, Kubernetes and CI send) handled as Ctrl-C is: raised as
-    KeyboardInterrupt where the command is, so it keeps what finished and writes the report."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is under way: a second must not cut the report short
-    stopped_by.append(signum)
-    raise KeyboardInterrupt
-
-
-def _signal_words() -> str:
-    return f" (by {signal.Signals(stopped_by[0]).name})" if stopped_by else ""
-
-
-def _stop_code() -> int:
-    return 128 + stopped_by[0] if stopped_by else 130
+    """Entry point: every command ends as ``output.exits`` says (one line, exit code 2, 130 or 143)."""
+    # The API names its arguments (``out``); the command line shows the flags (``--out``).
+    exits.run(typer.main.get_command(app), worded=command_line_words)

@@ -23,6 +23,7 @@ from lstmstate.api.progress import shown
 from lstmstate.core.statistics import ACCURACY
 from lstmstate.output.formatting import score as formatted
 from lstmstate.owndata import forecast as forecasting
+from lstmstate.core.vocabulary import joined
 from lstmstate.owndata import results, training
 from lstmstate.owndata.plan import Plan, check_plan, text_defaults
 from lstmstate.owndata.split import Split
@@ -33,7 +34,6 @@ from lstmstate.trained.sampling import Sampling
 from lstmstate.trained.saved import SavedExperiment
 
 PLOTS = ("scores", "curves", "forecast")  # what Run.plot draws
-SEPARATORS = {"word": " ", "line": "\n"}  # how generated symbols of a text split by words or lines are joined
 # A baseline's parameters that say how it was chosen: its order, season or model.
 HOW_CHOSEN = ("chosen_by", "selected_by", "season_from")
 
@@ -148,7 +148,7 @@ class Run:
         with api_errors():
             sampling = Sampling(temperature, sample_seed)
             made = self.saved.generate(symbols[-1], steps, symbols[:-1], self.saved.seed_index(seed_index), sampling)
-        return SEPARATORS.get(tokens, "").join(step.predicted for step in made)
+        return joined((step.predicted for step in made), tokens)
 
     def cells(self, text_file=None, seed_index: int | None = None) -> pd.DataFrame:
         """Per text feature and seed, the unit whose h or c goes most with it (``lstmstate cells``):

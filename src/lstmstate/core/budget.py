@@ -135,6 +135,59 @@ def check_loading(spec, seeds: int, names: Mapping[str, str], available: int | N
                   (sample, f"one sample of {spec.steps} steps x {spec.features} features needs", "it cannot be used"))
 
 
+# What a forecast holds on the host per value of one seed, one origin and one step: the model's
+# float32 output, the finite seeds' copy, the float64 values in the target's units, and the sorted
+# float64 copy np.percentile makes for the median and the band: about 8 float32 copies.
+FORECAST_COPIES = 8
+# And per origin and step, once: a backtest's true values and each baseline's float64 forecasts, with
+# their errors and squares (up to 8 baselines, 3 copies each).
+BACKTEST_BYTES = 8 * (1 + 8 * 3)
+
+
+def forecast_bytes(seeds: int, origins: int, steps: int, per_step: int = 0, per_origin_step: int = 0) -> int:
+    """Bytes a forecast of ``steps`` steps by ``seeds`` seeds from ``origins`` origins holds; ``per_step``
+    and ``per_origin_step`` are what the caller keeps besides (labels and CSV text; baselines)."""
+    return steps * (origins * (FLOAT_BYTES * FORECAST_COPIES * seeds + per_origin_step) + per_step)
+
+
+def check_forecast(seeds: int, horizon: int, per_step: int = 0, name: str = "--horizon",
+                   available: int | None = None) -> None:
+    """A ``ValueError`` naming ``name`` and the largest horizon that fits when ``seeds`` seeds'
+    forecasts of ``horizon`` steps from one origin (and ``per_step`` bytes a step besides) cannot
+    be held in memory."""
+    available = available_memory() if available is None else available
+    budget = int(MEMORY_SHARE * available)
+    if forecast_bytes(seeds, 1, horizon, per_step) <= budget:
+        return
+    most = _largest(lambda steps: forecast_bytes(seeds, 1, steps, per_step) <= budget, horizon)
+    raise ValueError(f"{name} {horizon} is too large for this machine: {seeds} seeds' forecasts of {horizon} steps "
+                     f"need about {_size(forecast_bytes(seeds, 1, horizon, per_step))}, but {_size(available)} is "
+                     f"available; {name} {most} or fewer fit")
+
+
+def check_backtest(seeds: int, held_out: int, horizon: int, stride: int, available: int | None = None) -> None:
+    """A ``ValueError`` naming ``--stride`` (the smallest that fits) or ``--horizon`` when ``seeds``
+    seeds' forecasts of ``horizon`` steps from every ``stride``-th origin of ``held_out`` rows, and
+    the baselines' beside them, cannot be held in memory."""
+    available = available_memory() if available is None else available
+    budget = int(MEMORY_SHARE * available)
+
+    def origins(every: int) -> int:
+        return max(1, -(-(held_out - horizon + 1) // every))  # every-th of the origins the horizon leaves
+
+    def cost(every: int) -> int:
+        return forecast_bytes(seeds, origins(every), horizon, 0, BACKTEST_BYTES)
+
+    if cost(stride) <= budget:
+        return
+    need = (f"{seeds} seeds' forecasts of {horizon} steps from {origins(stride)} origins (--stride {stride}), and "
+            f"the baselines', need about {_size(cost(stride))}, but {_size(available)} is available")
+    if cost(held_out) > budget:  # one origin is too many: only the horizon can give
+        raise ValueError(f"--horizon {horizon} is too large for this machine: {need}; give a shorter --horizon")
+    fewest = held_out - _largest(lambda room: cost(held_out - room) <= budget, held_out - 1)
+    raise ValueError(f"--stride {stride} is too small for this machine: {need}; --stride {fewest} or more fits")
+
+
 def _check_memory(spec, seeds: int, rows: int, cost, verb: str, names: Mapping[str, str],
                   available: int | None, fixed: tuple[int, str, str]) -> None:
     """Which of the inputs (``fixed``: bytes, what they are, what to do), units, batch rows and

@@ -6,6 +6,18 @@ from dataclasses import dataclass
 import numpy as np
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# How symbols of a text split into words or lines (owndata.dataset.TOKENS) join back into text;
+# characters, and the tutorial's letters, are joined as they are.
+SEPARATORS = {"word": " ", "line": "\n"}
+
+
+def joined(symbols: Iterable[str], tokens: str | None) -> str:
+    """``symbols`` as the text they were split from.
+
+    >>> joined(["to", "be"], "word"), joined("AB", None)
+    ('to be', 'AB')
+    """
+    return SEPARATORS.get(tokens, "").join(symbols)
 
 
 @dataclass(frozen=True)

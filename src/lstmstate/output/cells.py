@@ -52,7 +52,7 @@ def rows(cells: Cells) -> list[list[str]]:
 def spread_lines(cells: Cells) -> list[str]:
     """Across seeds, per feature: the mean of the best |r| and its range (nothing for one seed)."""
     lines = []
-    for feature in dict.fromkeys(cell.feature for cell in cells.cells):
+    for feature in cells.features():
         values = np.array([abs(cell.correlation) for cell in cells.of(feature)])
         if len(values) > 1:
             lines.append(f"{feature}: best |r| over {len(values)} seeds, mean {values.mean():.3f}, "
@@ -63,7 +63,7 @@ def spread_lines(cells: Cells) -> list[str]:
 def about(cells: Cells) -> list[str]:
     """What was measured, how, and how to read it, in plain sentences."""
     seeds = sorted({cell.seed for cell in cells.cells})
-    lines = [f"{cells.name}: {len(cells.text):,} symbols of {cells.source}; seed{'s' if len(seeds) > 1 else ''} "
+    lines = [f"{cells.name}: {cells.measured:,} symbols of {cells.source}; seed{'s' if len(seeds) > 1 else ''} "
              f"{', '.join(map(str, seeds))}; {cells.units} units, each with h and c",
              "r: Pearson correlation of the unit's state after each symbol with the feature there, the unit chosen "
              "for the largest |r| of any h or c; 95% interval of that unit's r from a bootstrap over blocks of "
@@ -116,27 +116,51 @@ def strip_title(cell: Cell) -> str:
 def page(cells: Cells) -> str:
     """``cells.html``: the sentences, one strip per feature (the seed whose unit goes most with it),
     the table of every seed."""
-    shown = min(len(cells.text), len(cells.cells[0].excerpt)) if cells.cells else 0
-    excerpt = cells.text[:shown]
-    body = [f"<style>{STRIP_STYLE}</style>", f"<h1>What the state holds: {escape(cells.name)}</h1>",
-            markup.bullets(about(cells)),
+    return markup.page(f"cells: {cells.name}", [f"<h1>What the state holds: {escape(cells.name)}</h1>",
+                                                *section(cells, "h2")])
+
+
+def section(cells: Cells, heading: str) -> list[str]:
+    """The page's body, its headings ``heading`` (the report puts it under a heading of its own)."""
+    tops = [cells.top(feature) for feature in cells.features()]
+    shown = min(len(cells.text), *(len(top.excerpt) for top in tops)) if tops else 0
+    more = f" The first {shown:,} symbols of {cells.measured:,} are shown." if shown < cells.measured else ""
+    body = [f"<style>{STRIP_STYLE}</style>", markup.bullets(about(cells)),
             f'<p class="legend">Each symbol is coloured by the unit\'s state after reading it: '
             f'<span class="p8">positive</span> <span class="n8">negative</span>, deeper for larger |state| '
-            f"(scaled to the largest shown).{' The first ' + format(shown, ',') + ' symbols of ' + format(len(cells.text), ',') + ' are shown.' if shown < len(cells.text) else ''}</p>"]
-    for feature in dict.fromkeys(cell.feature for cell in cells.cells):
-        top = cells.top(feature)
-        body += [f"<h2>{escape(feature)}</h2>", f"<p>{escape(strip_title(top))}</p>",
-                 strip_html(excerpt, top.excerpt[:shown])]
-    body += ["<h2>Every seed</h2>", markup.table(HEADER, rows(cells), numeric={3, 4, 5, 6})]
+            f"(scaled to the largest shown).{more}</p>"]
+    for top in tops:
+        body += [f"<{heading}>{escape(top.feature)}</{heading}>", f"<p>{escape(strip_title(top))}</p>",
+                 strip_html(cells.text[:shown], top.excerpt[:shown])]
+    body += [f"<{heading}>Every seed</{heading}>", markup.table(HEADER, rows(cells), numeric={3, 4, 5, 6})]
     if spread_lines(cells):
         body.append(markup.bullets(spread_lines(cells)))
-    return markup.page(f"cells: {cells.name}", body)
+    return body
+
+
+def report_html(payload: dict, number: int) -> list[str]:
+    """The run report's section on what the state holds: every experiment ``lstmstate cells`` kept."""
+    parts = []
+    for name, block in payload.get("cells", {}).items():
+        parts += [f"<h3>{escape(name)}</h3>", *section(Cells.from_payload(name, block), "h4"),
+                  f'<p>The whole page: <a href="{escape(name)}/{PAGE}">{escape(name)}/{PAGE}</a>.</p>']
+    return [f"<h2>{number}. What the state holds</h2>", *parts] if parts else []
+
+
+def report_markdown(payload: dict, number: int) -> list[str]:
+    """``report_html`` in Markdown: the sentences and the table; the coloured text is on the page."""
+    parts = []
+    for name, block in payload.get("cells", {}).items():
+        cells = Cells.from_payload(name, block)
+        parts += [f"### {name}", "", *[f"- {line}" for line in about(cells)], "", markup.markdown_table(HEADER, rows(cells)),
+                  "", *[f"- {line}" for line in spread_lines(cells)], "", f"The text coloured by each cell: [{name}/{PAGE}]({name}/{PAGE})", ""]
+    return [f"## {number}. What the state holds", "", *parts] if parts else []
 
 
 def figure(cells: Cells, features: list[str] | None = None, start: int = 0) -> Figure:
     """The page's strips as a PNG: per feature (every one measured, or ``features``), the top
     unit's state over ``PNG_SYMBOLS`` symbols from ``start`` as coloured tiles, each with its symbol."""
-    features = list(dict.fromkeys(cell.feature for cell in cells.cells)) if features is None else features
+    features = cells.features() if features is None else features
     shown = min(PNG_SYMBOLS, len(cells.text), EXCERPT)
     if not 0 <= start <= min(len(cells.text), EXCERPT) - shown:
         raise ValueError(f"start {start} leaves fewer than {shown} symbols of the excerpt kept ({EXCERPT})")

@@ -215,7 +215,7 @@ def validation_curves(experiments: dict) -> Figure:
             panel.tick_params(labelsize=7)
             panel.grid(alpha=0.3)
             panel.set_xlabel("epoch", fontsize=8)
-    handles, labels = {}, []
+    handles = {}
     for panel in grid.flat:
         for handle, label in zip(*panel.get_legend_handles_labels()):
             handles.setdefault(label, handle)
@@ -261,6 +261,24 @@ def state_trace_heatmaps(trace, title: str) -> Figure:
     symbol read and the symbol predicted after it."""
     labels = [f"{symbol}\n→{predicted}" for symbol, predicted in zip(trace.symbols, trace.predicted)]
     return state_heatmaps(trace.h, trace.c, labels, title)
+
+
+# inspect's heatmap has a column per symbol: past this it is unreadable, takes minutes to draw,
+# and soon exceeds what matplotlib draws (2^16 pixels a side).
+HEATMAP_SYMBOLS = 1000
+
+
+def heatmap_file(trace, title: str, path: Path) -> str:
+    """Write ``state_trace_heatmaps`` of ``trace`` to ``path``; the line that says where, or why
+    it was not drawn (more than ``HEATMAP_SYMBOLS`` symbols)."""
+    if len(trace.symbols) > HEATMAP_SYMBOLS:
+        return (f"heatmap not drawn: {len(trace.symbols)} symbols are more columns than it shows "
+                f"({HEATMAP_SYMBOLS}); give a shorter --sequence for one")
+    try:
+        save_png(state_trace_heatmaps(trace, title), path)
+    except OSError as error:
+        raise ValueError(f"cannot write the heatmap {path}: {error.strerror or error}") from None
+    return f"heatmap written to {path}"
 
 
 def generation_transcripts(generation: dict, symbols: str = string.ascii_uppercase) -> Figure:

@@ -8,12 +8,27 @@ returns lines or a rich ``Table``; the command line prints them and computes not
 from rich.table import Table
 
 from lstmstate.core.statistics import ACCURACY, PERPLEXITY, RMSE
+from lstmstate.core.vocabulary import SEPARATORS
 from lstmstate.output.formatting import percent, score, share_of_seeds
 
 METRIC_WORDS = {ACCURACY: "accuracy", RMSE: "RMSE", PERPLEXITY: "perplexity"}
 
 
-# ---- the tutorial's experiments (`run`, `suite`) --------------------------------------------------
+def written(folder, report: bool = False) -> str:
+    """Where a run was written."""
+    return f"results written to {folder}/results.json" + (
+        f"\nreport written to {folder}/report.html and report.md" if report else "")
+
+
+# ---- the tutorial's experiments (`list`, `run`, `suite`) ------------------------------------------
+
+def experiments_table(experiments) -> Table:
+    """The registry's experiments (``tutorial.experiments.Experiment``), a row each."""
+    table = Table("experiment", "tutorial's section", "tutorial's figure", "what it shows")
+    for experiment in experiments:
+        table.add_row(experiment.name, experiment.section, percent(experiment.published_accuracy), experiment.shows)
+    return table
+
 
 def tutorial_transcript(name: str, entry: dict) -> list[str]:
     """The tutorial's printout of the median seed: its accuracy, each pattern's prediction and,
@@ -166,15 +181,58 @@ def comparison_table(rows, metric: str, target: str | None, seeds: int) -> Table
     return table
 
 
+# ---- saved seeds (`generate`, `export`, `inspect`) -------------------------------------------------
+
+def seed_words(saved, index: int) -> str:
+    """Which seed of a saved experiment (``trained.saved.SavedExperiment``), in words."""
+    return f"{saved.name}, seed {saved.seeds[index]} (index {index} of {len(saved.seeds)})"
+
+
+def generation_header(saved, index: int, start: str, context, prime_file, sampling) -> str:
+    """What ``generate`` runs: the seed, the state carried (and how it was primed) or the window
+    slid, and how symbols are drawn."""
+    if saved.stateful:
+        if prime_file is not None:
+            how = f"primed with {prime_file} ({len(context)} symbols), then {start!r}"
+        else:
+            how = f"primed with {''.join(context)}, then {start}" if context else f"cold start at {start} (zero state)"
+        header = f"{seed_words(saved, index)}: stateful stream, {how}"
+    else:
+        header = (f"{seed_words(saved, index)}: stateless, a window of {saved.window_size} symbol(s) slid over "
+                  "its predictions (no state between windows)")
+    return header if sampling.greedy else f"{header}; {sampling.describe()}"
+
+
+def generated(blocks, saved, text: bool):
+    """What ``generate`` prints of ``blocks`` as each comes: one line per step, or with ``text``
+    the symbols alone, joined as the training text was split (characters, words, lines)."""
+    separator = SEPARATORS.get(saved.tokens, "")
+    for number, block in enumerate(blocks):
+        if text:
+            yield ("" if number == 0 else separator) + separator.join(step.predicted for step in block)
+        else:
+            yield "\n".join(generation_lines(block, saved.stateful)) + "\n"
+    if text:
+        yield "\n"
+
+
+def generation_lines(block, stateful: bool) -> list[str]:
+    """One line per generated step: what was fed (a symbol, or the window) and what came."""
+    if stateful:
+        return [f"{step.given} -> {step.predicted}" for step in block]
+    return [f"{list(step.window)} -> {step.predicted}" for step in block]
+
+
 # ---- saved models of numbers (`forecast`, `backtest`) ---------------------------------------------
 
-def forecast_table(result, name: str) -> Table:
-    """A forecast's median and 5-95% band over seeds, a row per step (``owndata.forecast.Forecast``)."""
-    low, high = result.band
+def forecast_table(result, name: str, shown: int) -> Table:
+    """A forecast's median and 5-95% band over seeds, a row for each of the first ``shown`` steps
+    (``owndata.forecast.Forecast``)."""
+    (low, high), median = result.band, result.median  # each computed once: a forecast may be millions of steps
     table = Table("step", result.time_column or "row", "median", "5%", "95%",
                   title=f"{name}: {result.horizon} values after row {result.origin}, over {len(result.per_seed)} seeds")
-    for h in range(result.horizon):
-        table.add_row(str(h + 1), result.labels[h], f"{result.median[h]:.4g}", f"{low[h]:.4g}", f"{high[h]:.4g}")
+    for h in range(min(shown, result.horizon)):
+        table.add_row(str(h + 1), result.labels[h], f"{median[h]:.4g}", f"{low[h]:.4g}", f"{high[h]:.4g}")
     return table
 
 
@@ -197,6 +255,15 @@ def backtest_table(block: dict, baselines, name: str, origins: int, seeds: int) 
 
 
 # ---- sweeps ---------------------------------------------------------------------------------------
+
+def sweep_lines(result) -> list[str]:
+    """What a sweep did (``sweep.execution.SweepResult``) and where it is written."""
+    failed = sum(1 for record in result.records if record["status"] != "done")
+    return [f"{result.trained} configuration(s) trained, {result.resumed} read back from an earlier sweep, "
+            f"{failed} failed; {result.seconds:.1f} s",
+            f"sweep written to {result.folder}/sweep.json and sweep.html; each configuration's run folder "
+            f"is {result.folder}/NAME"]
+
 
 def sweep_table(header, rows, payload: dict, seeds: int) -> Table:
     """Configurations ranked (``sweep.page.rows``), failures in red."""

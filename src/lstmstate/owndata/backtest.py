@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate.core import statistics
+from lstmstate.core import budget, statistics
 from lstmstate.core.statistics import RMSE
 from lstmstate.owndata import baselines
 from lstmstate.owndata.baselines import Baseline
@@ -117,6 +117,8 @@ def run(saved: SavedExperiment, horizon: int, stride: int = 1, data: Numbers | N
     if last < train_items - 1:
         raise ValueError(f"--horizon {horizon} is too long for the held-out part ({data.items - train_items} rows): "
                          f"it can be 1..{data.items - train_items}")
+    # The forecasts and the baselines' beside them held at once: checked before any is made.
+    budget.check_backtest(len(saved.seeds), data.items - train_items, horizon, stride)
     origins = np.arange(train_items - 1, last + 1, stride)
     forecasts = model_forecasts(saved, data, origins, horizon)  # diverged seeds left out
     values = data.target_values
@@ -131,6 +133,15 @@ def run(saved: SavedExperiment, horizon: int, stride: int = 1, data: Numbers | N
     scale = float(np.mean(np.abs(np.diff(values[:train_items]))))
     return Backtest(saved.name, horizon, stride, origins, actual, forecasts, found, scale if scale > 0 else 1.0,
                     values)
+
+
+def kept(saved: SavedExperiment, backtest: Backtest) -> tuple[dict, Path | None]:
+    """``backtest``'s results.json block, kept in the run's results.json (``record``) when the
+    saved framing belongs to a whole run folder; the folder it was kept in, or None."""
+    run_folder = saved.folder.parent if saved.folder is not None else None
+    if run_folder is None or not (run_folder / runfolder.RESULTS).is_file():
+        return backtest.payload(), None
+    return record(run_folder, backtest), run_folder
 
 
 def record(run_folder: Path, backtest: Backtest) -> dict:

@@ -13,14 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from lstmstate.core import budget
 from lstmstate.owndata import dataset, differencing, timeline
 from lstmstate.owndata.dataset import Numbers
 from lstmstate.owndata.scaling import Scaling
+from lstmstate.storage import files
 from lstmstate.trained import recursion
 from lstmstate.trained.saved import SavedExperiment
 
 LOW, HIGH = 5, 95  # the band across seeds, in percent
+# What a forecast step costs besides its numbers (core.budget): its label as a Python string, and
+# its CSV line (about 12 characters a value) made three times over: the line, the text, its bytes.
+LABEL_BYTES, CSV_VALUE_BYTES, CSV_COPIES = 160, 12, 3
+FIGURE_STEPS = 10_000  # --png: more steps than a figure has pixels only slow matplotlib down (minutes)
+SHOWN_STEPS = 1000  # the command line's table: the first this many steps; --out has every one
 
 
 @dataclass(frozen=True)
@@ -50,13 +58,15 @@ class Forecast:
 
     def csv(self) -> str:
         """The forecast as CSV: step, time, median, 5% and 95% across seeds, then every seed."""
-        low, high = self.band
+        (low, high), median = self.band, self.median  # once: each is over every step (a step at a time was quadratic)
         seeds = self.per_seed.shape[0]
-        lines = ["step,time,median,p5,p95," + ",".join(f"seed_index_{i}" for i in range(seeds))]
-        for h in range(self.horizon):
-            lines.append(",".join([str(h + 1), self.labels[h], f"{self.median[h]:.6g}", f"{low[h]:.6g}",
-                                   f"{high[h]:.6g}", *(f"{v:.6g}" for v in self.per_seed[:, h])]))
-        return "\n".join(lines) + "\n"
+        header = "step,time,median,p5,p95," + ",".join(f"seed_index_{i}" for i in range(seeds))
+        # One format applied to plain floats: 1.2 us a row, where f-strings on NumPy values took 3
+        # (a stop writes the steps made so far, some millions for a small model, while the user waits).
+        row = ",".join(["%d", "%s"] + ["%.6g"] * (3 + seeds))
+        columns = [median.tolist(), low.tolist(), high.tolist(), *(seed.tolist() for seed in self.per_seed)]
+        return "\n".join([header, *(row % values for values in zip(range(1, self.horizon + 1), self.labels,
+                                                                     *columns))]) + "\n"
 
 
 def series(saved: SavedExperiment, path: Path | None = None) -> Numbers:
@@ -102,6 +112,13 @@ def model_forecasts(saved: SavedExperiment, data: Numbers, origins: np.ndarray, 
         raise ValueError("a model of changes cannot forecast from row 0: there is no change into it")
     scaled = recursion.recursive(saved.spec, list(saved.weights), scaling.apply(values)[:, data.target_index],
                                  modelled_origins, horizon, saved.stateful)
+    return _in_units(saved, data, origins, scaled)
+
+
+def _in_units(saved: SavedExperiment, data: Numbers, origins: np.ndarray, scaled: np.ndarray) -> np.ndarray:
+    """Scaled forecasts ``(seed, origin, step)`` in the target's units, the non-finite seeds left out."""
+    scaling = Scaling(**{key: tuple(value) for key, value in saved.details["scaling"].items()})
+    changes = bool(saved.details.get("plan", {}).get("differencing", 0))
     finite = np.isfinite(scaled).all(axis=(1, 2))
     if not finite.any():
         raise ValueError(f"every seed of {saved.name!r} forecasts non-finite values (training diverged)")
@@ -111,8 +128,21 @@ def model_forecasts(saved: SavedExperiment, data: Numbers, origins: np.ndarray, 
     return forecasts
 
 
-def forecast_of(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | None = None) -> Forecast:
-    """Every seed's forecast of ``horizon`` values after ``origin`` (default: the last row)."""
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a forecast: ``finished`` holds the steps made before it (or None
+    when none were), so a caller can keep them; anyone else sees the usual KeyboardInterrupt."""
+
+    def __init__(self, finished: "Forecast | None", asked: int):
+        super().__init__()
+        self.finished, self.asked = finished, asked
+
+
+def check(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | None = None,
+          out: Path | None = None, png: Path | None = None) -> int:
+    """Everything about a forecast that can fail, checked before any of it is made; returns the
+    origin. ``horizon`` must fit in memory (``core.budget``) with its labels and CSV text, its time
+    labels must exist (pandas' dates end in 2262), ``--png`` draws at most ``FIGURE_STEPS`` steps,
+    and ``out`` and ``png`` must take a file (no link, no folder, a writable folder)."""
     _require_numbers(saved)
     if horizon < 1:
         raise ValueError(f"--horizon must be at least 1, got {horizon}")
@@ -121,7 +151,91 @@ def forecast_of(saved: SavedExperiment, data: Numbers, horizon: int, origin: int
     if not first <= origin < data.items:
         raise ValueError(f"--origin {origin} is out of range: the series has rows 0..{data.items - 1}, and the model "
                          f"reads {first + 1} values, so the origin can be {first}..{data.items - 1}")
-    per_seed = model_forecasts(saved, data, np.array([origin]), horizon)[:, 0, :]  # (seed, horizon)
+    if saved.spec.outputs > 1 and horizon > saved.spec.outputs:  # a direct model sees as far as it was trained to
+        raise ValueError(f"--horizon {horizon} is longer than the {saved.spec.outputs} values this model was trained "
+                         f"to output (train --horizon); ask for 1..{saved.spec.outputs}")
+    if data.labels is not None:
+        known = max(0, min(horizon, data.items - 1 - origin))  # labels of rows in the data already exist
+        room = timeline.future_room(list(data.labels), horizon - known)
+        if known + room < horizon:
+            end = "float's largest number" if _numeric(data.labels[-1]) else \
+                f"the last date pandas holds ({pd.Timestamp.max.date()})"
+            raise ValueError(f"--horizon {horizon} runs past the last time the labels can name: {data.time_column} "
+                             f"after {data.labels[-1]}, in its step, reaches {end} in {room} steps; --horizon "
+                             f"{known + room} or fewer fit")
+    seeds = len(saved.seeds)
+    budget.check_forecast(seeds, horizon, per_step=LABEL_BYTES + CSV_COPIES * CSV_VALUE_BYTES * (5 + seeds))
+    if png is not None and horizon > FIGURE_STEPS:
+        raise ValueError(f"--png draws at most {FIGURE_STEPS} forecast steps (a figure is some thousand pixels wide), "
+                         f"got --horizon {horizon}: give --horizon {FIGURE_STEPS} or fewer with --png, or leave it out")
+    for option, path in (("--out", out), ("--png", png)):
+        if path is not None:
+            files.check_destination(path, option)
+    return origin
+
+
+def _numeric(label: str) -> bool:
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
+
+
+def forecast_of(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | None = None,
+                out: Path | None = None, png: Path | None = None) -> Forecast:
+    """Every seed's forecast of ``horizon`` values after ``origin`` (default: the last row), checked
+    first (``check``, with ``out`` and ``png`` where it will be written). Made in compiled blocks:
+    a stop raises ``Stopped`` with the steps finished."""
+    origin = check(saved, data, horizon, origin, out, png)
+    try:
+        per_seed = model_forecasts(saved, data, np.array([origin]), horizon)[:, 0, :]  # (seed, horizon)
+    except recursion.Stopped as stop:
+        if stop.finished is None or stop.finished.shape[-1] == 0:
+            raise Stopped(None, horizon) from None
+        finished = _in_units(saved, data, np.array([origin]), stop.finished)[:, 0, :]
+        raise Stopped(_made(saved, data, origin, finished), horizon) from None
+    return _made(saved, data, origin, per_seed)
+
+
+def kept(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | None = None,
+         out: Path | None = None, png: Path | None = None) -> tuple[Forecast, bool]:
+    """``forecast_of``, and whether a stop cut it short: then the steps finished (a stop before
+    the first block re-raises), so a caller can still show and write them."""
+    try:
+        return forecast_of(saved, data, horizon, origin, out, png), False
+    except Stopped as stop:
+        if stop.finished is None:
+            raise
+        return stop.finished, True
+
+
+def save(result: Forecast, title: str, out: Path | None = None, png: Path | None = None) -> list[str]:
+    """Write ``result`` as CSV to ``out`` and its figure (history, median, band) to ``png``, each
+    when given; one line for each file written."""
+    from lstmstate.output import figures
+
+    written = []
+    if out is not None:
+        try:
+            files.write_atomically(out, result.csv().encode())
+        except OSError as error:
+            raise ValueError(f"cannot write {out}: {error.strerror or error}") from None
+        written.append(f"forecast written to {out}")
+    if png is not None:
+        low, high = result.band
+        try:
+            figures.save_png(figures.forecast_band(result.history, result.origin, result.median, low, high,
+                                                   result.actual, title), png)
+        except OSError as error:
+            raise ValueError(f"cannot write the figure {png}: {error.strerror or error}") from None
+        written.append(f"figure written to {png}")
+    return written
+
+
+def _made(saved: SavedExperiment, data: Numbers, origin: int, per_seed: np.ndarray) -> Forecast:
+    """The ``Forecast`` of ``per_seed`` ``(seed, step)``, with its labels and the true values."""
+    horizon = per_seed.shape[1]
     name, history_labels = data.time_column, None if data.labels is None else list(data.labels)
     if history_labels is not None:
         ahead = history_labels[origin + 1:origin + 1 + horizon]

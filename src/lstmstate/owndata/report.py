@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lstmstate.output import figures, markup
+from lstmstate.output import cells, figures, markup
 from lstmstate.output.formatting import score
 from lstmstate.output.report import Picture, drawn, environment, write
 from lstmstate.owndata.plan import Plan
@@ -265,7 +265,7 @@ def render_html(payload: dict, pictures: list[Picture], command: list[str]) -> s
                                    f"<b>Figure {number}. {escape(picture.title)}.</b> {escape(picture.caption)}"))
     if not pictures:
         parts.append("<p>No seed finished with a finite score: nothing to draw.</p>")
-    return markup.page(title, parts)
+    return markup.page(title, parts + cells.report_html(payload, 6))
 
 
 def render_markdown(payload: dict, pictures: list[Picture], command: list[str]) -> str:
@@ -282,4 +282,4 @@ def render_markdown(payload: dict, pictures: list[Picture], command: list[str]) 
     parts += ["", "## 5. Pictures", ""]
     for number, picture in enumerate(pictures, start=1):
         parts += [f"![{picture.title}]({picture.file})", "", f"*Figure {number}. {picture.title}.* {picture.caption}", ""]
-    return "\n".join(parts)
+    return "\n".join(parts + cells.report_markdown(payload, 6))

@@ -22,6 +22,8 @@ import io
 from pathlib import Path
 from typing import NamedTuple
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -126,7 +128,7 @@ def _order(cells: list[str]) -> np.ndarray | None:
 def _with_gaps(name: str, labels: list[str], values: np.ndarray, fill: str | None) -> tuple[list[str], np.ndarray]:
     """Labels and values with a row of NaN inserted at every missing time (``fill``), or a
     ``ValueError`` at the first gap; times that are not whole steps apart are an error either way."""
-    expected = regular_times(labels)
+    expected = regular_times(labels, name)
     if expected is None or len(expected) == len(labels):
         return labels, values
     present = {label: row for row, label in enumerate(_normalised(labels))}
@@ -156,30 +158,61 @@ def _normalised(labels: list[str]) -> list:
         return list(pd.to_datetime(pd.Series(labels), format="mixed"))
 
 
-def regular_times(labels: list[str]) -> list[str] | None:
+def regular_times(labels: list[str], name: str = "time") -> list[str] | None:
     """Every time from the first label to the last in the series' regular step (the most common
     step between numbers; the frequency pandas infers between dates), as labels; None when no
     regular step can be found."""
     try:
         numbers = np.array([float(label) for label in labels])
+    except ValueError:
+        numbers = None
+    if numbers is not None:
         steps = np.diff(numbers)
         values, counts = np.unique(steps, return_counts=True)
         step = float(values[np.argmax(counts)])
-        if step <= 0 or not np.allclose(np.round(steps / step), steps / step):
+        if not step > 0 or not np.allclose(np.round(steps / step), steps / step):
             return None
-        count = int(round((numbers[-1] - numbers[0]) / step)) + 1
+        count = _grid_size(name, labels, (numbers[-1] - numbers[0]) / step + 1)
         whole = all(label.strip().lstrip("-").isdigit() for label in labels)
         return [str(int(round(numbers[0] + k * step))) if whole else f"{numbers[0] + k * step:g}" for k in range(count)]
-    except ValueError:
-        pass
     dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(labels), format="mixed"))
     frequency = _frequency(dates)
     if frequency is None:
         return None
+    offset = pd.tseries.frequencies.to_offset(frequency)
+    # Counted before made: steps of the offset from the first date past the last one (a calendar
+    # offset has no fixed length, so the count is bracketed by the average length and refined).
+    _grid_size(name, labels, _steps_between(dates[0], dates[-1], offset) + 1)
     grid = pd.date_range(dates[0], dates[-1], freq=frequency)
     if len(grid) < len(dates):
         return None
     return [_date_label(stamp) for stamp in grid]
+
+
+# --fill inserts the missing times of a regular grid; a grid this many times the rows read is not a
+# series with gaps but a time column with a wrong or far-off label (a year 1000000000000 among
+# 1..40 made a grid of 10**12 times, 4.5 GB after 60 s; a date in 2200 among seconds, 45 GB).
+FILL_RATIO = 10
+
+
+def _grid_size(name: str, labels: list[str], count: float) -> int:
+    """``count`` times from the first label to the last, or a ``ValueError`` when that is more than
+    ``FILL_RATIO`` per row read."""
+    most = FILL_RATIO * len(labels)
+    if not count <= most:  # NaN too
+        raise ValueError(f"--time-column {name!r} runs from {labels[0]!r} to {labels[-1]!r}: {count:.4g} times in its "
+                         f"step for {len(labels)} rows, and at most {most} ({FILL_RATIO} a row) are made when gaps are "
+                         "looked for or filled; check its labels, or leave out --time-column")
+    return int(round(count))
+
+
+def _steps_between(first: pd.Timestamp, last: pd.Timestamp, offset) -> float:
+    """About how many ``offset`` steps lead from ``first`` to ``last`` (within one of the truth)."""
+    try:
+        length = (first + offset) - first  # a calendar month: its first month's length; close enough
+        return (last - first) / length if length > pd.Timedelta(0) else float("inf")
+    except (OverflowError, ValueError):
+        return float("inf")
 
 
 def _frequency(dates: pd.DatetimeIndex):
@@ -224,6 +257,42 @@ def future_labels(labels: list[str], count: int) -> list[str]:
     return [_date_label(stamp) for stamp in pd.date_range(dates[-1], periods=count + 1, freq=frequency)[1:]]
 
 
+
+
+def future_room(labels: list[str], count: int) -> int:
+    """How many of the ``count`` labels after ``labels`` ``future_labels`` can make: all of them,
+    or those before a number leaves float's range or a date passes the last one pandas holds
+    (``pd.Timestamp.max``, 2262-04-11: nanoseconds in 64 bits). Found by bisection on the last
+    label alone, so it costs nothing for any ``count``."""
+    if count <= 0:
+        return max(0, count)
+    try:
+        numbers = [float(label) for label in labels[-3:]]
+        step = numbers[-1] - numbers[-2]
+        return _largest_fitting(lambda k: math.isfinite(numbers[-1] + k * step), count)
+    except (ValueError, IndexError):
+        pass
+    dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(labels[-10:]), format="mixed"))
+    frequency = _frequency(dates)
+    if frequency is None:
+        return count  # "+k" labels: any count can be made
+
+    def fits(k: int) -> bool:
+        try:
+            return dates[-1] + k * pd.tseries.frequencies.to_offset(frequency) <= pd.Timestamp.max
+        except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
+            return False
+
+    return _largest_fitting(fits, count)
+
+
+def _largest_fitting(fits, most: int) -> int:
+    """The largest ``k`` in ``0..most`` with ``fits(k)`` (``fits`` true up to some ``k``, then false)."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return low
 
 # The season a calendar step implies, by the first letters of pandas' frequency: a year of months or
 # quarters or weeks, a week of days (of business days), a day of hours. Years, minutes and numeric

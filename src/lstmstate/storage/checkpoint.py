@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 
 import lstmstate
+from lstmstate.core import budget
 from lstmstate.core.population import Progress
 from lstmstate.core.train_state import TrainState
-from lstmstate.storage import files
+from lstmstate.storage import files, schema
 
 CHECKPOINT = "checkpoint.npz"
 FORMAT = 1  # bump when the arrays or the meta change meaning
@@ -91,50 +92,101 @@ def remove(folder: Path) -> None:
 
 
 def read_meta(folder: Path) -> dict:
-    """The description of ``folder``'s checkpoint; a missing one, another format or another
+    """The description of ``folder``'s checkpoint; a missing one, a damaged or forged one (its JSON
+    checked as every JSON file lstmstate reads, and its fields' kinds), another format or another
     version of lstmstate is a one-line ``ValueError``."""
+    where = path(folder)
     with _opened(folder) as archive:
-        raw = np.asarray(archive[META]) if META in archive.files else None
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise ValueError(f"{path(folder)} is damaged: it has no description of the run")
-    try:
-        meta = json.loads(raw.tobytes().decode())
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"{path(folder)} is damaged: its description is not JSON") from None
-    if not isinstance(meta, dict):
-        raise ValueError(f"{path(folder)} is damaged: its description is not a JSON object")
+        member = _member(archive, META)
+        if member is None:
+            raise ValueError(f"{where} is damaged: it has no description of the run")
+        if member.file_size > files.MAX_JSON_BYTES + files.NPY_HEADER_BYTES:
+            raise ValueError(f"{where} is damaged: its description inflates to {member.file_size} bytes")
+        with archive.open(member) as stream:
+            try:
+                raw = np.lib.format.read_array(stream, allow_pickle=False)
+            except (ValueError, OSError, EOFError) as error:
+                raise ValueError(f"{where} is damaged: its description: {str(error).splitlines()[0]}") from None
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ValueError(f"{where} is damaged: it has no description of the run")
+    meta = files.parse_json(raw.tobytes(), f"{where}'s description")
     if meta.get("format") != FORMAT or meta.get("version") != lstmstate.__version__:
-        raise ValueError(f"{path(folder)} was written by lstmstate {meta.get('version')} (checkpoint format "
-                         f"{meta.get('format')}); this is lstmstate {lstmstate.__version__} (format {FORMAT}), "
-                         "which cannot resume it exactly: train again without --resume")
+        raise ValueError(f"{where} was written by lstmstate {_plain(meta.get('version'))} (checkpoint format "
+                         f"{_plain(meta.get('format'))}); this is lstmstate {lstmstate.__version__} (format "
+                         f"{FORMAT}), which cannot resume it exactly: train again without --resume")
+    _check_meta(where, meta)
     return meta
 
 
+def _check_meta(where: Path, meta: dict) -> None:
+    """The fields a resuming run reads, of the kinds it reads them as: a forged checkpoint is one
+    line here, not a KeyError or TypeError in the middle of resuming."""
+    def refuse(field: str, wanted: str):
+        raise ValueError(f"{where} is damaged: {field} is {schema.short(_at(meta, field))}, not {wanted} "
+                         "(train again without --resume)")
+
+    epochs = meta.get("epochs")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or not 0 <= epochs <= budget.INT32_MAX:
+        refuse("epochs", f"a whole number of epochs done (0..{budget.INT32_MAX})")
+    configuration = meta.get("configuration")
+    if not isinstance(configuration, dict):
+        refuse("configuration", "an object")
+    for part in ("plan", "data"):
+        if not isinstance(configuration.get(part), dict):
+            refuse(f"configuration.{part}", "an object")
+    if not isinstance(configuration["data"].get("path"), str):
+        refuse("configuration.data.path", "the data file's path")
+    validation = meta.get("validation")
+    if not isinstance(validation, dict) or not isinstance(validation.get("epochs"), list) \
+            or len(validation["epochs"]) > epochs:
+        refuse("validation", "an object with the epochs validated so far")
+
+
+def _plain(value) -> str:
+    """A version or format as written (``0.1.0``, ``1``), or cut short and quoted when forged."""
+    text = str(value)
+    return text if len(text) <= 40 and text.isprintable() and isinstance(value, (str, int)) else schema.short(value)
+
+
+def _at(meta: dict, field: str):
+    value = meta
+    for key in field.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _member(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
+    try:
+        return archive.getinfo(f"{name}.npy")
+    except KeyError:
+        return None
+
+
 def read_arrays(folder: Path, expected: dict[str, tuple[tuple[int, ...], np.dtype]]) -> dict[str, np.ndarray]:
-    """The checkpoint's arrays, exactly the names, shapes and dtypes of ``expected``."""
+    """The checkpoint's arrays, exactly the names, shapes and dtypes of ``expected``, each checked
+    from its ``.npy`` header before its data is inflated (``files.read_member``)."""
     where = path(folder)
     with _opened(folder) as archive:
-        names = sorted(set(archive.files) - {META})
-        if names != sorted(expected):
+        members = archive.infolist()
+        names = sorted(member.filename.removesuffix(".npy") for member in members if member.filename != f"{META}.npy")
+        if names != sorted(expected) or len(members) != len(expected) + 1:
             missing, extra = sorted(set(expected) - set(names)), sorted(set(names) - set(expected))
-            raise ValueError(f"{where} does not belong to this configuration: it lacks {missing[:5]} and has "
-                             f"{extra[:5]} (train again without --resume)")
+            raise ValueError(f"{where} does not belong to this configuration: it lacks {schema.short(missing[:5])} "
+                             f"and has {schema.short(extra[:5])} (train again without --resume)")
         arrays = {}
         for name, (shape, dtype) in expected.items():
             try:
-                value = archive[name]
-            except (ValueError, OSError, zipfile.BadZipFile) as error:  # a pickle, or a damaged member
+                arrays[name] = files.read_member(where, archive, archive.getinfo(f"{name}.npy"), tuple(shape), dtype)
+            except ValueError as error:  # named as this module always named a checkpoint that does not fit
+                raise ValueError(f"{error} (this run needs {np.dtype(dtype)} {tuple(shape)}; train again "
+                                 "without --resume)") from None
+            except (OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as error:
                 raise ValueError(f"{where} is damaged: {name}: {str(error).splitlines()[0]}") from None
-            if value.shape != tuple(shape) or value.dtype != np.dtype(dtype):
-                raise ValueError(f"{where} does not belong to this configuration: {name} is {value.dtype} "
-                                 f"{value.shape}, this run needs {np.dtype(dtype)} {tuple(shape)} "
-                                 "(train again without --resume)")
-            arrays[name] = value
     return arrays
 
 
 class _opened:
-    """``np.load`` of the checkpoint as a context, with its errors as one line."""
+    """The checkpoint as an open zip archive, in a context, with its errors as one line."""
 
     def __init__(self, folder: Path):
         self.where = path(folder)
@@ -151,7 +203,7 @@ class _opened:
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"{self.where} is not a regular file")
         try:
-            self.archive = np.load(self.where, allow_pickle=False)
+            self.archive = zipfile.ZipFile(self.where)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise ValueError(f"{self.where} is damaged: {str(error).splitlines()[0] if str(error) else error!r}") from None
         return self.archive

@@ -47,6 +47,38 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def check_destination(path: Path, option: str, size: int = 0) -> None:
+    """A ``ValueError`` naming ``option`` when ``path`` cannot take a file written by
+    ``write_atomically``, checked before the work that makes it: ``path`` a symbolic link (the
+    rename would replace the link, not write where it leads; lstmstate writes through none), a
+    folder or a device, or its folder not writable (a read-only disk too) or without ``size`` bytes free."""
+    path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise ValueError(f"{option} {path}: {error.strerror or error}") from None
+    if mode is not None and stat.S_ISLNK(mode):
+        raise ValueError(f"refusing to write {option} {path}: it is a symbolic link, and lstmstate writes through "
+                         "none; give the file's real path")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ValueError(f"{option} {path} is {'a folder' if stat.S_ISDIR(mode) else 'not a regular file'}; "
+                         "give a file name")
+    # The nearest folder that exists: write_atomically makes the missing ones below it.
+    folder = next((p for p in path.absolute().parents if os.path.lexists(p)), Path("/"))
+    if not folder.is_dir():
+        raise ValueError(f"{option} {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):  # False on a read-only file system too (access(2): EROFS)
+        raise ValueError(f"{option} {path}: cannot write in {folder} (read-only, or not yours)")
+    try:
+        free = os.statvfs(folder).f_bavail * os.statvfs(folder).f_frsize
+    except OSError:
+        return
+    if size > free:
+        raise ValueError(f"{option} {path}: the file needs about {size} bytes, and {folder} has {free} free")
+
+
 def write_json(path: Path, payload: dict) -> None:
     """``payload`` as indented JSON. JSON has no NaN or infinity, so a non-finite number is written
     as null and a line under ``"notes"`` says where it was and what it was: nothing is lost."""
@@ -111,7 +143,14 @@ def read_json(path: Path) -> dict:
     infinity (``NaN``, ``Infinity``, ``1e999``), nesting deeper than ``MAX_JSON_DEPTH`` or a
     non-object is a one-line ``ValueError``."""
     path = Path(path)
-    raw = _read_regular_file(path, MAX_JSON_BYTES)
+    return parse_json(_read_regular_file(path, MAX_JSON_BYTES), path)
+
+
+def parse_json(raw: bytes, path: Path | str) -> dict:
+    """``read_json``'s checks on JSON already read (``path`` names where it came from)."""
+    if len(raw) > MAX_JSON_BYTES:
+        raise ValueError(f"{path} is damaged: its JSON has {len(raw)} bytes, more than the {MAX_JSON_BYTES} "
+                         "lstmstate ever writes")
     try:
         payload = json.loads(raw.decode("utf-8"), parse_constant=_not_a_number, parse_float=_finite_float)
     except RecursionError:
@@ -213,12 +252,21 @@ def read_float_arrays(path: Path, shapes: dict[str, tuple[int, ...]]) -> dict[st
         raise ValueError(f"{path} is damaged: {_one_line(error)}") from None
 
 
-def _read_member(path: Path, archive: zipfile.ZipFile, member: zipfile.ZipInfo, shape: tuple[int, ...]) -> np.ndarray:
+def read_member(path: Path, archive: zipfile.ZipFile, member: zipfile.ZipInfo, shape: tuple[int, ...],
+                dtype: np.dtype) -> np.ndarray:
+    """One ``.npy`` member of an open ``.npz`` that must hold exactly ``dtype`` values of ``shape``,
+    checked from its header before more than that shape's bytes are inflated."""
+    return _read_member(path, archive, member, shape, np.dtype(dtype))
+
+
+def _read_member(path: Path, archive: zipfile.ZipFile, member: zipfile.ZipInfo, shape: tuple[int, ...],
+                 exact: np.dtype | None = None) -> np.ndarray:
+    """A member as float32 from any float width, or (``exact``) as exactly that dtype."""
     key = member.filename.removesuffix(".npy")
     count = math.prod(shape)
     if member.file_size > NPY_HEADER_BYTES + 8 * count:
         raise ValueError(f"{path} is damaged: {key} inflates to {member.file_size} bytes, more than "
-                         f"{shape} floats can take")
+                         f"{shape} values can take")
     with archive.open(member) as stream:
         try:
             version = np.lib.format.read_magic(stream)
@@ -230,8 +278,10 @@ def _read_member(path: Path, archive: zipfile.ZipFile, member: zipfile.ZipInfo, 
                 raise ValueError(f"npy format {version} is not one lstmstate reads")
         except ValueError as error:
             raise ValueError(f"{path} is damaged: {key} has no valid .npy header ({_one_line(error)})") from None
-        if dtype.kind != "f" or dtype.fields is not None or dtype.subdtype is not None \
-                or dtype.itemsize not in FLOAT_ITEMSIZES:
+        if exact is not None and dtype != exact:
+            raise ValueError(f"{path} is damaged: {key} holds {dtype.str} values, not {exact.str}")
+        if exact is None and (dtype.kind != "f" or dtype.fields is not None or dtype.subdtype is not None
+                              or dtype.itemsize not in FLOAT_ITEMSIZES):
             raise ValueError(f"{path} is damaged: {key} holds {dtype.str} values; weights are floats "
                              "(float16, float32 or float64)")
         if tuple(declared) != tuple(shape):
@@ -241,4 +291,4 @@ def _read_member(path: Path, archive: zipfile.ZipFile, member: zipfile.ZipInfo, 
     if len(data) != size:
         raise ValueError(f"{path} is damaged: {key} is cut short ({len(data)} of {size} bytes)")
     values = np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
-    return values.astype(np.float32)
+    return values.astype(np.float32 if exact is None else exact)  # a copy: writable, not the buffer

@@ -353,6 +353,33 @@ class Machine(_Open):
     cpus: Annotated[int, Field(ge=1, le=1 << 20)] | None = None
 
 
+class CellBlock(_Exact):
+    """One feature's best unit for one seed (``trained.cells.Cell``); ``excerpt`` only for the seed shown."""
+
+    feature: Text
+    seed: Seed
+    kind: Literal["h", "c"]
+    unit: Size
+    correlation: Annotated[float, Field(ge=-1.0, le=1.0)]
+    low: Annotated[float, Field(ge=-1.0, le=1.0)]
+    high: Annotated[float, Field(ge=-1.0, le=1.0)]
+    untrained: Share
+    symbol_alone: Share
+    excerpt: Annotated[list[Annotated[float, Field(ge=-FLOAT32_MAX, le=FLOAT32_MAX)]], Items]
+
+
+class CellsBlock(_Exact):
+    """``lstmstate cells`` kept for the report (``trained.cells.Cells.payload``)."""
+
+    text: Text  # the first symbols measured, those the excerpts cover
+    measured: Size
+    source: Text
+    block: Count
+    units: Count
+    constant: Annotated[list[Text], Field(max_length=1000)]
+    cells: Annotated[list[CellBlock], Field(max_length=100_000)]
+
+
 class Results(_Open):
     """``results.json``: the header (``runfolder.header``), every experiment, and the tutorial's
     verdicts or the own-data blocks."""
@@ -376,6 +403,7 @@ class Results(_Open):
     recommendation: Recommendation = None
     ranking: Annotated[list[Name], Field(max_length=MAX_EXPERIMENTS)] = None
     backtest: Annotated[dict[Name, dict[str, Any]], Field(max_length=MAX_EXPERIMENTS)] = None  # numbers: per framing
+    cells: Annotated[dict[Name, CellsBlock], Field(max_length=MAX_EXPERIMENTS)] = None  # symbols: per experiment
     memoryless_ceiling: Share | None = None
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from lstmstate.core import budget
 from lstmstate.owndata import dataset
 from lstmstate.storage import runfolder
 from lstmstate.sweep import blocks, cluster, folder, page, task
@@ -56,6 +57,9 @@ def run(grid: Grid, seeds: int, out: Path, data_options: dict | None = None, add
     start = time.perf_counter()
     if seeds < 1:
         raise ValueError(f"--seeds must be at least 1, got {seeds}")
+    if seeds > budget.MAX_SEEDS:  # before the seeds are split into blocks: 10**9 of them would be listed first
+        raise ValueError(f"--seeds {seeds} is more than lstmstate trains at once: use --seeds {budget.MAX_SEEDS} "
+                         "or fewer")
     if not in_process:
         cluster.ray_module()  # without Ray, say how to install it before anything else is done
     if (grid.kind == OWN_DATA) != (data_options is not None):

@@ -70,8 +70,21 @@ def read_back(folder: Path, asked: dict) -> dict[str, dict]:
     earlier = read_json(path)
     if earlier.get("format_version") != FORMAT_VERSION or earlier.get("request") != asked:
         return {}
-    return {record["name"]: record for record in earlier.get("configurations", [])
-            if record.get("status") == DONE and (Path(folder) / record["name"] / runfolder.RESULTS).is_file()}
+    records = earlier.get("configurations")
+    if not isinstance(records, list):
+        return {}
+    # sweep.json is data: a record that is not an object with a plain folder name is trained again,
+    # never followed (a name of "../x" would read outside the sweep folder).
+    return {record["name"]: record for record in records
+            if isinstance(record, dict) and record.get("status") == DONE and _plain_name(record.get("name"))
+            and (Path(folder) / record["name"] / runfolder.RESULTS).is_file()}
+
+
+def _plain_name(name) -> bool:
+    try:
+        return isinstance(name, str) and runfolder.check_name(name, "configuration name") == name
+    except ValueError:
+        return False
 
 
 def write_run_folder(folder: Path, configuration: Configuration, outcome) -> Path:

@@ -22,15 +22,19 @@ import hashlib
 import inspect
 import itertools
 import json
+import math
+import os
+import stat
 import re
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstmstate.storage import schema
 from lstmstate.tutorial import experiments as registry
-from lstmstate.tutorial.outcome import run_experiment
 from lstmstate.owndata.plan import Plan
+from lstmstate.tutorial.outcome import run_experiment
 
 TUTORIAL = "tutorial"  # a sweep of the tutorial's experiments
 OWN_DATA = "data"  # a sweep of the user's own data (the `train` command's options)
@@ -39,7 +43,12 @@ EXPERIMENT = "experiment"  # the tutorial's parameter that names the experiment 
 # run_experiment takes besides its overrides is how it is called, not what it trains.
 _NOT_SWEPT = {"seeds", "experiment", "on_progress"}
 _NAME_LENGTH = 64  # schema.NAME: a configuration's folder name
-_NONE = ("none", "default")  # how a comma list says "the default" for a parameter that may be None
+_NONE = ("none", "default")
+_LARGEST_FLOAT = 1.7976931348623157e308
+# Configurations one sweep holds: each is a run folder, a row of sweep.json and of its page, and at
+# least one Ray task; a grid of 10 lists of 100 values (10**20) would never be listed, let alone run.
+MAX_CONFIGURATIONS = 10_000
+MAX_GRID_BYTES = 2 ** 20  # a grid file is a few lines; /dev/zero or a 10 GB file is not read  # how a comma list says "the default" for a parameter that may be None
 
 
 @dataclass(frozen=True)
@@ -68,12 +77,14 @@ class Parameter:
                     return text.lower() in ("true", "yes", "1")
             elif kind in (int, float):
                 try:
-                    return kind(text)
+                    number = kind(text)
                 except ValueError:
                     continue
+                if math.isfinite(number):  # "nan" and "inf" read as floats; nothing trains with them
+                    return number
             elif kind is str:
                 return text
-        raise ValueError(f"{self.flag}: {text!r} is not {self.type_words}")
+        raise ValueError(f"{self.flag}: {schema.short(text)} is not {self.type_words}")
 
     def check(self, value):
         """One value read from a TOML file, checked against the type (an int is a float, never a bool)."""
@@ -81,10 +92,13 @@ class Parameter:
             return value
         for kind in self.kinds:
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                return float(value)
-            if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+                if abs(value) <= _LARGEST_FLOAT:  # a TOML integer of 400 digits is no float
+                    return float(value)
+            elif kind is float and isinstance(value, float) and not math.isfinite(value):
+                continue  # TOML's nan and inf: nothing trains with them
+            elif isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
                 return value
-        raise ValueError(f"{self.name}: {value!r} is not {self.type_words}")
+        raise ValueError(f"{self.name}: {schema.short(value)} is not {self.type_words}")
 
     @property
     def type_words(self) -> str:
@@ -197,6 +211,11 @@ def read_file(path: Path) -> dict[str, list]:
     except ImportError:  # Python 3.10
         raise ValueError("--grid needs Python 3.11 or later (tomllib); give the grid as comma lists instead") from None
     try:
+        status = os.stat(path)
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError(f"--grid {path} is not a file")
+        if status.st_size > MAX_GRID_BYTES:
+            raise ValueError(f"--grid {path} is {status.st_size} bytes; a grid file is at most {MAX_GRID_BYTES}")
         content = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise ValueError(f"cannot read --grid {path}: {error.strerror or error}") from None
@@ -205,7 +224,8 @@ def read_file(path: Path) -> dict[str, list]:
     found = {}
     for key, value in content.items():
         if isinstance(value, dict):
-            raise ValueError(f"--grid {path}: [{key}] is a table; give each parameter as `name = [values]` at the top")
+            raise ValueError(f"--grid {path}: [{schema.short(key)}] is a table; give each parameter as "
+                             "`name = [values]` at the top")
         found[EXPERIMENT if key == "experiments" else key] = value if isinstance(value, list) else [value]
     return found
 
@@ -237,11 +257,18 @@ def make(kind: str, given: dict[str, str], from_file: dict[str, list] | None = N
         values = {EXPERIMENT: values.pop(EXPERIMENT), **values}
     elif values.get("framing"):
         values = {"framing": values.pop("framing"), **values}
+    count = math.prod(len(v) for v in values.values())
+    if count > MAX_CONFIGURATIONS:
+        sizes = " x ".join(f"{len(v)} {name}" for name, v in values.items())
+        raise ValueError(f"the grid makes {count} configurations ({sizes}); a sweep runs at most "
+                         f"{MAX_CONFIGURATIONS}: give fewer values")
     return Grid(kind, tuple(values.items()))
 
 
 def _unknown(name: str, kind: str, known: dict[str, Parameter]) -> str:
     flag = "--" + name.replace("_", "-")
+    if not re.fullmatch(r"--[A-Za-z0-9-]{1,64}", flag):  # a TOML key may hold anything, newlines too
+        flag = schema.short(flag)
     names = ", ".join("--experiments" if n == EXPERIMENT else p.flag for n, p in known.items())
     if kind == TUTORIAL and name in sweepable(OWN_DATA):
         return (f"unknown parameter {flag} for the tutorial's experiments (it is an option of your own data, "

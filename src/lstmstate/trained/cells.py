@@ -14,17 +14,19 @@ over every seed of a population and with intervals::
 The state is read as a stream from a zero state, as a carried-state model reads its held-out part.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from lstmstate.core import correlation, text_features
 from lstmstate.core.model import stacked_initial_weights
+from lstmstate.storage import runfolder
 from lstmstate.trained import prime, state_record
 from lstmstate.trained.saved import SavedExperiment, load
 
 EXCERPT = 2000  # symbols of each chosen cell's activation kept for the pictures
+KEPT = 600  # of those, kept in results.json for the run's report: each feature's top cell only
 
 
 @dataclass(frozen=True, eq=False)  # eq: the excerpt is an array
@@ -48,7 +50,8 @@ class Cells:
     """What ``find`` measured on one text for one experiment's seeds."""
 
     name: str  # the experiment (or framing)
-    text: tuple[str, ...]  # the symbols measured, in order
+    text: tuple[str, ...]  # the symbols measured, in order (read back from results.json: the first KEPT)
+    measured: int  # how many symbols were measured
     source: str  # where the text came from, in words
     block: int  # steps per block of the bootstrap
     units: int  # units of the top LSTM layer
@@ -64,6 +67,28 @@ class Cells:
         """The seed whose cell goes most with ``feature`` (largest |r|)."""
         return max(self.of(feature), key=lambda cell: abs(cell.correlation))
 
+    def features(self) -> list[str]:
+        """The features measured, in ``FEATURES`` order."""
+        return list(dict.fromkeys(cell.feature for cell in self.cells))
+
+    def payload(self) -> dict:
+        """The results.json block (``cells[NAME]``, ``storage.schema.CellsBlock``): every cell's
+        numbers, and each feature's top cell over the text's first ``KEPT`` symbols."""
+        kept = min(KEPT, len(self.text))
+        tops = {id(self.top(feature)) for feature in self.features()}
+        cells = [{**{k: v for k, v in asdict(cell).items() if k != "excerpt"},
+                  "excerpt": [round(float(v), 4) for v in cell.excerpt[:kept]] if id(cell) in tops else []}
+                 for cell in self.cells]
+        return {"text": "".join(self.text[:kept]), "measured": self.measured, "source": self.source,
+                "block": self.block, "units": self.units, "constant": list(self.constant), "cells": cells}
+
+    @classmethod
+    def from_payload(cls, name: str, block: dict) -> "Cells":
+        """The ``Cells`` that ``payload`` wrote, as the report reads it."""
+        cells = tuple(Cell(**{**row, "excerpt": np.asarray(row["excerpt"], np.float64)}) for row in block["cells"])
+        return cls(name, tuple(block["text"]), block["measured"], block["source"], block["block"], block["units"],
+                   cells, tuple(block["constant"]))
+
 
 def find(run_dir: Path, experiment: str | None = None, text_file: Path | None = None,
          seed_index: int | None = None) -> Cells:
@@ -78,9 +103,10 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
     symbols, source = _text(saved, text_file)
     block = correlation.block_length(len(symbols))
     values = text_features.features(symbols)
-    # A text without a line break has no lines: its "line position" would be the position in the text.
-    constant = tuple(name for name, feature in values.items()
-                     if np.ptp(feature) == 0 or (name == "line position" and "\n" not in symbols))
+    # A text without a line break has no lines, one without a space no words: their "line position"
+    # and "since space" would be the position in the text, which any drifting unit follows.
+    unmarked = {"line position": "\n" not in symbols, "since space": not any(s.isspace() for s in symbols)}
+    constant = tuple(name for name, feature in values.items() if np.ptp(feature) == 0 or unmarked.get(name))
     measured = {name: feature for name, feature in values.items() if name not in constant}
     if seed_index is not None:
         indices = [saved.seed_index(seed_index)]
@@ -111,7 +137,21 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
                               float(control), alone[name], states[0, :EXCERPT, best.column].copy()))
     order = list(measured)
     found.sort(key=lambda cell: order.index(cell.feature))  # stable: seeds stay in order within a feature
-    return Cells(saved.name, tuple(symbols), source, block, saved.spec.units, tuple(found), constant, saved.folder)
+    return Cells(saved.name, tuple(symbols), len(symbols), source, block, saved.spec.units, tuple(found), constant,
+                 saved.folder)
+
+
+def kept(cells: Cells) -> Path | None:
+    """Keep ``cells`` in its run's results.json (``cells[NAME]``), so ``lstmstate report`` shows it;
+    the run folder, or None when the experiment is not in one."""
+    run_folder = cells.folder.parent if cells.folder is not None else None
+    if run_folder is None or not (run_folder / runfolder.RESULTS).is_file():
+        return None
+    with runfolder.locked(run_folder):  # another command writing the folder would interleave
+        payload = runfolder.read_results(run_folder)
+        payload.setdefault("cells", {})[cells.name] = cells.payload()
+        runfolder.write_results(run_folder, payload)
+    return run_folder
 
 
 def _check_model(saved: SavedExperiment) -> None:

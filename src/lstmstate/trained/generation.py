@@ -41,6 +41,9 @@ from lstmstate.trained.window import WindowStep, window_size
 BLOCK = 64
 # Steps of a long prime read at once by the fused program (nothing is printed then): fewer calls.
 PRIME_BLOCK = 1024
+# Each draw is numbered in uint32 (np.arange(..., dtype=np.uint32) then fold_in): past this the
+# numbers would wrap and the draws repeat (or NumPy refuses the number, hours into a run).
+MAX_STEPS = 2 ** 32 - 2 * BLOCK
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,9 @@ def _checked(vocabulary: Vocabulary, start: str, steps: int, prime) -> np.ndarra
     """The ids fed before the first choice, ``prime`` then ``start``, checked."""
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    if steps > MAX_STEPS:
+        raise ValueError(f"--steps {steps} is more than generation numbers: its draws are counted in 32 bits "
+                         f"(jax.random.fold_in); use --steps {MAX_STEPS} or fewer")
     for symbol in dict.fromkeys([*prime, start]):  # each distinct symbol once, in order: a long prime repeats them
         if symbol not in vocabulary:
             raise ValueError(f"symbol {symbol!r} is not in the vocabulary; it holds {vocabulary.describe()}")

@@ -12,17 +12,23 @@ A symbol outside the vocabulary is refused with where it is, so a user can find 
 import re
 from pathlib import Path
 
+from lstmstate.core import budget
 from lstmstate.core.vocabulary import Vocabulary
 from lstmstate.storage import files
 
 SHOWN = 5  # symbols outside the vocabulary named in the message, with their positions
+# Memory a byte of prime takes on its way in: the bytes, the decoded text (up to 4 bytes a
+# character), a one-character Python string in the symbol list (8 bytes a pointer; the strings
+# themselves are shared), its offset and its id: about 40 bytes.
+BYTES_PER_BYTE = 40
 
 
-def read(path: Path, vocabulary: Vocabulary, tokens: str | None, owner: str, what: str = "prime file") -> list[str]:
+def read(path: Path, vocabulary: Vocabulary, tokens: str | None, owner: str, what: str = "--prime-file") -> list[str]:
     """The symbols of the text file ``path``, each checked against ``vocabulary`` (of the
     experiment ``owner``); ``tokens`` is how the training text was split (None: the tutorial's
     letters); ``what`` names the file in messages. Unreadable, binary, empty or non-UTF-8 files
     are a ``ValueError`` as for ``train``."""
+    _check_size(Path(path), what)
     text = files.read_text(Path(path))
     symbols, offsets = _split(text, vocabulary, tokens)
     if not symbols:
@@ -36,6 +42,21 @@ def read(path: Path, vocabulary: Vocabulary, tokens: str | None, owner: str, wha
         raise ValueError(f"{what} {path}: {len(where)} symbol{'s' if len(where) > 1 else ''} not in the "
                          f"vocabulary of {owner!r}: {shown}{more}; it holds {vocabulary.describe()}")
     return symbols
+
+
+def _check_size(path: Path, what: str) -> None:
+    """A ``ValueError`` naming the file (``what``) and the largest size that fits, before it is read."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # files.read_text says what is wrong with it
+    available = budget.available_memory()
+    room = int(budget.MEMORY_SHARE * available)
+    if size * BYTES_PER_BYTE > room:
+        end = " (its end is what the generation continues)" if what == "--prime-file" else ""
+        raise ValueError(f"{what} {path} is {size} bytes; split into symbols it needs about "
+                         f"{size * BYTES_PER_BYTE} bytes of memory, but {available} are available: give a text "
+                         f"of at most {room // BYTES_PER_BYTE} bytes{end}")
 
 
 def _split(text: str, vocabulary: Vocabulary, tokens: str | None) -> tuple[list[str], list[int]]:

@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 
 from lstmstate.core import policy
-from lstmstate.output import figures, markup
+from lstmstate.output import cells, figures, markup
 from lstmstate.output.formatting import percent, share_of_seeds
 from lstmstate.output.report import Picture, drawn, environment, write
 from lstmstate.storage import runfolder
@@ -230,7 +230,7 @@ def render_html(payload: dict, pictures: list[Picture]) -> str:
             parts.append(f"<details><summary>{escape(name)} (seed {entry.get('median_seed', '?')}, "
                          f"accuracy {percent(_median_accuracy(entry))})</summary>"
                          f"<pre>{escape(chr(10).join(entry['transcript']))}</pre></details>")
-    return markup.page(title, parts)
+    return markup.page(title, parts + cells.report_html(payload, 6))
 
 
 def _median_accuracy(entry: dict) -> float | None:
@@ -261,4 +261,4 @@ def render_markdown(payload: dict, pictures: list[Picture]) -> str:
         parts += [f"![{picture.title}]({picture.file})", "", f"*Figure {number}. {picture.title}.* {picture.caption}", ""]
     if not pictures:
         parts += ["No finished experiment to draw yet.", ""]
-    return "\n".join(parts)
+    return "\n".join(parts + cells.report_markdown(payload, 5))
