@@ -151,6 +151,9 @@ def test_verdict_words_follow_the_seeds():
     diverged = verdicts.judge(np.array([np.inf, 1.5, 1.6]), ar)
     assert diverged.startswith("AR(2) beats every seed") and "1 of 3 seeds diverged" in diverged
     assert verdicts.winner(np.array([np.inf, np.nan]), ar) is None
+    # As found on the alphabet, where both are perfect: "beats every seed, by -0.00 to -0.00 points".
+    perfect = Baseline("most frequent successor", "accuracy", 1.0, "")
+    assert verdicts.judge(np.array([1.0, 1.0]), perfect).startswith("every seed ties with most frequent successor")
 
 
 def test_autoregression_beats_a_one_step_lstm_and_the_verdict_says_so(tmp_path):

@@ -58,8 +58,10 @@ def judge(scores: np.ndarray, baseline: Baseline) -> str:
     unit = _unit(metric)
     lstm = (f"the LSTM's mean {formatted(metric, mean)} [95% interval {formatted(metric, low)}, "
             f"{formatted(metric, high)}] against {formatted(metric, baseline.score)}")
-    wins = int((gaps > 0).sum())
-    if wins == 0:
+    wins, losses = int((gaps > 0).sum()), int((gaps < 0).sum())
+    if wins == losses == 0:  # every seed scores exactly what the baseline does (a text both predict perfectly)
+        return f"every seed ties with {name}: {formatted(metric, baseline.score)} ({lstm}){lost}"
+    if losses == len(finite):
         return (f"{name} beats every seed, by {_amount(metric, -gaps.max())} to {_amount(metric, -gaps.min())} "
                 f"{unit} ({lstm}){lost}")
     if wins == len(finite):
