@@ -159,7 +159,7 @@ def check_forecast(seeds: int, horizon: int, per_step: int = 0, name: str = "--h
     budget = int(MEMORY_SHARE * available)
     if forecast_bytes(seeds, 1, horizon, per_step) <= budget:
         return
-    most = _largest(lambda steps: forecast_bytes(seeds, 1, steps, per_step) <= budget, horizon)
+    most = largest(lambda steps: forecast_bytes(seeds, 1, steps, per_step) <= budget, horizon)
     raise ValueError(f"{name} {horizon} is too large for this machine: {seeds} seeds' forecasts of {horizon} steps "
                      f"need about {_size(forecast_bytes(seeds, 1, horizon, per_step))}, but {_size(available)} is "
                      f"available; {name} {most} or fewer fit")
@@ -184,7 +184,7 @@ def check_backtest(seeds: int, held_out: int, horizon: int, stride: int, availab
             f"the baselines', need about {_size(cost(stride))}, but {_size(available)} is available")
     if cost(held_out) > budget:  # one origin is too many: only the horizon can give
         raise ValueError(f"--horizon {horizon} is too large for this machine: {need}; give a shorter --horizon")
-    fewest = held_out - _largest(lambda room: cost(held_out - room) <= budget, held_out - 1)
+    fewest = held_out - largest(lambda room: cost(held_out - room) <= budget, held_out - 1)
     raise ValueError(f"--stride {stride} is too small for this machine: {need}; --stride {fewest} or more fits")
 
 
@@ -203,24 +203,25 @@ def _check_memory(spec, seeds: int, rows: int, cost, verb: str, names: Mapping[s
     if cost(spec.units, 1) > budget:
         one = f"{weights:.3g} weights and needs about {_size(cost(spec.units, 1))} to {verb}, but {_size(available)} is available"
         if rows > 1 and cost(spec.units, 1, 1) <= budget:  # the batch, not the model
-            most = _largest(lambda count: cost(spec.units, 1, max(1, count)) <= budget, rows)
+            most = largest(lambda count: cost(spec.units, 1, max(1, count)) <= budget, rows)
             raise ValueError(f"{names['rows']} {rows} is too large for this machine: one seed with batches of {rows} "
                              f"samples has {one}; {names['rows']} {most} or fewer fit")
-        most = _largest(lambda units: cost(units, 1) <= budget, spec.units) if spec.has_state else 0
+        most = largest(lambda units: cost(units, 1) <= budget, spec.units) if spec.has_state else 0
         if most:
             raise ValueError(f"{names['units']} {spec.units} is too large for this machine: one seed of this model "
                              f"has {one}; {names['units']} {most} or fewer fit")
         # Not the units: the inputs and outputs alone are too many (a window of a huge vocabulary).
         raise ValueError(f"the model is too large for this machine: {spec.steps} steps of {spec.features} features "
                          f"to {spec.outputs} outputs make one seed of {one}")
-    most = _largest(lambda count: cost(spec.units, count) <= budget, seeds)
+    most = largest(lambda count: cost(spec.units, count) <= budget, seeds)
     raise ValueError(f"{names['seeds']} {seeds} is too many for this machine: {seeds} seeds of {weights:.3g} weights "
                      f"need about {_size(cost(spec.units, seeds))} to {verb}, but {_size(available)} is available; "
                      f"{names['seeds']} {most} or fewer fit (or fewer {names['units']})")
 
 
-def _largest(fits, above: int) -> int:
-    """The largest ``n`` in ``0..above`` with ``fits(n)`` (``fits`` grows false with ``n``)."""
+def largest(fits, above: int) -> int:
+    """The largest ``n`` in ``0..above`` with ``fits(n)`` (``fits`` true up to some ``n``, then
+    false), by bisection: the most that fits, named in a message before any work."""
     low, high = 0, above
     while low < high:
         middle = (low + high + 1) // 2

@@ -19,13 +19,14 @@ model column and its values increase strictly as one or the other.
 
 import csv
 import io
+import math
 from pathlib import Path
 from typing import NamedTuple
 
-import math
-
 import numpy as np
 import pandas as pd
+
+from lstmstate.core import budget
 
 
 FILLS = ("interpolate", "ffill")
@@ -269,7 +270,7 @@ def future_room(labels: list[str], count: int) -> int:
     try:
         numbers = [float(label) for label in labels[-3:]]
         step = numbers[-1] - numbers[-2]
-        return _largest_fitting(lambda k: math.isfinite(numbers[-1] + k * step), count)
+        return budget.largest(lambda k: math.isfinite(numbers[-1] + k * step), count)
     except (ValueError, IndexError):
         pass
     dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(labels[-10:]), format="mixed"))
@@ -283,16 +284,8 @@ def future_room(labels: list[str], count: int) -> int:
         except (OverflowError, ValueError):  # pandas' OutOfBoundsDatetime is a ValueError
             return False
 
-    return _largest_fitting(fits, count)
+    return budget.largest(fits, count)
 
-
-def _largest_fitting(fits, most: int) -> int:
-    """The largest ``k`` in ``0..most`` with ``fits(k)`` (``fits`` true up to some ``k``, then false)."""
-    low, high = 0, most
-    while low < high:
-        middle = (low + high + 1) // 2
-        low, high = (middle, high) if fits(middle) else (low, middle - 1)
-    return low
 
 # The season a calendar step implies, by the first letters of pandas' frequency: a year of months or
 # quarters or weeks, a week of days (of business days), a day of hours. Years, minutes and numeric
