@@ -169,7 +169,7 @@ def test_validation_and_held_out_scoring_read_their_own_targets(framing):
     held_out = samples.part(framed, parts.validation_items, parts.validation_items + parts.held_out_items)
     assert validating.held_out_targets.tolist() == values[parts.fit_items:parts.train_items].tolist()
     assert held_out.held_out_targets.tolist() == values[parts.train_items:].tolist()
-    if framed.carried:  # the validation pass ends with the validation part's last target
+    if framed.carries_state:  # the validation pass ends with the validation part's last target
         assert len(validating.x_scored) == parts.train_items - 1
     spec = ModelSpec("lstm", steps=framed.steps, features=framed.features, outputs=1, units=4,
                      mask_value=framed.mask_value, output_activation="linear")

@@ -112,7 +112,7 @@ def _slid_window(saved, start: str, steps: int, prime: list[str]) -> list[window
 
 def test_a_window_model_generates_as_its_window_slides(runs):
     saved = runs["window"]
-    assert not saved.stateful and saved.window_size == 4
+    assert not saved.carries_state and saved.window_size == 4
     reference = _slid_window(saved, "t", 150, list("the c"))
     made = saved.generate("t", 150, list("the c"), index=0)
     assert [(s.window, s.predicted) for s in made] == [(s.window, s.predicted) for s in reference]

@@ -88,7 +88,7 @@ def test_generate_bad_input_is_one_line_and_exit_2(stateful_run, monkeypatch, ca
 def test_window_model_slides_its_window_and_agrees_with_the_engine(window_run):
     folder, outcome = window_run
     saved = load_run(folder, "window-timesteps")
-    assert not saved.stateful
+    assert not saved.carries_state
     steps = saved.generate("K", 3, list("HIJ"), index=0)
     first, second, third = steps
     assert first.window == ("I", "J", "K")  # only the last three symbols of the context matter

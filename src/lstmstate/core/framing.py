@@ -238,7 +238,7 @@ class Framing:
     step and carries its state from batch to batch, in ``batchify``'s streams."""
 
     name: str
-    carried: bool  # the state goes on from batch to batch (no window: one item a step)
+    carries_state: bool  # the state goes on from batch to batch (no window: one item a step)
     windowed: bool  # reads --window items per sample
     default_batch: int  # the batch size when none is asked for (streams for stateful-streams)
     steps_are_window: bool = False  # the window's items are time steps (else: one step)
@@ -278,7 +278,7 @@ class Framing:
             return 1
         chosen = requested if requested is not None else min(self.default_batch, train_samples)
         if chosen < 1 or chosen > train_samples:  # a default never asks for more than the data has
-            what = "streams" if self.carried else "samples per batch"
+            what = "streams" if self.carries_state else "samples per batch"
             raise ValueError(f"--batch-size {chosen} is out of range for {self.name}: the fitting part has "
                              f"{train_samples} samples, so give 1..{train_samples} {what}")
         return chosen
@@ -309,7 +309,7 @@ class Framing:
         >>> train.inputs.shape, scored.targets.tolist()
         ((3, 1, 2), [4, 5, 6])
         """
-        if self.carried:
+        if self.carries_state:
             raise ValueError(f"{self.name} carries its state over the whole sequence; it is not cut into samples")
         if self.name == "one-step":
             return next_symbol(training), next_symbol(scored)
@@ -337,12 +337,12 @@ def random_lengths(framed: Framed, rng: np.random.Generator) -> Framed:
 
 
 REGISTRY = {framing.name: framing for framing in (
-    Framing("one-step", carried=False, windowed=False, default_batch=STATELESS_BATCH),
-    Framing("window-features", carried=False, windowed=True, default_batch=STATELESS_BATCH, slots_are_window=True),
-    Framing("window-timesteps", carried=False, windowed=True, default_batch=STATELESS_BATCH, steps_are_window=True),
-    Framing("variable-length", carried=False, windowed=True, default_batch=STATELESS_BATCH, steps_are_window=True),
-    Framing("stateful", carried=True, windowed=False, default_batch=1),
-    Framing("stateful-streams", carried=True, windowed=False, default_batch=16),
+    Framing("one-step", carries_state=False, windowed=False, default_batch=STATELESS_BATCH),
+    Framing("window-features", carries_state=False, windowed=True, default_batch=STATELESS_BATCH, slots_are_window=True),
+    Framing("window-timesteps", carries_state=False, windowed=True, default_batch=STATELESS_BATCH, steps_are_window=True),
+    Framing("variable-length", carries_state=False, windowed=True, default_batch=STATELESS_BATCH, steps_are_window=True),
+    Framing("stateful", carries_state=True, windowed=False, default_batch=1),
+    Framing("stateful-streams", carries_state=True, windowed=False, default_batch=16),
 )}
 FRAMINGS = tuple(REGISTRY)  # the names, in the order compare runs and reports them
 

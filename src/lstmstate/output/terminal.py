@@ -191,7 +191,7 @@ def seed_words(saved, index: int) -> str:
 def generation_header(saved, index: int, start: str, context, prime_file, sampling) -> str:
     """What ``generate`` runs: the seed, the state carried (and how it was primed) or the window
     slid, and how symbols are drawn."""
-    if saved.stateful:
+    if saved.carries_state:
         if prime_file is not None:
             how = f"primed with {prime_file} ({len(context)} symbols), then {start!r}"
         else:
@@ -211,14 +211,14 @@ def generated(blocks, saved, text: bool):
         if text:
             yield ("" if number == 0 else separator) + separator.join(step.predicted for step in block)
         else:
-            yield "\n".join(generation_lines(block, saved.stateful)) + "\n"
+            yield "\n".join(generation_lines(block, saved.carries_state)) + "\n"
     if text:
         yield "\n"
 
 
-def generation_lines(block, stateful: bool) -> list[str]:
+def generation_lines(block, carries_state: bool) -> list[str]:
     """One line per generated step: what was fed (a symbol, or the window) and what came."""
-    if stateful:
+    if carries_state:
         return [f"{step.given} -> {step.predicted}" for step in block]
     return [f"{list(step.window)} -> {step.predicted}" for step in block]
 

@@ -111,7 +111,7 @@ def model_forecasts(saved: SavedExperiment, data: Numbers, origins: np.ndarray, 
     if changes and int(modelled_origins.min()) < 0:
         raise ValueError("a model of changes cannot forecast from row 0: there is no change into it")
     scaled = recursion.recursive(saved.spec, list(saved.weights), scaling.apply(values)[:, data.target_index],
-                                 modelled_origins, horizon, saved.stateful)
+                                 modelled_origins, horizon, saved.carries_state)
     return _in_units(saved, data, origins, scaled)
 
 
@@ -252,4 +252,4 @@ def first_origin(saved: SavedExperiment) -> int:
     """The earliest row a forecast can start from: the model's window must fit before it (and a
     model of changes needs one more row)."""
     changes = 1 if saved.details.get("plan", {}).get("differencing", 0) else 0
-    return (0 if saved.stateful else saved.spec.steps * saved.spec.features - 1) + changes
+    return (0 if saved.carries_state else saved.spec.steps * saved.spec.features - 1) + changes

@@ -142,7 +142,7 @@ def check_plan(data: Symbols | Numbers, plan: Plan) -> Split:
     if plan.embedding and plan.encoding not in ("auto", "embedding"):
         raise ValueError(f"--embedding feeds symbol ids to an Embedding layer; it cannot be combined with "
                          f"--encoding {plan.encoding}")
-    if not chosen.carried and (plan.bptt > 1 or plan.reset != "epoch"):
+    if not chosen.carries_state and (plan.bptt > 1 or plan.reset != "epoch"):
         raise ValueError(f"--bptt and --reset are for the framings that carry state (stateful, stateful-streams); "
                          f"{plan.framing} starts every sample from zeros")
     if data.kind == "numbers":
@@ -150,7 +150,7 @@ def check_plan(data: Symbols | Numbers, plan: Plan) -> Split:
         if np.ptp(training_target) == 0:
             raise ValueError(f"the target {data.target!r} is constant ({training_target[0]:g}) over the training part: "
                              "there is nothing to learn; choose another --target")
-        if plan.horizon > 1 and chosen.carried:
+        if plan.horizon > 1 and chosen.carries_state:
             raise ValueError(f"--horizon {plan.horizon} trains a direct model of {plan.horizon} values, which needs a "
                              "window framing (one-step, window-features, window-timesteps, variable-length); "
                              f"{plan.framing} forecasts recursively (train with --horizon 1)")

@@ -50,8 +50,8 @@ class Samples:
     vocabulary_size: int = 0  # symbols: distinct symbols; numbers: 0
 
     @property
-    def carried(self) -> bool:
-        return framing.get(self.framing).carried
+    def carries_state(self) -> bool:
+        return framing.get(self.framing).carries_state
 
     @property
     def steps(self) -> int:
@@ -118,7 +118,7 @@ def frame(data: Symbols | Numbers, split: Split, framing_name: str, window: int,
     featurize = _featurizer(data, encoding, table)
     targets = _targeter(data, table, horizon)
 
-    if chosen.carried:
+    if chosen.carries_state:
         # One pass over the whole sequence: training is its first part, scoring reads it all.
         framed = framing.next_symbol(sequence)  # sample i: item i -> item i+1
         x_all = featurize(framed.inputs)
@@ -197,7 +197,7 @@ def part(framed: Samples, start: int, stop: int) -> Samples:
                          0 1 2 3 4 5 6      end with its last target); part(framed, 3, 7): held out
     """
     targets = framed.held_out_targets[start:stop]
-    if framed.carried:
+    if framed.carries_state:
         end = framed.first_held_out + stop  # the samples up to the part's last target
         x = framed.x_scored[:end]
         first = len(x) % framed.batch_size  # as frame does: drop the first samples so every stream is full

@@ -65,7 +65,7 @@ class Part:
         data, framed = self.data, self.framed
         numbers = data.kind == "numbers"
         kept, predicted, log_probabilities = prediction.predict(
-            self.spec, weights, framed.x_scored, framed.layout, framed.carried, classify=not numbers,
+            self.spec, weights, framed.x_scored, framed.layout, framed.carries_state, classify=not numbers,
             first_kept=framed.first_held_out, targets=self.sample_targets, encoding=framed.in_program)
         kept = kept - framed.first_held_out
         inside = kept < len(framed.held_out_targets)  # a carried pass may read past the part's last target

@@ -105,9 +105,9 @@ def train(data: Symbols | Numbers, plan: Plan, on_progress: Callable[[int, int],
     config = TrainConfig(
         epochs=plan.epochs, batch_size=framed.batch_size,
         # Stateless samples are shuffled as fit does; a stream must stay in order to carry its state.
-        shuffle=not framed.carried,
+        shuffle=not framed.carries_state,
         # Carried: the tutorial's stateful loop, streams reset when an epoch starts (--reset epoch), or never.
-        policy=RESETS[plan.reset] if framed.carried else policy.RESET_EVERY_BATCH,
+        policy=RESETS[plan.reset] if framed.carries_state else policy.RESET_EVERY_BATCH,
         loss=loss.MEAN_SQUARED_ERROR if numbers else loss.CATEGORICAL_CROSSENTROPY,
         learning_rate=plan.learning_rate, bptt=plan.bptt, clip_norm=plan.clip_norm)
     validating = scoring.Part(data, split.fit_items, plan.differencing, spec,

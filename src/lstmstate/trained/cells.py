@@ -157,7 +157,7 @@ def kept(cells: Cells) -> Path | None:
 def _check_model(saved: SavedExperiment) -> None:
     if saved.numbers:
         raise ValueError(f"{saved.name!r} is a model of numbers: cells measures text features of a model of symbols")
-    if not saved.stateful:
+    if not saved.carries_state:
         raise ValueError(f"{saved.name!r} was trained on windows from a zero state; cells reads a model trained with "
                          "carried state (--framing stateful or stateful-streams), whose state runs along the text")
     if saved.spec.kind != "lstm":

@@ -30,7 +30,7 @@ TINY_PROBABILITY = 1e-30
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled(spec: ModelSpec, classify: bool, carried: bool, encoding: Encoding | None):
+def _compiled(spec: ModelSpec, classify: bool, carries_state: bool, encoding: Encoding | None):
     """One compiled ``(weights, state, x, targets, layout) -> (state, (outputs, log p))`` for all
     seeds at once; ``log p`` is the log probability of each sample's target (classify only).
 
@@ -39,7 +39,7 @@ def _compiled(spec: ModelSpec, classify: bool, carried: bool, encoding: Encoding
     step by step. Otherwise the model is called on each batch in turn."""
     model = spec.build(initialized=False)
     non_trainable = [v.value for v in model.non_trainable_variables]
-    layout_of = fused.Layout.of(model, spec) if carried and fused.supports(spec) else None
+    layout_of = fused.Layout.of(model, spec) if carries_state and fused.supports(spec) else None
 
     def reduced(y, targets):
         if classify:
@@ -65,7 +65,7 @@ def _compiled(spec: ModelSpec, classify: bool, carried: bool, encoding: Encoding
 
 
 def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: np.ndarray,
-            carried: bool, classify: bool, first_kept: int = 0, targets: np.ndarray | None = None,
+            carries_state: bool, classify: bool, first_kept: int = 0, targets: np.ndarray | None = None,
             encoding: Encoding | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every seed's prediction for the samples of ``layout`` whose index is ``>= first_kept``.
 
@@ -78,11 +78,11 @@ def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: n
     """
     layout = np.asarray(layout, np.int32)
     seeds = len(weights[0])
-    run = _compiled(spec, classify, carried, encoding)
+    run = _compiled(spec, classify, carries_state, encoding)
     weights = [jnp.asarray(w) for w in weights]
     x = jnp.asarray(x, jnp.float32 if encoding is None else jnp.int32)
     targets = jnp.zeros(len(x), jnp.int32) if targets is None else jnp.asarray(targets, jnp.int32)
-    if carried:
+    if carries_state:
         rows = layout.shape[1]
         per_call = max(1, CHUNK_SAMPLES // rows)  # batches per call
         chunks = [layout[i:i + per_call] for i in range(0, len(layout), per_call)]
@@ -100,7 +100,7 @@ def predict(spec: ModelSpec, weights: list[np.ndarray], x: np.ndarray, layout: n
         # Pad the last chunk to the compiled shape; padded outputs are dropped below.
         padded = np.zeros((per_call, rows), np.int32)
         padded[:real[0], :real[1]] = chunk
-        new_state, (outputs, logs) = run(weights, state if carried else zero, x, targets, jnp.asarray(padded))
+        new_state, (outputs, logs) = run(weights, state if carries_state else zero, x, targets, jnp.asarray(padded))
         state = new_state
         outputs = np.asarray(outputs)[:, :real[0], :real[1]].reshape(seeds, -1)  # (seed, batch*row)
         logs = np.asarray(logs)[:, :real[0], :real[1]].reshape(seeds, -1)

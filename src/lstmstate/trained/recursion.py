@@ -43,7 +43,7 @@ def block_steps(spec: ModelSpec, seeds: int, origins: int, horizon: int) -> int:
 
 
 def recursive(spec: ModelSpec, weights: list[np.ndarray], scaled: np.ndarray, origins: np.ndarray,
-              horizon: int, carried: bool, block: int | None = None) -> np.ndarray:
+              horizon: int, carries_state: bool, block: int | None = None) -> np.ndarray:
     """Every seed's forecast of ``horizon`` steps after each origin.
 
     ``weights`` are stacked ``(seed, …)``; ``scaled`` is the target's scaled values ``(item,)``;
@@ -58,7 +58,7 @@ def recursive(spec: ModelSpec, weights: list[np.ndarray], scaled: np.ndarray, or
     weights = [jnp.asarray(w) for w in weights]
     seeds = int(weights[0].shape[0])
     block = block_steps(spec, seeds, len(origins), horizon) if block is None else max(1, min(block, horizon))
-    if carried:
+    if carries_state:
         length = int(origins.max()) + 1  # the stream reads up to the last origin
         slot = np.full(length, len(origins), np.int32)  # where each position's state goes
         slot[origins] = np.arange(len(origins), dtype=np.int32)

@@ -27,7 +27,7 @@ class SavedExperiment(SavedEntry):
     median_index: int = 0  # position of results.json's median seed (0 when results.json does not say)
 
     @property
-    def stateful(self) -> bool:
+    def carries_state(self) -> bool:
         """Whether training carried state between batches (so the model is used as a stream)."""
         return self.config.carries_state
 
@@ -98,7 +98,7 @@ class SavedExperiment(SavedEntry):
         prime = list(prime)
         self.check_symbols(list(dict.fromkeys([*prime, start])), "symbol")  # each distinct one, first seen first
         weights = self.member_weights(index)
-        if self.stateful:
+        if self.carries_state:
             return generation.stream_blocks(self.spec, weights, self.encoding, self.vocabulary, start, steps, prime,
                                             sampling)
         return generation.window_blocks(self.spec, weights, self.encoding, self.vocabulary, start, steps, prime,
@@ -137,7 +137,7 @@ class SavedExperiment(SavedEntry):
         """Seed ``index`` as a plain-Keras ``.keras`` file: ``LSTM(stateful=True)`` at batch size 1
         for a stateful experiment, an ordinary ``Sequential`` otherwise."""
         index = self.seed_index(index)
-        model = keras_export.keras_model(self.spec, self.member_weights(index), self.stateful,
+        model = keras_export.keras_model(self.spec, self.member_weights(index), self.carries_state,
                                          name=f"{self.name}-seed{self.seeds[index]}".replace("-", "_"))
         return keras_export.save(model, path)
 
@@ -147,7 +147,7 @@ class SavedExperiment(SavedEntry):
         cell = spec.kind.upper() if spec.has_state else "Dense"
         layers = f"{spec.layers} stacked " if spec.layers > 1 else ""
         embedded = f", an Embedding of width {spec.embedding}" if spec.embedding else ""
-        if self.stateful:
+        if self.carries_state:
             return (f"{layers}{cell}({spec.units}, stateful=True) with "
                     f"keras.Input(batch_shape=(1, {spec.steps}, {spec.features})){embedded}")
         return f"a stateless Sequential on inputs ({spec.steps}, {spec.features}){embedded}"
@@ -162,7 +162,7 @@ class SavedExperiment(SavedEntry):
                   "embedding": " (feature = id + 1, 0 for padding)"}.get(self.encoding.name, "")
         notes = [f"inputs: {self.encoding.name} encoding of {len(symbols)} symbols, ids {symbols[0]}=0 … "
                  f"{symbols[-1]}={len(symbols) - 1}{scalar}"]
-        if self.stateful:
+        if self.carries_state:
             layers = ", ".join(f"'{layer_name(self.spec.kind, i)}'" for i in range(1, self.spec.layers + 1))
             notes.append("load it with KERAS_BACKEND=tensorflow (or torch): on the JAX backend Keras silently "
                          f"resets a stateful layer in predict; call model.get_layer(name).reset_state() for {layers} "

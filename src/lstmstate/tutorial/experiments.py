@@ -68,7 +68,7 @@ class Experiment:
     def setup(self, epochs: int | None = None, units: int | None = None, streams: int | None = None) -> Setup:
         """The concrete setup, with ``epochs`` or ``units`` overridden if given; ``streams`` trains
         a stateful experiment as that many parallel streams (``framing.batchify``) instead of one."""
-        if streams is not None and not self.stateful:
+        if streams is not None and not self.carries_state:
             raise ValueError(f"streams apply to stateful experiments only; {self.name!r} resets its state "
                              "every batch, so its batch size is not a number of streams")
         framed, vocabulary = self.data()
@@ -83,7 +83,7 @@ class Experiment:
         return Setup(framed, vocabulary, encoding, spec, config)
 
     @property
-    def stateful(self) -> bool:
+    def carries_state(self) -> bool:
         return self.policy.carries_state
 
 

@@ -68,7 +68,7 @@ def run_experiment(experiment: Experiment, seeds: Sequence[int], epochs: int | N
     outcome = Outcome(experiment, setup, population, evaluation, 0.0)
     # The cold start at K and the priming with A..J are about the alphabet in order; in the
     # scrambled order K follows another letter, so they would test nothing.
-    if experiment.stateful and setup.vocabulary == ALPHABET and not experiment.scrambled \
+    if experiment.carries_state and setup.vocabulary == ALPHABET and not experiment.scrambled \
             and not outcome.diverged.all():
         outcome.generation = generation_of(outcome)
     outcome.seconds = time.perf_counter() - start
