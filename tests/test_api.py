@@ -19,6 +19,7 @@ import lstmstate as ls
 from conftest import run_cli
 from lstmstate.api import arguments, inputs
 from lstmstate.api.progress import NotebookBar, progress
+from lstmstate.output import exits
 from lstmstate.storage import runfolder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,7 +230,8 @@ def test_bad_arguments_of_a_run_raise_value_error(fitted, text_run):
 
 
 def test_messages_name_the_arguments_as_python_does():
-    assert arguments.in_api_words("--clip-norm must be above 0; --window 3 and --time-column") == \
+    # The library names a field in backticks; a sweep's grid spells it as a flag.
+    assert arguments.in_api_words("`clip_norm` must be above 0; `window` 3 and --time-column") == \
         "clip_norm must be above 0; window 3 and time_column"
     assert arguments.in_api_words("run `lstmstate train --out DIR`, --no-such-flag") == \
         "run `lstmstate train --out DIR`, --no-such-flag"  # advice to run a command keeps its flags
@@ -237,7 +239,8 @@ def test_messages_name_the_arguments_as_python_does():
     with pytest.raises(ValueError) as raised:
         ls.fit(TEXT, window=0)
     assert str(raised.value) == "window must be at least 1, got 0"
-    assert arguments.command_line_words(raised.value) == "--window must be at least 1, got 0"
+    assert arguments.command_line_words(raised.value) == "`window` must be at least 1, got 0"
+    assert exits.as_flags(arguments.command_line_words(raised.value)) == "--window must be at least 1, got 0"
 
 
 def test_a_stopped_run_resumes_to_the_same_numbers(fitted, sunspots, tmp_path):

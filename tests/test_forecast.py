@@ -187,7 +187,7 @@ def test_a_direct_model_forecasts_its_horizon_at_once(tmp_path, capsys, monkeypa
     assert model.spec.outputs == 4
     result = forecast.forecast_of(model, forecast.series(model), 4, origin=179)
     assert np.abs(result.median - values[180:184]).max() < 0.2
-    with pytest.raises(ValueError, match="--horizon 5 is longer than the 4 values"):
+    with pytest.raises(ValueError, match="`horizon` 5 is longer than the 4 values"):
         forecast.forecast_of(model, forecast.series(model), 5)
     code, _, stderr = run_cli(monkeypatch, capsys, "train", "--data", path, "--target", "y", "--framing", "stateful",
                               "--horizon", 4, "--epochs", 1)

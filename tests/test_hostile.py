@@ -369,7 +369,7 @@ def test_a_folder_holding_a_run_is_refused_unless_overwrite(base_run, tmp_path):
     (run / "notes.txt").write_text("the user's own file")
     before = _snapshot(run)
     message = _one_line_error(lambda: runfolder.prepare(run, ["one-char"]))
-    assert "already holds a run" in message and "--overwrite" in message
+    assert "already holds a run" in message and "`overwrite`" in message
     assert _snapshot(run) == before
     runfolder.prepare(run, ["one-char"], overwrite=True)
     runfolder.unlock(run)
@@ -514,4 +514,4 @@ def test_a_csv_column_named_twice_is_named_in_the_error(tmp_path):
     table = tmp_path / "table.csv"
     table.write_text("a,a,b\n1,2,3\n4,5,6\n")
     assert "header names column 'a' twice" in _one_line_error(lambda: dataset.read_numbers(table))
-    assert "--columns names column 'b' twice" in _one_line_error(lambda: dataset.read_numbers(table, "b,b"))
+    assert "`columns` names column 'b' twice" in _one_line_error(lambda: dataset.read_numbers(table, "b,b"))

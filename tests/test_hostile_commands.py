@@ -98,13 +98,13 @@ def test_a_horizon_too_large_for_memory_names_the_largest_that_fits(runs, monkey
 
 def test_a_backtest_too_large_names_the_smallest_stride_that_fits():
     available = 10 ** 9
-    with pytest.raises(ValueError, match=r"--stride 1 is too small .* --stride \d+ or more fits") as raised:
+    with pytest.raises(ValueError, match=r"`stride` 1 is too small .* `stride` \d+ or more fits") as raised:
         budget.check_backtest(2, held_out=200_000, horizon=50_000, stride=1, available=available)
-    fewest = int(str(raised.value).split("; --stride ")[1].split()[0])
+    fewest = int(str(raised.value).split("; `stride` ")[1].split()[0])
     budget.check_backtest(2, 200_000, 50_000, fewest, available=available)
     with pytest.raises(ValueError):
         budget.check_backtest(2, 200_000, 50_000, fewest - 1, available=available)
-    with pytest.raises(ValueError, match="give a shorter --horizon"):  # one origin is already too many
+    with pytest.raises(ValueError, match="give a shorter `horizon`"):  # one origin is already too many
         budget.check_backtest(2, 10 ** 9, 10 ** 9, 1, available=available)
 
 
@@ -228,7 +228,7 @@ def test_a_far_off_time_label_is_one_line_not_a_grid_of_billions(tmp_path, far):
     path.write_text("t,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate([*labels, far])))
     for fill in (None, "interpolate"):
         start = time.perf_counter()
-        with pytest.raises(ValueError, match=r"--time-column 't' runs from .* at most 410 \(10 a row\)"):
+        with pytest.raises(ValueError, match=r"`time_column` 't' runs from .* at most 410 \(10 a row\)"):
             dataset.read(path, None, "y", "y", "t", fill)
         assert time.perf_counter() - start < 5
     # A gap of a few times is still filled: the check could fail.
@@ -299,7 +299,7 @@ def test_a_grid_file_that_is_not_a_small_file_is_not_read(tmp_path, where):
         path = tmp_path / "big.toml"
         path.write_text("# " + "x" * grids.MAX_GRID_BYTES + "\n")
     start = time.perf_counter()
-    with pytest.raises(ValueError, match="--grid"):
+    with pytest.raises(ValueError, match="`grid`"):
         grids.read_file(path)
     assert time.perf_counter() - start < 2
 

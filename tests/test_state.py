@@ -153,7 +153,7 @@ def test_a_folder_of_several_experiments_needs_a_choice(stateful_run, window_run
     folder = tmp_path / "both"
     _copy_run(stateful_run[0] / "stateful", folder / "stateful")
     _copy_run(window_run[0] / "window-timesteps", folder / "window-timesteps")
-    with pytest.raises(ValueError, match="holds 2 experiments; choose one with --experiment: stateful, window-timesteps"):
+    with pytest.raises(ValueError, match="holds 2 experiments; choose one with `experiment`: stateful, window-timesteps"):
         load_run(folder)
     assert load_run(folder, "stateful").name == "stateful"
     assert load_run(folder / "window-timesteps").name == "window-timesteps"  # an experiment's own folder

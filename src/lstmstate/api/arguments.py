@@ -3,11 +3,12 @@ the library's error messages told in the API's words.
 
 One source of options: ``fit`` and ``compare`` take every field of ``owndata.Plan`` as a
 keyword, so an option added to the plan is an argument of the API the day it is added, as it is a
-``--flag`` of ``lstmstate sweep``. The layers below say ``--window`` (they speak to the command
-line); the API turns that into ``window``, the name the user typed::
+``--flag`` of ``lstmstate sweep``. The layers below name an option by its field, in backticks;
+the API writes the name the user typed, the command line the flag (``output.exits``)::
 
-    Plan(window=0)  ->  ValueError("--window must be at least 1, got 0")
-    ls.fit(df, window=0)     ->  ValueError("window must be at least 1, got 0")
+    Plan(window=0)        ->  ValueError("`window` must be at least 1, got 0")
+    ls.fit(df, window=0)  ->  ValueError("window must be at least 1, got 0")
+    lstmstate train --window 0  ->  error: --window must be at least 1, got 0
 """
 
 import functools
@@ -95,19 +96,22 @@ def _flags() -> re.Pattern:
     return re.compile(r"--(" + "|".join(map(re.escape, spelled)) + r")\b")
 
 
+# A field named in a message: `window`, `batch_size` (a command in backticks has spaces).
+FIELD = re.compile(r"`([a-z][a-z0-9_]*)`")
 # A flag right after a command's name is advice to run that command ("lstmstate train --resume
 # DIR"), which stays as it is written.
 COMMANDS = ("train", "compare", "suite", "run", "forecast", "backtest", "generate", "export", "inspect", "sweep")
 
 
 def in_api_words(message: str) -> str:
-    """``message`` with each ``--flag`` of an API argument written as the argument's name."""
+    """``message`` with each `field` written as the argument's name, and each ``--flag`` of an API
+    argument that a sweep's grid spells as on the command line."""
     def worded(match: re.Match) -> str:
         before = message[:match.start()].split()
         if before and before[-1] in COMMANDS:
             return match.group(0)
         return match.group(1).replace("-", "_")
-    return _flags().sub(worded, message)
+    return FIELD.sub(r"\1", _flags().sub(worded, message))
 
 
 @contextmanager
@@ -123,8 +127,8 @@ def api_errors():
         raise ValueError(worded) from error
 
 
-def command_line_words(error: ValueError) -> str:
-    """``error``'s message as the layers below worded it, with ``--flags``: what a command line
-    built on the API prints (the API's rewording keeps the original as the cause)."""
+def command_line_words(error: Exception) -> str:
+    """``error``'s message as the layers below worded it, its fields in backticks (the API's
+    rewording keeps that as the cause), for the command line to spell as flags."""
     cause = error.__cause__
     return str(cause) if isinstance(cause, ValueError) and in_api_words(str(cause)) == str(error) else str(error)

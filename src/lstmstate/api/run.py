@@ -252,7 +252,7 @@ def fit(data=None, *, target: str | None = None, columns=None, tokens: str | Non
                                             fill=fill)
             out, overwrite = resume, False  # a resumed run goes on where it was stopped
         elif data is None:
-            raise ValueError(f"give --data to train on ({inputs.ACCEPTED}), or --resume FOLDER to go on with a "
+            raise ValueError(f"give `data` to train on ({inputs.ACCEPTED}), or `resume` FOLDER to go on with a "
                              "stopped run")
         else:
             given, resumed = inputs.read(data, tokens, columns_text(columns), target, time_column, fill), None
@@ -282,9 +282,9 @@ def _resumed(resume, out, overwrite: bool, data, options: dict, **reading) -> tu
     options given (plan and reading) must be the ones it was trained with."""
     folder = _folder(resume, "resume")
     if out is not None and _folder(out, "out").resolve() != folder.resolve():
-        raise ValueError(f"--resume {resume} writes its results there; --out {out} names another folder")
+        raise ValueError(f"`resume` {resume} writes its results there; `out` {out} names another folder")
     if overwrite:
-        raise ValueError("--resume goes on with a run; it cannot be combined with --overwrite")
+        raise ValueError("`resume` goes on with a run; it cannot be combined with `overwrite`")
     given = {name: value for name, value in reading.items() if value is not None}
     if data is not None:
         if not isinstance(data, (str, Path)):

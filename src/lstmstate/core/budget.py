@@ -180,12 +180,12 @@ def check_backtest(seeds: int, held_out: int, horizon: int, stride: int, availab
 
     if cost(stride) <= budget:
         return
-    need = (f"{seeds} seeds' forecasts of {horizon} steps from {origins(stride)} origins (--stride {stride}), and "
+    need = (f"{seeds} seeds' forecasts of {horizon} steps from {origins(stride)} origins (`stride` {stride}), and "
             f"the baselines', need about {_size(cost(stride))}, but {_size(available)} is available")
     if cost(held_out) > budget:  # one origin is too many: only the horizon can give
-        raise ValueError(f"--horizon {horizon} is too large for this machine: {need}; give a shorter --horizon")
+        raise ValueError(f"`horizon` {horizon} is too large for this machine: {need}; give a shorter `horizon`")
     fewest = held_out - largest(lambda room: cost(held_out - room) <= budget, held_out - 1)
-    raise ValueError(f"--stride {stride} is too small for this machine: {need}; --stride {fewest} or more fits")
+    raise ValueError(f"`stride` {stride} is too small for this machine: {need}; `stride` {fewest} or more fits")
 
 
 def _check_memory(spec, seeds: int, rows: int, cost, verb: str, names: Mapping[str, str],

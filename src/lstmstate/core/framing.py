@@ -273,13 +273,13 @@ class Framing:
         """
         if self.name == "stateful":
             if requested not in (None, 1):
-                raise ValueError(f"the stateful framing is one stream, batch size 1 (got --batch-size {requested}); "
+                raise ValueError(f"the stateful framing is one stream, batch size 1 (got `batch_size` {requested}); "
                                  "use stateful-streams for several streams")
             return 1
         chosen = requested if requested is not None else min(self.default_batch, train_samples)
         if chosen < 1 or chosen > train_samples:  # a default never asks for more than the data has
             what = "streams" if self.carries_state else "samples per batch"
-            raise ValueError(f"--batch-size {chosen} is out of range for {self.name}: the fitting part has "
+            raise ValueError(f"`batch_size` {chosen} is out of range for {self.name}: the fitting part has "
                              f"{train_samples} samples, so give 1..{train_samples} {what}")
         return chosen
 
@@ -288,9 +288,9 @@ class Framing:
         if not self.windowed:
             return
         if window < 1:
-            raise ValueError(f"--window must be at least 1, got {window}")
+            raise ValueError(f"`window` must be at least 1, got {window}")
         if window >= train_items:
-            raise ValueError(f"--window {window} is out of range: the fitting part has {train_items} items, "
+            raise ValueError(f"`window` {window} is out of range: the fitting part has {train_items} items, "
                              f"too short for it; the window can be 1..{train_items - 1}")
         if self.name == "variable-length" and train_items < 3:
             raise ValueError(f"the fitting part has {train_items} items, too short for random runs (it needs 3)")

@@ -7,6 +7,7 @@ finished, and ends in 143. A shell reports a command stopped by signal N as 128 
 """
 
 import _thread
+import re
 import signal
 import sys
 import threading
@@ -24,13 +25,16 @@ from lstmstate.storage.runfolder import Interrupted
 # click >= 8.2 raises this for a bare `lstmstate`; older versions print the help themselves.
 NO_ARGS_IS_HELP = getattr(click_exceptions, "NoArgsIsHelpError", ())
 
+# A field named in a library's message, `batch_size`: on the command line, --batch-size.
+FIELD = re.compile(r"`([a-z][a-z0-9_]*)`")
+
 # The signals that stopped this command.
 stopped_by: list[int] = []
 
 
-def run(command, worded: Callable[[ValueError], str] = str) -> None:
-    """Run the click ``command`` and exit as above; ``worded`` turns a ``ValueError`` into the
-    line shown (the command line's flags for the API's argument names)."""
+def run(command, worded: Callable[[Exception], str] = str) -> None:
+    """Run the click ``command`` and exit as above; ``worded`` picks the message of a ``ValueError``
+    or a stop (the library's, under the API's rewording), whose fields are shown as flags."""
     stopped_by.clear()
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
@@ -53,10 +57,10 @@ def run(command, worded: Callable[[ValueError], str] = str) -> None:
         print(f"error: {error.format_message()}", file=sys.stderr)
         sys.exit(2)
     except Interrupted as error:
-        print(f"{error}{_signal_words()}", file=sys.stderr)
+        print(f"{as_flags(worded(error))}{_signal_words()}", file=sys.stderr)
         sys.exit(_stop_code())
     except ValueError as error:
-        print(f"error: {worded(error)}", file=sys.stderr)
+        print(f"error: {as_flags(worded(error))}", file=sys.stderr)
         sys.exit(2)
     except OSError as error:  # the disk, not the request (full, gone, read-only): still one line
         where = f" ({error.filename})" if error.filename else ""
@@ -74,6 +78,15 @@ def _terminate(signum, frame) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one stop is under way: a second must not cut the report short
     stopped_by.append(signum)
     raise KeyboardInterrupt
+
+
+def as_flags(message: str) -> str:
+    """Each `field` of ``message`` as the command line's flag: `batch_size` is --batch-size.
+
+    >>> as_flags("`batch_size` must be at least 1; run `lstmstate report DIR`")
+    '--batch-size must be at least 1; run `lstmstate report DIR`'
+    """
+    return FIELD.sub(lambda match: "--" + match.group(1).replace("_", "-"), message)
 
 
 def _lost(hook):

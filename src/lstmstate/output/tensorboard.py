@@ -20,13 +20,13 @@ class EventLog:
         try:
             from tensorboardX import SummaryWriter
         except ImportError:
-            raise ValueError("--tensorboard needs tensorboardX: pip install -e '.[tensorboard]' "
+            raise ValueError("`tensorboard` needs tensorboardX: pip install -e '.[tensorboard]' "
                              "(or pip install tensorboardX)") from None
         folder = Path(folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise ValueError(f"cannot write --tensorboard {folder}: {error.strerror or error}") from None
+            raise ValueError(f"cannot write `tensorboard` {folder}: {error.strerror or error}") from None
         self.seeds = tuple(seeds)
         self.writers = [SummaryWriter(logdir=str(folder / f"seed-{seed}")) for seed in self.seeds]
         self.logged = logged  # epochs written so far (a resumed run wrote its first ones before)

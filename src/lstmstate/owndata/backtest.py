@@ -105,7 +105,7 @@ def run(saved: SavedExperiment, horizon: int, stride: int = 1, data: Numbers | N
     ``stride`` rows, while ``horizon`` true values follow."""
     data = series(saved, None) if data is None else data
     if horizon < 1 or stride < 1:
-        raise ValueError(f"--horizon and --stride must be at least 1, got {horizon} and {stride}")
+        raise ValueError(f"`horizon` and `stride` must be at least 1, got {horizon} and {stride}")
     record = saved.details["data"]
     train_items = int(record["train_items"])
     # The validation part the run chose on; a run of a version without one chose nothing there: the
@@ -115,7 +115,7 @@ def run(saved: SavedExperiment, horizon: int, stride: int = 1, data: Numbers | N
                   float(record.get("validation", VALIDATION)))
     last = data.items - 1 - horizon
     if last < train_items - 1:
-        raise ValueError(f"--horizon {horizon} is too long for the held-out part ({data.items - train_items} rows): "
+        raise ValueError(f"`horizon` {horizon} is too long for the held-out part ({data.items - train_items} rows): "
                          f"it can be 1..{data.items - train_items}")
     # The forecasts and the baselines' beside them held at once: checked before any is made.
     budget.check_backtest(len(saved.seeds), data.items - train_items, horizon, stride)

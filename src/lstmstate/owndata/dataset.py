@@ -101,7 +101,7 @@ def read(path: Path, tokens: str | None = None, columns: str | None = None, targ
         tokens is None and Path(path).suffix.lower() in NUMERIC_SUFFIXES)
     if numeric:
         if tokens is not None:
-            raise ValueError("--tokens is for text; --columns and --target are for numeric CSV files: give one or the other")
+            raise ValueError("`tokens` is for text; `columns` and `target` are for numeric CSV files: give one or the other")
         text = _read_text(path)  # read and checked once, for the time column and the values alike
         named = tuple(c.strip() for c in (columns or "").split(",") if c.strip()) + ((target.strip(),) if target else ())
         found = timeline.read(text, path, time_column, exclude=named)
@@ -121,7 +121,7 @@ def _read_text(path: Path) -> str:
 def read_symbols(path: Path, tokens: str = "char") -> Symbols:
     """The text of ``path`` as a sequence of characters, whitespace-separated words, or lines."""
     if tokens not in TOKENS:
-        raise ValueError(f"unknown --tokens {tokens!r}; choose one of {', '.join(TOKENS)}")
+        raise ValueError(f"unknown `tokens` {tokens!r}; choose one of {', '.join(TOKENS)}")
     text = _read_text(path)
     if tokens == "char":
         vocabulary, ids = _characters(text)
@@ -163,7 +163,7 @@ def read_numbers(path: Path, columns: str | None = None, target: str | None = No
     chosen = [name for name in header if name not in skip] if columns is None else [
         name.strip() for name in columns.split(",") if name.strip()]
     if not chosen:
-        raise ValueError("--columns names no column")
+        raise ValueError("`columns` names no column")
     for name in chosen:
         if name not in header:
             raise ValueError(f"unknown column {name!r}; {path} has columns: {', '.join(header)}")
@@ -172,14 +172,14 @@ def read_numbers(path: Path, columns: str | None = None, target: str | None = No
             raise ValueError(f"{path}'s header names column {name!r} twice; give each column its own name")
     if len(set(chosen)) != len(chosen):
         twice = next(name for name in chosen if chosen.count(name) > 1)
-        raise ValueError(f"--columns names column {twice!r} twice; name each column once")
+        raise ValueError(f"`columns` names column {twice!r} twice; name each column once")
     if target is None:
         if len(chosen) > 1:
-            raise ValueError(f"{len(chosen)} columns ({', '.join(chosen)}): say which to predict with --target")
+            raise ValueError(f"{len(chosen)} columns ({', '.join(chosen)}): say which to predict with `target`")
         target = chosen[0]
     target = target.strip()
     if target not in header:
-        raise ValueError(f"unknown --target column {target!r}; {path} has columns: {', '.join(header)}")
+        raise ValueError(f"unknown `target` column {target!r}; {path} has columns: {', '.join(header)}")
     if target not in chosen:
         chosen.append(target)  # the target is also an input: its past is the first thing to use
     positions = [header.index(name) for name in chosen]
@@ -195,7 +195,7 @@ def read_numbers(path: Path, columns: str | None = None, target: str | None = No
                 values.append(np.nan)
                 continue
             if not cell:
-                raise ValueError(f"{path} line {line}: column {name!r} has no value; fill it, or give --fill "
+                raise ValueError(f"{path} line {line}: column {name!r} has no value; fill it, or give `fill` "
                                  "interpolate|ffill")
             try:
                 value = float(cell)

@@ -20,7 +20,7 @@ from lstmstate.owndata.split import Split
 def difference(data: Numbers) -> Numbers:
     """The changes of every column, one row fewer: row ``i`` is ``values[i + 1] - values[i]``."""
     if data.items < 3:
-        raise ValueError(f"--differencing needs at least 3 rows, the series has {data.items}")
+        raise ValueError(f"`differencing` needs at least 3 rows, the series has {data.items}")
     return replace(data, values=np.diff(data.values, axis=0))
 
 

@@ -77,12 +77,12 @@ def series(saved: SavedExperiment, path: Path | None = None) -> Numbers:
     path = Path(path if path is not None else record.get("file", ""))
     if not path.is_file():
         raise ValueError(f"the series of {saved.name!r} was read from {record.get('file')!r}, which is not a file "
-                         "here; give the same CSV with --data")
+                         "here; give the same CSV with `data`")
     data = dataset.read(path, None, ",".join(record["columns"]), record["target"], record.get("time_column"),
                         record.get("fill"))
     if data.items != record.get("items") or ("sha256" in record and data.checksum != record["sha256"]):
         raise ValueError(f"{path} is not the series {saved.name!r} was trained on ({record.get('items')} rows of "
-                         f"{', '.join(record['columns'])}, checksum recorded in its setup.json); give that CSV with --data")
+                         f"{', '.join(record['columns'])}, checksum recorded in its setup.json); give that CSV with `data`")
     return data
 
 
@@ -94,7 +94,7 @@ def _require_numbers(saved: SavedExperiment) -> None:
     if list(record.get("columns", [])) != [record.get("target")]:
         raise ValueError(f"{saved.name!r} reads the columns {', '.join(record.get('columns', []))}: a forecast has no "
                          "future values of the columns other than the target to feed it; train on the target alone "
-                         f"(--columns {record.get('target')}) to forecast")
+                         f"(`columns` {record.get('target')}) to forecast")
 
 
 def model_forecasts(saved: SavedExperiment, data: Numbers, origins: np.ndarray, horizon: int) -> np.ndarray:
@@ -145,14 +145,14 @@ def check(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | Non
     and ``out`` and ``png`` must take a file (no link, no folder, a writable folder)."""
     _require_numbers(saved)
     if horizon < 1:
-        raise ValueError(f"--horizon must be at least 1, got {horizon}")
+        raise ValueError(f"`horizon` must be at least 1, got {horizon}")
     origin = data.items - 1 if origin is None else origin
     first = first_origin(saved)
     if not first <= origin < data.items:
-        raise ValueError(f"--origin {origin} is out of range: the series has rows 0..{data.items - 1}, and the model "
+        raise ValueError(f"`origin` {origin} is out of range: the series has rows 0..{data.items - 1}, and the model "
                          f"reads {first + 1} values, so the origin can be {first}..{data.items - 1}")
     if saved.spec.outputs > 1 and horizon > saved.spec.outputs:  # a direct model sees as far as it was trained to
-        raise ValueError(f"--horizon {horizon} is longer than the {saved.spec.outputs} values this model was trained "
+        raise ValueError(f"`horizon` {horizon} is longer than the {saved.spec.outputs} values this model was trained "
                          f"to output (train --horizon); ask for 1..{saved.spec.outputs}")
     if data.labels is not None:
         known = max(0, min(horizon, data.items - 1 - origin))  # labels of rows in the data already exist
@@ -160,14 +160,14 @@ def check(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | Non
         if known + room < horizon:
             end = "float's largest number" if _numeric(data.labels[-1]) else \
                 f"the last date pandas holds ({pd.Timestamp.max.date()})"
-            raise ValueError(f"--horizon {horizon} runs past the last time the labels can name: {data.time_column} "
-                             f"after {data.labels[-1]}, in its step, reaches {end} in {room} steps; --horizon "
+            raise ValueError(f"`horizon` {horizon} runs past the last time the labels can name: {data.time_column} "
+                             f"after {data.labels[-1]}, in its step, reaches {end} in {room} steps; `horizon` "
                              f"{known + room} or fewer fit")
     seeds = len(saved.seeds)
     budget.check_forecast(seeds, horizon, per_step=LABEL_BYTES + CSV_COPIES * CSV_VALUE_BYTES * (5 + seeds))
     if png is not None and horizon > FIGURE_STEPS:
-        raise ValueError(f"--png draws at most {FIGURE_STEPS} forecast steps (a figure is some thousand pixels wide), "
-                         f"got --horizon {horizon}: give --horizon {FIGURE_STEPS} or fewer with --png, or leave it out")
+        raise ValueError(f"`png` draws at most {FIGURE_STEPS} forecast steps (a figure is some thousand pixels wide), "
+                         f"got `horizon` {horizon}: give `horizon` {FIGURE_STEPS} or fewer with `png`, or leave it out")
     for option, path in (("--out", out), ("--png", png)):
         if path is not None:
             files.check_destination(path, option)

@@ -90,27 +90,27 @@ class Plan:
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.cell not in CELLS:
-            raise ValueError(f"unknown --cell {self.cell!r}; choose one of {', '.join(CELLS)}")
+            raise ValueError(f"unknown `cell` {self.cell!r}; choose one of {', '.join(CELLS)}")
         if self.reset not in RESETS:
-            raise ValueError(f"unknown --reset {self.reset!r}; choose one of {', '.join(RESETS)}")
+            raise ValueError(f"unknown `reset` {self.reset!r}; choose one of {', '.join(RESETS)}")
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"--dropout must be at least 0 and below 1, got {self.dropout}")
+            raise ValueError(f"`dropout` must be at least 0 and below 1, got {self.dropout}")
         if self.embedding < 0:
-            raise ValueError(f"--embedding must be 0 (none) or a width of at least 1, got {self.embedding}")
+            raise ValueError(f"`embedding` must be 0 (none) or a width of at least 1, got {self.embedding}")
         for name in ("learning_rate", "clip_norm"):
             value = getattr(self, name)
             if value is not None and not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"--{name.replace('_', '-')} must be above 0, got {value}")
         if self.window < 1:
-            raise ValueError(f"--window must be at least 1, got {self.window}")
+            raise ValueError(f"`window` must be at least 1, got {self.window}")
         if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"--batch-size must be at least 1, got {self.batch_size}")
+            raise ValueError(f"`batch_size` must be at least 1, got {self.batch_size}")
         if self.horizon < 1:
-            raise ValueError(f"--horizon must be at least 1, got {self.horizon}")
+            raise ValueError(f"`horizon` must be at least 1, got {self.horizon}")
         if self.differencing not in (0, 1):
-            raise ValueError(f"--differencing must be 0 or 1, got {self.differencing}")
+            raise ValueError(f"`differencing` must be 0 or 1, got {self.differencing}")
         if self.season is not None and self.season < 2:
-            raise ValueError(f"--season must be at least 2 (a season of 1 is persistence), got {self.season}")
+            raise ValueError(f"`season` must be at least 2 (a season of 1 is persistence), got {self.season}")
 
     @property
     def requested_encoding(self) -> str:
@@ -135,40 +135,40 @@ def check_plan(data: Symbols | Numbers, plan: Plan) -> Split:
     chosen = framing.get(plan.framing)
 
     if data.kind != "numbers" and (plan.horizon > 1 or plan.differencing):
-        raise ValueError("--horizon and --differencing are for numbers (a CSV), not for symbols")
+        raise ValueError("`horizon` and `differencing` are for numbers (a CSV), not for symbols")
     if plan.embedding and data.kind == "numbers":
-        raise ValueError(f"--embedding {plan.embedding} is for symbols (a text): it looks each symbol's id up in a "
+        raise ValueError(f"`embedding` {plan.embedding} is for symbols (a text): it looks each symbol's id up in a "
                          "table; numbers are fed as they are (standardized)")
     if plan.embedding and plan.encoding not in ("auto", "embedding"):
-        raise ValueError(f"--embedding feeds symbol ids to an Embedding layer; it cannot be combined with "
-                         f"--encoding {plan.encoding}")
+        raise ValueError(f"`embedding` feeds symbol ids to an Embedding layer; it cannot be combined with "
+                         f"`encoding` {plan.encoding}")
     if not chosen.carries_state and (plan.bptt > 1 or plan.reset != "epoch"):
-        raise ValueError(f"--bptt and --reset are for the framings that carry state (stateful, stateful-streams); "
+        raise ValueError(f"`bptt` and `reset` are for the framings that carry state (stateful, stateful-streams); "
                          f"{plan.framing} starts every sample from zeros")
     if data.kind == "numbers":
         training_target = data.target_values[:levels.train_items]
         if np.ptp(training_target) == 0:
             raise ValueError(f"the target {data.target!r} is constant ({training_target[0]:g}) over the training part: "
-                             "there is nothing to learn; choose another --target")
+                             "there is nothing to learn; choose another `target`")
         if plan.horizon > 1 and chosen.carries_state:
-            raise ValueError(f"--horizon {plan.horizon} trains a direct model of {plan.horizon} values, which needs a "
+            raise ValueError(f"`horizon` {plan.horizon} trains a direct model of {plan.horizon} values, which needs a "
                              "window framing (one-step, window-features, window-timesteps, variable-length); "
                              f"{plan.framing} forecasts recursively (train with --horizon 1)")
         if plan.differencing:
             split = differencing.split_of_changes(split)  # the same targets, one row fewer
     chosen.check_window(plan.window, split.train_items)
     if plan.horizon > 1 and split.train_items - plan.window - plan.horizon + 1 < 1:
-        raise ValueError(f"--horizon {plan.horizon} with --window {plan.window} leaves no training sample: the fitting "
+        raise ValueError(f"`horizon` {plan.horizon} with `window` {plan.window} leaves no training sample: the fitting "
                          f"part has {split.train_items} rows; the two can add up to at most {split.train_items}")
     if plan.season is not None:
         if data.kind != "numbers":
-            raise ValueError("--season is for numbers (a CSV): it sets the seasonal naive baseline's season")
+            raise ValueError("`season` is for numbers (a CSV): it sets the seasonal naive baseline's season")
         season.check(plan.season, levels.train_items)  # seasonal naive reads the levels
     train_samples = chosen.train_samples(plan.window, split.train_items)
     batch = chosen.batch_size(plan.batch_size, train_samples)
     if plan.bptt > train_samples // batch:
-        raise ValueError(f"--bptt {plan.bptt} is longer than a training stream: the training part makes {batch} "
-                         f"stream(s) of {train_samples // batch} steps; give --bptt 1..{train_samples // batch}")
+        raise ValueError(f"`bptt` {plan.bptt} is longer than a training stream: the training part makes {batch} "
+                         f"stream(s) of {train_samples // batch} steps; give `bptt` 1..{train_samples // batch}")
     # The model's size from the plan alone, before anything is framed or built (core.budget).
     slots, steps = chosen.slots(plan.window), chosen.steps(plan.window)
     encoding = samples.choose_encoding(plan.requested_encoding, data)

@@ -82,8 +82,8 @@ def choose_encoding(requested: str, data: Symbols | Numbers) -> str:
     if data.kind == "numbers":
         return "standardized"
     if requested not in ("auto", "one-hot", "scalar", "embedding"):
-        raise ValueError(f"unknown --encoding {requested!r}; choose one of auto, one-hot, scalar "
-                         "(or --embedding D for an Embedding layer)")
+        raise ValueError(f"unknown `encoding` {requested!r}; choose one of auto, one-hot, scalar "
+                         "(or `embedding` D for an Embedding layer)")
     if requested != "auto":
         return requested
     return "one-hot" if data.vocabulary.size <= ONE_HOT_SYMBOLS else "embedding"

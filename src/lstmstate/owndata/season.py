@@ -47,7 +47,7 @@ def check(season: int, train_items: int) -> None:
     """A ``ValueError`` unless a season of ``season`` steps fits in a training part of
     ``train_items``: one season back must still be a training value."""
     if not 2 <= season < train_items:
-        raise ValueError(f"--season {season} is out of range: the training part has {train_items} items, "
+        raise ValueError(f"`season` {season} is out of range: the training part has {train_items} items, "
                          f"so the season can be 2..{train_items - 1}")
 
 

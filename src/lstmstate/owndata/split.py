@@ -60,22 +60,22 @@ def split(items: int, fraction: float, needed: int = 2, validation: float = VALI
     on the ``validation`` fraction before it (at least one item); the fitting part must hold at
     least ``needed`` items (a window plus its target, or one pair)."""
     if not 0 < fraction < 1:
-        raise ValueError(f"--holdout must lie strictly between 0 and 1, got {fraction:g}")
+        raise ValueError(f"`holdout` must lie strictly between 0 and 1, got {fraction:g}")
     if not 0 < validation < 1 or fraction + validation >= 1:
-        raise ValueError(f"--validation must lie strictly between 0 and 1 and leave a fitting part beside "
-                         f"--holdout {fraction:g}, got {validation:g}")
+        raise ValueError(f"`validation` must lie strictly between 0 and 1 and leave a fitting part beside "
+                         f"`holdout` {fraction:g}, got {validation:g}")
     held = int(round(items * fraction))
     if held < 1:
-        raise ValueError(f"the sequence has {items} items, too short for --holdout {fraction:g}: "
+        raise ValueError(f"the sequence has {items} items, too short for `holdout` {fraction:g}: "
                          f"that holds out no item; hold out more or give more data")
     checked = int(round(items * validation))
     if checked < 1:
-        raise ValueError(f"the sequence has {items} items, too short for --validation {validation:g}: "
-                         f"that validates on no item; give a larger --validation or more data")
+        raise ValueError(f"the sequence has {items} items, too short for `validation` {validation:g}: "
+                         f"that validates on no item; give a larger `validation` or more data")
     train = items - held
     fit = train - checked
     if fit < needed:
-        raise ValueError(f"the sequence has {items} items: --holdout {fraction:g} and --validation {validation:g} "
+        raise ValueError(f"the sequence has {items} items: `holdout` {fraction:g} and `validation` {validation:g} "
                          f"leave {fit} to fit on, too short (it needs at least {needed}); give more data or a "
                          "smaller holdout, validation or window")
     return Split(items, train, fraction, checked, validation)

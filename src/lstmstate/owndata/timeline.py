@@ -46,7 +46,7 @@ def completed(values: np.ndarray, found: tuple[str, list[str]] | None, fill: str
     from ``read``), rows inserted at gaps and missing values filled when ``fill`` says how;
     without ``fill`` a gap is a ``ValueError`` naming the row."""
     if fill is not None and fill not in FILLS:
-        raise ValueError(f"unknown --fill {fill!r}; choose one of {', '.join(FILLS)}")
+        raise ValueError(f"unknown `fill` {fill!r}; choose one of {', '.join(FILLS)}")
     labels, name = None, None
     if found is not None:
         name, labels = found
@@ -69,7 +69,7 @@ def read(text: str, path: Path, name: str | None = None, exclude: tuple[str, ...
     header = [cell.strip() for cell in next(reader, [])]
     rows = [row for row in reader if row and any(cell.strip() for cell in row)]
     if name is not None and name not in header:
-        raise ValueError(f"unknown --time-column {name!r}; {path} has columns: {', '.join(header)}")
+        raise ValueError(f"unknown `time_column` {name!r}; {path} has columns: {', '.join(header)}")
     candidates = [name] if name is not None else [c for c in header if c not in exclude and header.count(c) == 1]
     for column in candidates:
         index = header.index(column)
@@ -83,14 +83,14 @@ def read(text: str, path: Path, name: str | None = None, exclude: tuple[str, ...
             if name is not None:
                 empty = next((i for i, cell in enumerate(cells) if not cell), None)
                 where = f" (data row {empty + 1} is empty)" if empty is not None else ""
-                raise ValueError(f"--time-column {name!r} holds values that are neither numbers nor dates{where}")
+                raise ValueError(f"`time_column` {name!r} holds values that are neither numbers nor dates{where}")
             continue
         stops = np.flatnonzero(np.diff(order) <= 0)
         if len(stops):
             if name is not None:
                 row = int(stops[0]) + 1  # the data row (from 0) that does not come after the one before it
                 what = "a duplicate time" if order[row] == order[row - 1] else "a step back in time"
-                raise ValueError(f"--time-column {name!r} does not increase at data row {row + 1} "
+                raise ValueError(f"`time_column` {name!r} does not increase at data row {row + 1} "
                                  f"({cells[row]!r} after {cells[row - 1]!r}): {what}")
             continue
         return column, cells
@@ -141,10 +141,10 @@ def _with_gaps(name: str, labels: list[str], values: np.ndarray, fill: str | Non
         first = missing[0]
         after = next(i for i in range(first + 1, len(normal)) if normal[i] in present)  # the row after the gap
         holes = after - first
-        raise ValueError(f"--time-column {name!r} has a gap at data row {present[normal[after]] + 1}: "
+        raise ValueError(f"`time_column` {name!r} has a gap at data row {present[normal[after]] + 1}: "
                          f"{labels[present[normal[after]]]!r} follows {expected[first - 1]!r}, {holes} time"
                          f"{'s' if holes > 1 else ''} missing ({len(missing)} in all); "
-                         "give --fill interpolate|ffill to fill them")
+                         "give `fill` interpolate|ffill to fill them")
     full = np.full((len(expected), values.shape[1]), np.nan)
     for row, label in enumerate(normal):
         if label in present:
@@ -201,9 +201,9 @@ def _grid_size(name: str, labels: list[str], count: float) -> int:
     ``FILL_RATIO`` per row read."""
     most = FILL_RATIO * len(labels)
     if not count <= most:  # NaN too
-        raise ValueError(f"--time-column {name!r} runs from {labels[0]!r} to {labels[-1]!r}: {count:.4g} times in its "
+        raise ValueError(f"`time_column` {name!r} runs from {labels[0]!r} to {labels[-1]!r}: {count:.4g} times in its "
                          f"step for {len(labels)} rows, and at most {most} ({FILL_RATIO} a row) are made when gaps are "
-                         "looked for or filled; check its labels, or leave out --time-column")
+                         "looked for or filled; check its labels, or leave out `time_column`")
     return int(round(count))
 
 

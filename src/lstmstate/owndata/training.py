@@ -179,8 +179,8 @@ def resume(folder: Path, given: dict) -> tuple[Symbols | Numbers, Plan, Split, d
         if name == "data":
             was, value = read.get("path"), str(Path(value).resolve())
         if value != was:
-            flag = f"--{name.replace('_', '-')}"
-            raise ValueError(f"--resume {folder}: its checkpoint was trained with {flag} {was}, not {value}; "
+            flag = f"`{name}`"
+            raise ValueError(f"`resume` {folder}: its checkpoint was trained with {flag} {was}, not {value}; "
                              f"leave {flag} out to go on as it was, or train again in another folder")
     try:
         plan = Plan(**plan_saved)
@@ -192,7 +192,7 @@ def resume(folder: Path, given: dict) -> tuple[Symbols | Numbers, Plan, Split, d
     now = configuration(data, plan)["data"]
     if now != read:
         changed = sorted(key for key in read if now.get(key) != read.get(key))
-        raise ValueError(f"--resume {folder}: {read['path']} is not the data the checkpoint was trained on "
+        raise ValueError(f"`resume` {folder}: {read['path']} is not the data the checkpoint was trained on "
                          f"({', '.join(changed)} differ)")
     return data, plan, check_plan(data, plan), meta
 

@@ -179,7 +179,7 @@ def read_arrays(folder: Path, expected: dict[str, tuple[tuple[int, ...], np.dtyp
                 arrays[name] = files.read_member(where, archive, archive.getinfo(f"{name}.npy"), tuple(shape), dtype)
             except ValueError as error:  # named as this module always named a checkpoint that does not fit
                 raise ValueError(f"{error} (this run needs {np.dtype(dtype)} {tuple(shape)}; train again "
-                                 "without --resume)") from None
+                                 "without `resume`)") from None
             except (OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as error:
                 raise ValueError(f"{where} is damaged: {name}: {str(error).splitlines()[0]}") from None
     return arrays

@@ -64,9 +64,9 @@ def check_length(path: Path) -> None:
     longest_part = max(len(os.fsencode(part)) for part in path.parts)
     temporary_name = len(os.fsencode(path.name)) + _TEMPORARY
     if max(longest_part, temporary_name) > name_max or len(os.fsencode(str(path))) + _TEMPORARY >= path_max:
-        raise ValueError(f"--out {path.parent if path.parent.name else path} is too long: the run would write "
+        raise ValueError(f"`out` {path.parent if path.parent.name else path} is too long: the run would write "
                          f"{path} ({len(os.fsencode(str(path)))} bytes), and this file system takes names of at most "
-                         f"{name_max} bytes and paths of at most {path_max}; give a shorter --out")
+                         f"{name_max} bytes and paths of at most {path_max}; give a shorter `out`")
 
 
 def check_destination(out: Path, path: Path) -> None:
@@ -78,12 +78,12 @@ def check_destination(out: Path, path: Path) -> None:
         if kind == "link":
             refuse_link(out / folder)
         if kind == "file":
-            raise ValueError(f"--out {out}: {out / folder} is a file where the run writes a folder; move it")
+            raise ValueError(f"`out` {out}: {out / folder} is a file where the run writes a folder; move it")
     kind = kind_of(path)
     if kind == "link":
         refuse_link(path)
     if kind == "folder":
-        raise ValueError(f"--out {out}: {path} is a folder where the run writes a file; move it")
+        raise ValueError(f"`out` {out}: {path} is a folder where the run writes a file; move it")
 
 
 def kind_of(path: Path) -> str:

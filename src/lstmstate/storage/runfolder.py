@@ -150,14 +150,14 @@ def make_writable(out: Path) -> None:
         probe.write_text("")
         probe.unlink()
     except OSError as error:
-        raise ValueError(f"cannot write to --out {out}: {error.strerror or error}; "
+        raise ValueError(f"cannot write to `out` {out}: {error.strerror or error}; "
                          "give a folder you can create and write") from None
 
 
 def _refuse_run(out: Path, overwrite: bool) -> None:
     if not overwrite and paths.kind_of(out) == "folder" and holds_run(out):
-        raise ValueError(f"--out {out} already holds a run (results.json or saved experiments); "
-                         "give another folder, or --overwrite to replace that run")
+        raise ValueError(f"`out` {out} already holds a run (results.json or saved experiments); "
+                         "give another folder, or `overwrite` to replace that run")
 
 
 def _planned(out: Path, names: list[str], report: bool) -> list[Path]:
@@ -279,7 +279,7 @@ def entry_names(run_folder: Path) -> list[str]:
     """The entries saved in ``run_folder`` (folders holding a setup.json), sorted."""
     run_folder = Path(run_folder)
     if not run_folder.is_dir():
-        raise ValueError(f"{run_folder} is not a folder; give the folder written by run/suite/train --out")
+        raise ValueError(f"{run_folder} is not a folder; give the folder written by run/suite/train `out`")
     return sorted(p.parent.name for p in run_folder.glob(f"*/{SETUP}"))
 
 

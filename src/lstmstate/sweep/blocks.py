@@ -46,9 +46,9 @@ def split(configuration: Configuration, seeds: int, block_size: int | None = Non
     """``configuration``'s seeds ``0..seeds-1`` in blocks of at most ``block_size`` (None: one block).
     The own data trains in one block (``owndata.training.train`` trains seeds 0..N-1 together)."""
     if block_size is not None and block_size < 1:
-        raise ValueError(f"--block-size must be at least 1, got {block_size}")
+        raise ValueError(f"`block_size` must be at least 1, got {block_size}")
     if block_size is not None and configuration.kind != TUTORIAL:
-        raise ValueError("--block-size splits the tutorial's experiments; your own data trains its seeds "
+        raise ValueError("`block_size` splits the tutorial's experiments; your own data trains its seeds "
                          "0..N-1 in one task (owndata.training.train)")
     if block_size is None:
         block_size = seeds

@@ -85,7 +85,7 @@ def connected(address: str | None = None, cpus: int | None = None):
     try:
         if address is None:
             if cpus is not None and cpus < 1:
-                raise ValueError(f"--cpus must be at least 1, got {cpus}")
+                raise ValueError(f"`cpus` must be at least 1, got {cpus}")
             # "local": a new instance, even when a cluster started with `ray start` runs here. Its
             # processes inherit this environment, so the workers' settings are put there while it
             # starts (this process's JAX has read its own already): workers Ray starts ahead of the

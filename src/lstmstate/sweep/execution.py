@@ -56,14 +56,14 @@ def run(grid: Grid, seeds: int, out: Path, data_options: dict | None = None, add
     another in this process, without Ray (the benchmark's reference)."""
     start = time.perf_counter()
     if seeds < 1:
-        raise ValueError(f"--seeds must be at least 1, got {seeds}")
+        raise ValueError(f"`seeds` must be at least 1, got {seeds}")
     if seeds > budget.MAX_SEEDS:  # before the seeds are split into blocks: 10**9 of them would be listed first
-        raise ValueError(f"--seeds {seeds} is more than lstmstate trains at once: use --seeds {budget.MAX_SEEDS} "
+        raise ValueError(f"`seeds` {seeds} is more than lstmstate trains at once: use `seeds` {budget.MAX_SEEDS} "
                          "or fewer")
     if not in_process:
         cluster.ray_module()  # without Ray, say how to install it before anything else is done
     if (grid.kind == OWN_DATA) != (data_options is not None):
-        raise ValueError("a sweep is either of the tutorial's experiments (--experiments) or of your own data (--data)")
+        raise ValueError("a sweep is either of the tutorial's experiments (`experiments`) or of your own data (`data`)")
     data = None
     if data_options is not None:
         unknown = set(data_options) - set(DATA_OPTIONS)

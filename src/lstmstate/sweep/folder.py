@@ -44,7 +44,7 @@ def prepare(out: Path) -> Path:
     run) on the same folder stops at once. A run folder is refused: a sweep holds run folders."""
     out = Path(out)
     if (out / runfolder.RESULTS).exists():
-        raise ValueError(f"--out {out} holds a run (results.json), not a sweep; give another folder")
+        raise ValueError(f"`out` {out} holds a run (results.json), not a sweep; give another folder")
     runfolder.make_writable(out)
     runfolder.lock(out)
     return out

@@ -209,22 +209,22 @@ def read_file(path: Path) -> dict[str, list]:
     try:
         import tomllib
     except ImportError:  # Python 3.10
-        raise ValueError("--grid needs Python 3.11 or later (tomllib); give the grid as comma lists instead") from None
+        raise ValueError("`grid` needs Python 3.11 or later (tomllib); give the grid as comma lists instead") from None
     try:
         status = os.stat(path)
         if not stat.S_ISREG(status.st_mode):
-            raise ValueError(f"--grid {path} is not a file")
+            raise ValueError(f"`grid` {path} is not a file")
         if status.st_size > MAX_GRID_BYTES:
-            raise ValueError(f"--grid {path} is {status.st_size} bytes; a grid file is at most {MAX_GRID_BYTES}")
+            raise ValueError(f"`grid` {path} is {status.st_size} bytes; a grid file is at most {MAX_GRID_BYTES}")
         content = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
-        raise ValueError(f"cannot read --grid {path}: {error.strerror or error}") from None
+        raise ValueError(f"cannot read `grid` {path}: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"--grid {path} is not a TOML file: {str(error).splitlines()[0]}") from None
+        raise ValueError(f"`grid` {path} is not a TOML file: {str(error).splitlines()[0]}") from None
     found = {}
     for key, value in content.items():
         if isinstance(value, dict):
-            raise ValueError(f"--grid {path}: [{schema.short(key)}] is a table; give each parameter as "
+            raise ValueError(f"`grid` {path}: [{schema.short(key)}] is a table; give each parameter as "
                              "`name = [values]` at the top")
         found[EXPERIMENT if key == "experiments" else key] = value if isinstance(value, list) else [value]
     return found
@@ -235,7 +235,7 @@ def make(kind: str, given: dict[str, str], from_file: dict[str, list] | None = N
     every name and value checked."""
     known = sweepable(kind)
     values = {}
-    for source, entries in (("--grid", from_file or {}), ("the command line", given)):
+    for source, entries in (("`grid`", from_file or {}), ("the command line", given)):
         for name, raw in entries.items():
             if name not in known:
                 raise ValueError(_unknown(name, kind, known))
@@ -245,13 +245,13 @@ def make(kind: str, given: dict[str, str], from_file: dict[str, list] | None = N
             else:
                 parsed = [parameter.check(value) for value in raw]
             if not parsed:
-                raise ValueError(f"{parameter.flag if source != '--grid' else name} in {source} has no values; "
+                raise ValueError(f"{parameter.flag if source != '`grid`' else name} in {source} has no values; "
                                  "give at least one")
             values[name] = tuple(dict.fromkeys(parsed))  # a value given twice is one configuration
     if kind == TUTORIAL:
         if EXPERIMENT not in values:
             raise ValueError("a sweep of the tutorial needs --experiments NAME,NAME (see `lstmstate list`), "
-                             "or --data FILE for your own data")
+                             "or `data` FILE for your own data")
         for name in values[EXPERIMENT]:
             registry.get(name)  # an unknown experiment is the grid's mistake, refused now
         values = {EXPERIMENT: values.pop(EXPERIMENT), **values}

@@ -159,7 +159,7 @@ def _check_model(saved: SavedExperiment) -> None:
         raise ValueError(f"{saved.name!r} is a model of numbers: cells measures text features of a model of symbols")
     if not saved.carries_state:
         raise ValueError(f"{saved.name!r} was trained on windows from a zero state; cells reads a model trained with "
-                         "carried state (--framing stateful or stateful-streams), whose state runs along the text")
+                         "carried state (`framing` stateful or stateful-streams), whose state runs along the text")
     if saved.spec.kind != "lstm":
         raise ValueError(f"{saved.name!r} is a {saved.spec.kind.upper()}; cells reads an LSTM's h and c")
     if any(len(symbol) != 1 for symbol in saved.vocabulary.symbols):
@@ -175,13 +175,13 @@ def _text(saved: SavedExperiment, text_file: Path | None) -> tuple[list[str], st
     data = saved.details.get("data", {})
     path, parts = data.get("file"), data.get("parts", {})
     if not path or "held_out" not in parts:
-        raise ValueError(f"{saved.name!r} records no text to read back; give one with --text-file")
+        raise ValueError(f"{saved.name!r} records no text to read back; give one with `text_file`")
     if not Path(path).is_file():
         raise ValueError(f"the run's text {path} is not found from here (the path is as `train` was given it); "
-                         "give it with --text-file")
+                         "give it with `text_file`")
     symbols = prime.read(Path(path), saved.vocabulary, saved.tokens, saved.name, "the run's text")
     if len(symbols) != data.get("items"):
         raise ValueError(f"{path} holds {len(symbols)} symbols, the run was trained on {data.get('items')}: "
-                         "the file has changed; give the held-out text with --text-file")
+                         "the file has changed; give the held-out text with `text_file`")
     start, end = parts["held_out"]
     return symbols[start:end], f"the held-out part of {path} (symbols {start:,}..{end - 1:,})"

@@ -163,8 +163,8 @@ def _checked(vocabulary: Vocabulary, start: str, steps: int, prime) -> np.ndarra
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     if steps > MAX_STEPS:
-        raise ValueError(f"--steps {steps} is more than generation numbers: its draws are counted in 32 bits "
-                         f"(jax.random.fold_in); use --steps {MAX_STEPS} or fewer")
+        raise ValueError(f"`steps` {steps} is more than generation numbers: its draws are counted in 32 bits "
+                         f"(jax.random.fold_in); use `steps` {MAX_STEPS} or fewer")
     for symbol in dict.fromkeys([*prime, start]):  # each distinct symbol once, in order: a long prime repeats them
         if symbol not in vocabulary:
             raise ValueError(f"symbol {symbol!r} is not in the vocabulary; it holds {vocabulary.describe()}")

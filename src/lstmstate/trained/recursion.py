@@ -53,7 +53,7 @@ def recursive(spec: ModelSpec, weights: list[np.ndarray], scaled: np.ndarray, or
     """
     origins = np.asarray(origins, np.int32)
     if horizon < 1:
-        raise ValueError(f"--horizon must be at least 1, got {horizon}")
+        raise ValueError(f"`horizon` must be at least 1, got {horizon}")
     scaled = jnp.asarray(scaled, jnp.float32)
     weights = [jnp.asarray(w) for w in weights]
     seeds = int(weights[0].shape[0])
@@ -69,7 +69,7 @@ def recursive(spec: ModelSpec, weights: list[np.ndarray], scaled: np.ndarray, or
     if spec.outputs > 1:
         # A direct model gives its H values at once; it cannot see further than it was trained to.
         if horizon > spec.outputs:
-            raise ValueError(f"--horizon {horizon} is longer than the {spec.outputs} values this model was trained "
+            raise ValueError(f"`horizon` {horizon} is longer than the {spec.outputs} values this model was trained "
                              f"to output (train --horizon); ask for 1..{spec.outputs}")
         return np.asarray(_compiled_direct(spec)(weights, windows))[:, :, :horizon]
     # Every seed slides its own copy of the windows over its own predictions: (seed, origin, width).

@@ -31,11 +31,11 @@ class Sampling:
 
     def __post_init__(self):
         if not self.temperature >= 0.0:  # also refuses NaN
-            raise ValueError(f"--temperature must be 0 (the most probable symbol) or more, got {self.temperature}")
+            raise ValueError(f"`temperature` must be 0 (the most probable symbol) or more, got {self.temperature}")
         if self.temperature == float("inf"):
-            raise ValueError("--temperature must be finite (a large one is close to uniform already)")
+            raise ValueError("`temperature` must be finite (a large one is close to uniform already)")
         if not 0 <= self.seed <= INT32_MAX:
-            raise ValueError(f"--sample-seed must lie in 0..{INT32_MAX}, got {self.seed}")
+            raise ValueError(f"`sample_seed` must lie in 0..{INT32_MAX}, got {self.seed}")
 
     @property
     def greedy(self) -> bool:

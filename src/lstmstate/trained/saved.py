@@ -47,7 +47,7 @@ class SavedExperiment(SavedEntry):
         # A seed whose training diverged is saved as it ended (NaN); it is kept out of statistics too.
         if not all(np.isfinite(w).all() for w in weights):
             raise ValueError(f"seed {self.seeds[index]} (index {index}) of {self.name!r} diverged in training: "
-                             "its weights are not finite; choose another --seed-index")
+                             "its weights are not finite; choose another `seed_index`")
         return weights
 
     def _require_symbols(self) -> None:
@@ -185,7 +185,7 @@ def load(run_folder: Path, experiment: str | None = None) -> SavedExperiment:
                          "write one with `lstmstate run NAME --out DIR`")
     if experiment is None:
         if len(names) > 1:
-            raise ValueError(f"{run_folder} holds {len(names)} experiments; choose one with --experiment: "
+            raise ValueError(f"{run_folder} holds {len(names)} experiments; choose one with `experiment`: "
                              f"{', '.join(names)}")
         experiment = names[0]
     if experiment not in names:

@@ -92,7 +92,7 @@ def _run(chosen, seeds: int, folder: Path | None, epochs, units, streams, on_sta
                 runfolder.write_results(folder, payload)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as the command line turns it into one
         if folder is None:
-            raise runfolder.Interrupted("interrupted: nothing was written (no --out)") from None
+            raise runfolder.Interrupted("interrupted: nothing was written (no `out`)") from None
         interrupted = True  # each finished experiment was written as it finished; the one in progress is dropped
     if folder is not None and payload["experiments"]:
         # The report is drawn once, at the end: drawing it after every experiment cost ~30 s of a suite.
