@@ -308,7 +308,7 @@ def test_a_request_too_large_is_one_line_naming_the_option(tmp_path, monkeypatch
 def test_a_large_request_that_fits_is_let_through():
     spec = ModelSpec("lstm", steps=1, features=1, outputs=26, units=2000)  # 16 million weights a seed
     budget.check_training(spec, 20, epochs=300, batches=25, rows=1, available=64 * 10 ** 9)
-    with pytest.raises(ValueError, match=r"--seeds 20 is too many .* --seeds \d or fewer fit"):
+    with pytest.raises(ValueError, match=r"`seeds` 20 is too many .* `seeds` \d or fewer fit"):
         budget.check_training(spec, 20, epochs=300, batches=25, rows=1, available=2 * 10 ** 9)
     assert budget.available_memory() > 0
 

@@ -205,14 +205,14 @@ def inspect(run_dir: Path = typer.Argument(..., help="a folder written by run/su
 
 @app.command()
 def cells(run_dir: Path = typer.Argument(..., help="a folder written by train/compare/run --out, trained with carried state"),
-          text_file: Path | None = typer.Option(None, help="a text to measure on (default: the run's held-out part)"),
+          text_file: Path | None = typer.Option(None, help="a text or, for a model of numbers, a CSV (default: the held-out part)"),
           experiment: str | None = _EXPERIMENT,
           seed_index: int | None = typer.Option(None, help="one seed, 0-based (default: every seed)"),
           out: Path | None = typer.Option(None, help="the page (default: RUN_DIR/NAME/cells.html)"),
           png: Path | None = typer.Option(None, help="also write the page's strips as a PNG here")) -> None:
-    """Find the units whose state tracks a feature of a text (line position, bracket depth, ...); write cells.html."""
+    """Find the units whose state tracks a feature of a text or series (line position, season, level, ...)."""
     from lstmstate.output import cells as page
-    from lstmstate.trained import cells as study
+    from lstmstate.owndata import cells as study
 
     found = study.find(run_dir, experiment, text_file, seed_index)
     print("\n".join(page.lines(found)))

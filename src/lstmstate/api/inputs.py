@@ -128,7 +128,7 @@ def _frame(frame: pd.DataFrame, label: str, tokens, columns, target, time_column
     try:
         return _through_file(text, ".csv", label, columns=columns, target=target, time_column=time_column, fill=fill)
     except ValueError as error:
-        if index_is_time and ("--time-column" in str(error) or "time_column" in str(error)):
+        if index_is_time and "time_column" in str(error):
             raise ValueError(f"{error} (the index of {label} is read as the rows' times; "
                              "give time_column=... to take a column instead, or reset_index(drop=True))") from None
         raise

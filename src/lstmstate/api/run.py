@@ -29,7 +29,7 @@ from lstmstate.owndata.plan import Plan, check_plan, text_defaults
 from lstmstate.owndata.split import Split
 from lstmstate.storage import runfolder
 from lstmstate.storage.runfolder import SavedEntry
-from lstmstate.trained import cells as found_cells
+from lstmstate.owndata import cells as found_cells
 from lstmstate.trained.sampling import Sampling
 from lstmstate.trained.saved import SavedExperiment
 
@@ -153,7 +153,9 @@ class Run:
     def cells(self, text_file=None, seed_index: int | None = None) -> pd.DataFrame:
         """Per text feature and seed, the unit whose h or c goes most with it (``lstmstate cells``):
         its Pearson r with a block-bootstrap 95% interval (low, high), the largest |r| of the seed's
-        untrained weights and of the current symbol alone; over ``text_file`` (default: the held-out part)."""
+        untrained weights and of the current symbol alone; over ``text_file`` (default: the held-out part).
+        A model of numbers: the season's phase, level and last change over the rows of a CSV
+        ``text_file`` or the held-out part, the symbol alone being the current input row alone."""
         with api_errors():
             found = found_cells.measure(self.saved, text_file, seed_index)
         return pd.DataFrame([{"feature": c.feature, "seed": c.seed, "unit": c.unit, "kind": c.kind,

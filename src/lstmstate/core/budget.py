@@ -33,7 +33,7 @@ LOADING_COPIES = 3
 MEMORY_SHARE = 0.9  # of what is available: the interpreter, JAX and the data need the rest
 
 # How each quantity is called where the request came from: a command's options by default.
-OPTIONS = {"units": "--units", "seeds": "--seeds", "epochs": "--epochs", "rows": "--batch-size"}
+OPTIONS = {"units": "`units`", "seeds": "`seeds`", "epochs": "`epochs`", "rows": "`batch_size`"}
 
 
 def weight_shapes(kind: str, steps: int, features: int, outputs: int, units: int, layers: int = 1,
@@ -150,7 +150,7 @@ def forecast_bytes(seeds: int, origins: int, steps: int, per_step: int = 0, per_
     return steps * (origins * (FLOAT_BYTES * FORECAST_COPIES * seeds + per_origin_step) + per_step)
 
 
-def check_forecast(seeds: int, horizon: int, per_step: int = 0, name: str = "--horizon",
+def check_forecast(seeds: int, horizon: int, per_step: int = 0, name: str = "`horizon`",
                    available: int | None = None) -> None:
     """A ``ValueError`` naming ``name`` and the largest horizon that fits when ``seeds`` seeds'
     forecasts of ``horizon`` steps from one origin (and ``per_step`` bytes a step besides) cannot

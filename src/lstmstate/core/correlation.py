@@ -154,3 +154,24 @@ def symbol_alone(ids: np.ndarray, feature: np.ndarray) -> float:
     ids, feature = np.asarray(ids), np.asarray(feature, float)
     means = np.bincount(ids, weights=feature) / np.maximum(np.bincount(ids), 1)
     return float(round(abs(pearson(means[ids][:, None], feature)[0]), 12))
+
+
+def row_alone(rows: np.ndarray, feature: np.ndarray) -> float:
+    """``symbol_alone`` for a model of numbers: the largest |r| any linear function of the current
+    input row reaches with ``feature``, the multiple correlation of a least-squares fit with an
+    intercept. ``rows`` are ``(step, column)``, ``feature`` ``(step,)``; NaN for a constant feature.
+
+    >>> steps = np.arange(8.0)
+    >>> row_alone(np.stack([steps, steps ** 2], axis=1), 3 * steps - 1)  # the row says it all
+    1.0
+    >>> phase = 2 * np.pi * np.arange(24) / 12
+    >>> row_alone(np.cos(phase)[:, None], np.sin(phase))  # a quarter season away, over whole seasons: nothing
+    0.0
+    """
+    rows, feature = np.asarray(rows, np.float64), np.asarray(feature, np.float64)
+    if np.ptp(feature) == 0:
+        return float("nan")
+    design = np.concatenate([np.ones((len(rows), 1)), rows], axis=1)
+    coefficients, *_ = np.linalg.lstsq(design, feature, rcond=None)
+    fitted = design @ coefficients
+    return float(round(abs(pearson(fitted[:, None], feature)[0]), 12))

@@ -1,6 +1,7 @@
 """The cells page: what ``trained.cells`` found, as the lines the command line prints, a
 self-contained ``cells.html`` with the text coloured by each chosen cell's state (as in Karpathy,
-Johnson and Fei-Fei 2015, figure 2), and the same strips as a PNG for a terminal user.
+Johnson and Fei-Fei 2015, figure 2), and the same strips as a PNG for a terminal user. For a model
+of numbers the "text" is the target's values, rounded, and the PNG draws the state as a line.
 
 Nothing here measures: every number comes from a ``trained.cells.Cells``.
 """
@@ -12,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from lstmstate.core.text_features import FEATURES
+from lstmstate.core import series_features, text_features
 from lstmstate.output import markup
 from lstmstate.output.figures import DPI, save_png
 from lstmstate.storage import runfolder
@@ -21,8 +22,11 @@ from lstmstate.trained.cells import EXCERPT, Cell, Cells
 
 LEVELS = 10  # colour steps on each side of 0: fine enough to follow a cell, few enough for short class names
 PNG_SYMBOLS = 120  # symbols per strip in the PNG: each must stay readable at the figure's width
+PNG_ROWS = 600  # a series' rows per panel of the PNG: lines, not tiles, so many more fit
 PAGE = "cells.html"  # the page's name in the experiment's folder
 HEADER = ["feature", "seed", "unit", "r", "95% interval", "untrained |r|", "symbol alone |r|"]
+# What each feature is, in words: a text's and a series' (their names differ).
+DESCRIPTIONS = {**{name: words for name, (words, _) in text_features.FEATURES.items()}, **series_features.FEATURES}
 
 STRIP_STYLE = "".join(
     [".strip { font-family: 'DejaVu Sans Mono', monospace; font-size: .85rem; white-space: pre-wrap; "
@@ -60,19 +64,35 @@ def spread_lines(cells: Cells) -> list[str]:
     return lines
 
 
+def _item(cells: Cells) -> str:
+    """What one step of the measured text is: a symbol, or a row of a series."""
+    return "row" if cells.numbers else "symbol"
+
+
 def about(cells: Cells) -> list[str]:
     """What was measured, how, and how to read it, in plain sentences."""
     seeds = sorted({cell.seed for cell in cells.cells})
-    lines = [f"{cells.name}: {cells.measured:,} symbols of {cells.source}; seed{'s' if len(seeds) > 1 else ''} "
+    item, text = _item(cells), "series" if cells.numbers else "text"
+    lines = [f"{cells.name}: {cells.measured:,} {item}s of {cells.source}; seed{'s' if len(seeds) > 1 else ''} "
              f"{', '.join(map(str, seeds))}; {cells.units} units, each with h and c",
-             "r: Pearson correlation of the unit's state after each symbol with the feature there, the unit chosen "
+             f"r: Pearson correlation of the unit's state after each {item} with the feature there, the unit chosen "
              "for the largest |r| of any h or c; 95% interval of that unit's r from a bootstrap over blocks of "
-             f"{cells.block} consecutive symbols (the unit is chosen on the whole text)",
-             "untrained |r|: the largest |r| of the same seed's initial weights (before training) on the same text; "
-             "symbol alone |r|: the most any function of the current symbol reaches. A unit above both holds "
-             "something training put there that the symbol just read does not say"]
+             f"{cells.block} consecutive {item}s (the unit is chosen on the whole {text})"]
+    if cells.numbers:
+        lines += ["untrained |r|: the largest |r| of the same seed's initial weights (before training) on the same "
+                  "rows; symbol alone |r|: here the input row alone, the most any linear function of the row just "
+                  "read (the scaled values the model reads there) reaches. A unit above both holds something "
+                  "training put there that the row just read does not say",
+                  "the state is read from the series' first row, as training read it; the season's phase is the "
+                  "row's place in the run's season (the seasonal naive baseline's), row 0 at phase 0"]
+    else:
+        lines.append("untrained |r|: the largest |r| of the same seed's initial weights (before training) on the "
+                     "same text; symbol alone |r|: the most any function of the current symbol reaches. A unit "
+                     "above both holds something training put there that the symbol just read does not say")
     if cells.constant:
-        lines.append(f"not measured (constant over this text, or no line break): {', '.join(cells.constant)}")
+        why = "constant over these rows, or the run has no season" if cells.numbers else \
+            "constant over this text, or no line break"
+        lines.append(f"not measured ({why}): {', '.join(cells.constant)}")
     return lines
 
 
@@ -90,9 +110,10 @@ def _level(value: float, scale: float) -> str:
     return "" if step == 0 else f"{'p' if value > 0 else 'n'}{step}"
 
 
-def strip_html(text: tuple[str, ...], values: np.ndarray) -> str:
+def strip_html(text: tuple[str, ...], values: np.ndarray, separator: str = "") -> str:
     """The text, each symbol's background the state after it: blue positive, red negative, scaled
-    to the largest |state| shown. A line break shows as ``↵`` and breaks the line.
+    to the largest |state| shown. A line break shows as ``↵`` and breaks the line; ``separator``
+    goes between symbols (a space between a series' values).
 
     >>> strip_html(("a", "<", "\\n"), np.array([1.0, -0.5, 0.0]))
     '<div class="strip"><span class="p10">a</span><span class="n5">&lt;</span><span class="nl">↵</span>\\n</div>'
@@ -103,12 +124,12 @@ def strip_html(text: tuple[str, ...], values: np.ndarray) -> str:
         shown = '<span class="nl">↵</span>\n' if symbol == "\n" else escape(symbol)
         level = _level(float(value), scale)
         spans.append(f'<span class="{level}">{shown}</span>' if level else shown)  # near 0: left white
-    return f'<div class="strip">{"".join(spans)}</div>'
+    return f'<div class="strip">{separator.join(spans)}</div>'
 
 
 def strip_title(cell: Cell) -> str:
     """What a strip shows, in words: the feature, the seed, the unit and its numbers."""
-    return (f"{cell.feature} ({FEATURES[cell.feature][0]}): seed {cell.seed}, unit {unit_name(cell)}, "
+    return (f"{cell.feature} ({DESCRIPTIONS.get(cell.feature, 'a feature of this version')}): seed {cell.seed}, unit {unit_name(cell)}, "
             f"r = {_r(cell.correlation)} [{_r(cell.low)}, {_r(cell.high)}]; untrained {cell.untrained:.3f}, "
             f"symbol alone {cell.symbol_alone:.3f}")
 
@@ -124,14 +145,15 @@ def section(cells: Cells, heading: str) -> list[str]:
     """The page's body, its headings ``heading`` (the report puts it under a heading of its own)."""
     tops = [cells.top(feature) for feature in cells.features()]
     shown = min(len(cells.text), *(len(top.excerpt) for top in tops)) if tops else 0
-    more = f" The first {shown:,} symbols of {cells.measured:,} are shown." if shown < cells.measured else ""
+    item = _item(cells)
+    more = f" The first {shown:,} {item}s of {cells.measured:,} are shown." if shown < cells.measured else ""
     body = [f"<style>{STRIP_STYLE}</style>", markup.bullets(about(cells)),
-            f'<p class="legend">Each symbol is coloured by the unit\'s state after reading it: '
+            f'<p class="legend">Each {"value" if cells.numbers else "symbol"} is coloured by the unit\'s state after reading it: '
             f'<span class="p8">positive</span> <span class="n8">negative</span>, deeper for larger |state| '
             f"(scaled to the largest shown).{more}</p>"]
     for top in tops:
         body += [f"<{heading}>{escape(top.feature)}</{heading}>", f"<p>{escape(strip_title(top))}</p>",
-                 strip_html(cells.text[:shown], top.excerpt[:shown])]
+                 strip_html(cells.text[:shown], top.excerpt[:shown], " " if cells.numbers else "")]
     body += [f"<{heading}>Every seed</{heading}>", markup.table(HEADER, rows(cells), numeric={3, 4, 5, 6})]
     if spread_lines(cells):
         body.append(markup.bullets(spread_lines(cells)))
@@ -161,6 +183,8 @@ def figure(cells: Cells, features: list[str] | None = None, start: int = 0) -> F
     """The page's strips as a PNG: per feature (every one measured, or ``features``), the top
     unit's state over ``PNG_SYMBOLS`` symbols from ``start`` as coloured tiles, each with its symbol."""
     features = cells.features() if features is None else features
+    if cells.numbers:
+        return _series_figure(cells, features, start)
     shown = min(PNG_SYMBOLS, len(cells.text), EXCERPT)
     if not 0 <= start <= min(len(cells.text), EXCERPT) - shown:
         raise ValueError(f"start {start} leaves fewer than {shown} symbols of the excerpt kept ({EXCERPT})")
@@ -178,6 +202,32 @@ def figure(cells: Cells, features: list[str] | None = None, start: int = 0) -> F
         axis.set_yticks([])
         axis.set_title(f"{feature}: seed {top.seed}, {unit_name(top)}, r = {_r(top.correlation)} "
                        f"(untrained {top.untrained:.2f}, symbol alone {top.symbol_alone:.2f})", fontsize=8, loc="left")
+    return fig
+
+
+def _series_figure(cells: Cells, features: list[str], start: int) -> Figure:
+    """``figure`` for a model of numbers: per feature, the top unit's state as a line over
+    ``PNG_ROWS`` rows from ``start``, the series' values behind it in grey (their own scale)."""
+    shown = min(PNG_ROWS, len(cells.text), EXCERPT)
+    if not 0 <= start <= min(len(cells.text), EXCERPT) - shown:
+        raise ValueError(f"start {start} leaves fewer than {shown} rows of the excerpt kept ({EXCERPT})")
+    values = np.array([float(value) for value in cells.text[start:start + shown]])
+    rows = np.arange(start, start + shown)
+    fig, axes = plt.subplots(len(features), 1, figsize=(9.0, 1.4 * len(features) + 0.4), dpi=DPI,
+                             layout="constrained", squeeze=False, sharex=True)
+    for axis, feature in zip(axes[:, 0], features):
+        top = cells.top(feature)
+        behind = axis.twinx()  # the values on a scale of their own: the state's shape is what is compared
+        behind.plot(rows, values, color="0.75", linewidth=0.8)
+        behind.set_yticks([])
+        axis.set_zorder(behind.get_zorder() + 1)
+        axis.patch.set_visible(False)
+        axis.plot(rows, top.excerpt[start:start + shown], color="#3163bd", linewidth=1.0)
+        axis.tick_params(labelsize=7)
+        axis.set_title(f"{feature}: seed {top.seed}, {unit_name(top)}, r = {_r(top.correlation)} "
+                       f"(untrained {top.untrained:.2f}, input row alone {top.symbol_alone:.2f}); grey: the values",
+                       fontsize=8, loc="left")
+    axes[-1, 0].set_xlabel("row measured (from 0)", fontsize=8)
     return fig
 
 

@@ -73,16 +73,24 @@ def series(saved: SavedExperiment, path: Path | None = None) -> Numbers:
     """The series ``saved`` was trained on, read again from ``path`` (default: the file the run
     recorded) and checked against the run's record: same columns, rows and values."""
     _require_numbers(saved)
+    return recorded_series(saved, path)
+
+
+def recorded_series(saved: SavedExperiment, path: Path | None = None, option: str = "`data`") -> Numbers:
+    """``series`` of a model of numbers that may read columns besides the target (``cells`` reads
+    its state over them; a forecast could not feed them); ``option`` gives another file."""
+    if not saved.numbers:
+        raise ValueError(f"{saved.name!r} is a model of symbols: it has no series of numbers to read back")
     record = saved.details.get("data", {})
     path = Path(path if path is not None else record.get("file", ""))
     if not path.is_file():
         raise ValueError(f"the series of {saved.name!r} was read from {record.get('file')!r}, which is not a file "
-                         "here; give the same CSV with `data`")
+                         f"here; give the same CSV with {option}")
     data = dataset.read(path, None, ",".join(record["columns"]), record["target"], record.get("time_column"),
                         record.get("fill"))
     if data.items != record.get("items") or ("sha256" in record and data.checksum != record["sha256"]):
         raise ValueError(f"{path} is not the series {saved.name!r} was trained on ({record.get('items')} rows of "
-                         f"{', '.join(record['columns'])}, checksum recorded in its setup.json); give that CSV with `data`")
+                         f"{', '.join(record['columns'])}, checksum recorded in its setup.json); give that CSV with {option}")
     return data
 
 
@@ -168,7 +176,7 @@ def check(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | Non
     if png is not None and horizon > FIGURE_STEPS:
         raise ValueError(f"`png` draws at most {FIGURE_STEPS} forecast steps (a figure is some thousand pixels wide), "
                          f"got `horizon` {horizon}: give `horizon` {FIGURE_STEPS} or fewer with `png`, or leave it out")
-    for option, path in (("--out", out), ("--png", png)):
+    for option, path in (("`out`", out), ("`png`", png)):
         if path is not None:
             files.check_destination(path, option)
     return origin

@@ -85,10 +85,10 @@ class Plan:
         framing.get(self.framing)
         for name in ("units", "epochs", "seeds", "layers", "bptt"):
             if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+                raise ValueError(f"`{name}` must be at least 1, got {getattr(self, name)}")
         for name in ("validate_every", "patience", "checkpoint_every"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+                raise ValueError(f"`{name}` must be at least 1, got {getattr(self, name)}")
         if self.cell not in CELLS:
             raise ValueError(f"unknown `cell` {self.cell!r}; choose one of {', '.join(CELLS)}")
         if self.reset not in RESETS:
@@ -100,7 +100,7 @@ class Plan:
         for name in ("learning_rate", "clip_norm"):
             value = getattr(self, name)
             if value is not None and not (value > 0 and math.isfinite(value)):
-                raise ValueError(f"--{name.replace('_', '-')} must be above 0, got {value}")
+                raise ValueError(f"`{name}` must be above 0, got {value}")
         if self.window < 1:
             raise ValueError(f"`window` must be at least 1, got {self.window}")
         if self.batch_size is not None and self.batch_size < 1:

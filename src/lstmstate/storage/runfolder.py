@@ -79,7 +79,7 @@ class SavedEntry:
     loss: np.ndarray | None = None  # (seed, epoch) training loss; None when read back
     accuracy: np.ndarray | None = None  # (seed, epoch) training accuracy (NaN for numbers); None when read back
     stream: tuple[str, ...] | None = None  # carried-state tutorial experiments: the training stream, in order
-    details: dict = field(default_factory=dict)  # own data: "plan", "data", "scaling" blocks of setup.json
+    details: dict = field(default_factory=dict)  # own data: "plan", "data", "scaling", "season" blocks of setup.json
 
     @property
     def numbers(self) -> bool:
@@ -312,7 +312,7 @@ def read_entry(folder: Path) -> SavedEntry:
     arrays = read_float_arrays(folder / WEIGHTS, shapes)
     weights = tuple(arrays[key] for key in shapes)
     stream = tuple(setup["stream"]) if "stream" in setup else None
-    details = {key: setup[key] for key in ("plan", "data", "scaling") if key in setup}
+    details = {key: setup[key] for key in ("plan", "data", "scaling", "season") if key in setup}
     return SavedEntry(setup["experiment"], spec, config, encoding, vocabulary, seeds, weights, stream=stream,
                       details=details)
 

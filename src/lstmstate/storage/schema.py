@@ -77,6 +77,10 @@ class DataBlock(_Open):
     sha256: Text = None  # numbers: the values' checksum, so a forecast reads the same series
 
 
+class SeasonBlock(_Open):  # numbers: ``owndata.season.Season.to_dict``; backtest and cells read its length
+    length: Annotated[int, Field(ge=2, le=INT32_MAX)] | None
+
+
 class ScalingBlock(_Exact):
     """Numbers: ``owndata.scaling.Scaling`` as ``to_dict`` writes it; forecasts are turned back by it."""
 
@@ -144,6 +148,7 @@ class Setup(_Open):
     plan: PlanBlock = None  # own data: what was asked, what was read, how numbers were scaled
     data: DataBlock = None
     scaling: ScalingBlock = None
+    season: SeasonBlock = None
     notes: Annotated[list[Text], Items] = None
 
     @model_validator(mode="after")
@@ -225,8 +230,7 @@ class Validation(_Open):
     patience: Count | None = None
     epochs_trained: Count
     stopped_early: bool
-    per_seed: dict[Text, Annotated[list[Annotated[list[float | None], Field(max_length=100_000)]],
-                                   Field(max_length=MAX_SEEDS)]]
+    per_seed: dict[Text, Annotated[list[Annotated[list[float | None], Field(max_length=100_000)]], Field(max_length=MAX_SEEDS)]]
     best_epoch: Annotated[list[Count], Field(max_length=MAX_SEEDS)] = None
 
     @model_validator(mode="after")
@@ -248,8 +252,7 @@ class PerSeed(_Open):
 
 # A transcript is drawn as a row of tiles, one per step: past 1,000 the figure is wider than
 # matplotlib draws (2^16 pixels).
-Transcript = Annotated[list[Annotated[list[Symbol], Field(min_length=2, max_length=2)]],
-                       Field(min_length=1, max_length=1_000)]
+Transcript = Annotated[list[Annotated[list[Symbol], Field(min_length=2, max_length=2)]], Field(min_length=1, max_length=1_000)]
 
 
 class MedianTranscripts(_Open):
@@ -371,7 +374,7 @@ class CellBlock(_Exact):
 class CellsBlock(_Exact):
     """``lstmstate cells`` kept for the report (``trained.cells.Cells.payload``)."""
 
-    text: Text  # the first symbols measured, those the excerpts cover
+    text: Text  # the first symbols measured, those the excerpts cover (a series: its values, space-separated)
     measured: Size
     source: Text
     block: Count
@@ -403,7 +406,7 @@ class Results(_Open):
     recommendation: Recommendation = None
     ranking: Annotated[list[Name], Field(max_length=MAX_EXPERIMENTS)] = None
     backtest: Annotated[dict[Name, dict[str, Any]], Field(max_length=MAX_EXPERIMENTS)] = None  # numbers: per framing
-    cells: Annotated[dict[Name, CellsBlock], Field(max_length=MAX_EXPERIMENTS)] = None  # symbols: per experiment
+    cells: Annotated[dict[Name, CellsBlock], Field(max_length=MAX_EXPERIMENTS)] = None  # per experiment
     memoryless_ceiling: Share | None = None
 
     @model_validator(mode="after")

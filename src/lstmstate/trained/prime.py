@@ -23,7 +23,7 @@ SHOWN = 5  # symbols outside the vocabulary named in the message, with their pos
 BYTES_PER_BYTE = 40
 
 
-def read(path: Path, vocabulary: Vocabulary, tokens: str | None, owner: str, what: str = "--prime-file") -> list[str]:
+def read(path: Path, vocabulary: Vocabulary, tokens: str | None, owner: str, what: str = "`prime_file`") -> list[str]:
     """The symbols of the text file ``path``, each checked against ``vocabulary`` (of the
     experiment ``owner``); ``tokens`` is how the training text was split (None: the tutorial's
     letters); ``what`` names the file in messages. Unreadable, binary, empty or non-UTF-8 files
@@ -53,7 +53,7 @@ def _check_size(path: Path, what: str) -> None:
     available = budget.available_memory()
     room = int(budget.MEMORY_SHARE * available)
     if size * BYTES_PER_BYTE > room:
-        end = " (its end is what the generation continues)" if what == "--prime-file" else ""
+        end = " (its end is what the generation continues)" if what == "`prime_file`" else ""
         raise ValueError(f"{what} {path} is {size} bytes; split into symbols it needs about "
                          f"{size * BYTES_PER_BYTE} bytes of memory, but {available} are available: give a text "
                          f"of at most {room // BYTES_PER_BYTE} bytes{end}")

@@ -49,7 +49,7 @@ def check(names: Sequence[str], seeds: int, epochs: int | None = None, units: in
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             batches, rows = batch_layout(setup.framed.samples, setup.config)[0].shape
-        budget.check_training(setup.spec, seeds, setup.config.epochs, batches, rows, {"rows": "--streams"})
+        budget.check_training(setup.spec, seeds, setup.config.epochs, batches, rows, {"rows": "`streams`"})
     return chosen
 
 
