@@ -108,3 +108,36 @@ def test_no_module_is_over_450_lines():
     long = {str(path.relative_to(SOURCE)): n for path in SOURCE.rglob("*.py")
             if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
     assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by job): {long}"
+
+
+# Where a flag is the subject: the command line itself, and the sweep's grid, whose options are spelled as flags.
+SPEAKS_FLAGS = {"cli.py", "sweep/grid.py"}
+COMMAND_WORDS = {"lstmstate", "ray", "train", "compare", "suite", "run", "forecast", "backtest", "generate", "export",
+                 "inspect", "sweep", "cells", "report"}
+
+
+def _flags_in_errors(tree: ast.AST) -> list[str]:
+    """The ``--flag`` words of the messages given to ``ValueError`` in ``tree``, less advice to run
+    a command (``lstmstate train --resume DIR``)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "ValueError":
+            for part in ast.walk(node):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    words = [word.strip("()[]{};:,.'\"") for word in part.value.replace("`", " ").split()]
+                    found += [word for i, word in enumerate(words) if word.startswith("--") and len(word) > 2
+                              and not COMMAND_WORDS & set(words[max(0, i - 4):i])]
+    return found
+
+
+def test_library_errors_name_fields_not_flags():
+    # The command line spells `batch_size` as --batch-size (output.exits.as_flags), the API as batch_size.
+    flagged = {str(path.relative_to(SOURCE)): flags for path in SOURCE.rglob("*.py")
+               if str(path.relative_to(SOURCE)) not in SPEAKS_FLAGS
+               and (flags := _flags_in_errors(ast.parse(path.read_text())))}
+    assert not flagged, flagged
+
+
+def test_the_flag_guard_can_fail():
+    assert _flags_in_errors(ast.parse('raise ValueError(f"--window must be at least 1, got {w}")')) == ["--window"]
+    assert not _flags_in_errors(ast.parse('raise ValueError("go on with `lstmstate train --resume DIR`")'))
