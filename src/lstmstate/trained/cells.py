@@ -21,7 +21,7 @@ import numpy as np
 
 from lstmstate.core import correlation, text_features
 from lstmstate.core.model import stacked_initial_weights
-from lstmstate.storage import runfolder
+from lstmstate.storage import files, runfolder
 from lstmstate.trained import prime, state_record
 from lstmstate.trained.saved import SavedExperiment, load
 
@@ -91,8 +91,12 @@ class Cells:
 
 
 def find(run_dir: Path, experiment: str | None = None, text_file: Path | None = None,
-         seed_index: int | None = None) -> Cells:
-    """``measure`` on the experiment of ``run_dir``: ``lstmstate cells``."""
+         seed_index: int | None = None, out: Path | None = None, png: Path | None = None) -> Cells:
+    """``measure`` on the experiment of ``run_dir``: ``lstmstate cells``. The page's ``out`` and
+    ``png``, when given, are checked first (a link, a folder, a read-only place): before the work."""
+    for option, path in (("--out", out), ("--png", png)):
+        if path is not None:
+            files.check_destination(path, option)
     return measure(load(run_dir, experiment), text_file, seed_index)
 
 
@@ -108,6 +112,9 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
     unmarked = {"line position": "\n" not in symbols, "since space": not any(s.isspace() for s in symbols)}
     constant = tuple(name for name, feature in values.items() if np.ptp(feature) == 0 or unmarked.get(name))
     measured = {name: feature for name, feature in values.items() if name not in constant}
+    if not measured:  # as found: a text of one letter ended in numpy's "need at least one array to stack"
+        raise ValueError(f"no feature varies over the text {source}: {', '.join(constant)} are all constant there; "
+                         "give a text with lines, words or brackets")
     if seed_index is not None:
         indices = [saved.seed_index(seed_index)]
         saved.member_weights(indices[0])  # a diverged seed asked for by name is an error
