@@ -214,7 +214,7 @@ def cells(run_dir: Path = typer.Argument(..., help="a folder written by train/co
     from lstmstate.output import cells as page
     from lstmstate.owndata import cells as study
 
-    found = study.find(run_dir, experiment, text_file, seed_index)
+    found = study.find(run_dir, experiment, text_file, seed_index, out, png)  # --out, --png checked first
     print("\n".join(page.lines(found)))
     print("written: " + ", ".join(map(str, page.write(found, out, png))))
     if (run_folder := study.kept(found)) is not None:  # in the run's results.json: the report shows it

@@ -240,9 +240,19 @@ def write(cells: Cells, html: Path | None = None, png: Path | None = None) -> li
         if cells.folder is None:
             raise ValueError("the run is not in a folder: say where the page goes")
         html = runfolder.target(cells.folder.parent, cells.folder.name, PAGE)
-    write_atomically(Path(html), page(cells).encode("utf-8"))
+    _written("--out", html, lambda: write_atomically(Path(html), page(cells).encode("utf-8")))
     written = [Path(html)]
     if png is not None:
-        save_png(figure(cells), Path(png))
+        _written("--png", png, lambda: save_png(figure(cells), Path(png)))
         written.append(Path(png))
     return written
+
+
+def _written(option: str, path: Path, write) -> None:
+    """``write()``, a full or read-only disk one line naming ``option``: the rename writes whole
+    files, so what was there before stays as it was."""
+    try:
+        write()
+    except OSError as error:
+        raise ValueError(f"cannot write {option} {path}: {error.strerror or error}; nothing there was changed, "
+                         "and the run folder's results.json is as it was") from None

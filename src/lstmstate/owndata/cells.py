@@ -26,8 +26,10 @@ from lstmstate.trained.saved import SavedExperiment, load
 
 
 def find(run_dir: Path, experiment: str | None = None, text_file: Path | None = None,
-         seed_index: int | None = None) -> Cells:
-    """``measure`` on the experiment of ``run_dir``: ``lstmstate cells``."""
+         seed_index: int | None = None, out: Path | None = None, png: Path | None = None) -> Cells:
+    """``measure`` on the experiment of ``run_dir``: ``lstmstate cells``; the page's ``out`` and
+    ``png`` are checked first."""
+    cells.check_destinations(out, png)
     return measure(load(run_dir, experiment), text_file, seed_index)
 
 

@@ -39,7 +39,12 @@ class Block:
     @property
     def padded(self) -> tuple[int, ...]:
         """The seeds a task trains: the block's, the last repeated up to a multiple of SEED_LANES."""
-        return self.seeds + self.seeds[-1:] * (-len(self.seeds) % SEED_LANES)
+        return self.seeds + self.seeds[-1:] * (padded_count(len(self.seeds)) - len(self.seeds))
+
+
+def padded_count(count: int) -> int:
+    """How many seeds a task of ``count`` seeds trains: a multiple of SEED_LANES (at least one group)."""
+    return count + (-count % SEED_LANES) if count else SEED_LANES
 
 
 def split(configuration: Configuration, seeds: int, block_size: int | None = None) -> list[Block]:

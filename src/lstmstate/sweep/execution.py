@@ -22,7 +22,7 @@ from lstmstate.core import budget
 from lstmstate.owndata import dataset
 from lstmstate.storage import runfolder
 from lstmstate.sweep import blocks, cluster, folder, page, task
-from lstmstate.sweep.grid import OWN_DATA, Grid
+from lstmstate.sweep.grid import OWN_DATA, TUTORIAL, Grid
 
 # on_progress(seeds done, seeds in all, configurations done, configurations in all)
 OnProgress = Callable[[int, int, int, int], None]
@@ -62,6 +62,8 @@ def run(grid: Grid, seeds: int, out: Path, data_options: dict | None = None, add
                          "or fewer")
     if not in_process:
         cluster.ray_module()  # without Ray, say how to install it before anything else is done
+        if address is not None:
+            address = cluster.check_address(address)  # seconds here, where Ray would retry for minutes
     if (grid.kind == OWN_DATA) != (data_options is not None):
         raise ValueError("a sweep is either of the tutorial's experiments (`experiments`) or of your own data (`data`)")
     data = None
@@ -74,6 +76,8 @@ def run(grid: Grid, seeds: int, out: Path, data_options: dict | None = None, add
         data_options = {**options, "path": str(options["path"])}
     configurations = grid.configurations()
     plans = {c.name: blocks.split(c, seeds, block_size) for c in configurations}  # --block-size checked here
+    if block_size is not None and grid.kind == TUTORIAL:
+        task.check_block_size(configurations, seeds, block_size)  # against the budget, before the folder is made
     asked = folder.request(grid, seeds, data, data_options or {})
     where = folder.prepare(out)
     try:
@@ -85,7 +89,7 @@ def run(grid: Grid, seeds: int, out: Path, data_options: dict | None = None, add
                 records[configuration.name] = earlier[configuration.name]
                 continue
             try:
-                task.check(configuration, seeds, data)
+                task.check(configuration, seeds, data, block_size)
             except ValueError as error:
                 records[configuration.name] = folder.failed(configuration, str(error).splitlines()[0])
                 continue
@@ -105,9 +109,13 @@ def run(grid: Grid, seeds: int, out: Path, data_options: dict | None = None, add
             collector.write()
         except KeyboardInterrupt:
             collector.write()
-            kept = sum(1 for r in collector.records.values() if r["status"] == folder.DONE)
-            raise runfolder.Interrupted(f"interrupted: kept {kept} of {len(configurations)} configurations in "
-                                        f"{where}; run the same command again to go on from there") from None
+            raise runfolder.Interrupted(f"interrupted: kept {collector.kept()} of {len(configurations)} configurations "
+                                        f"in {where}; run the same command again to go on from there") from None
+        except OSError as error:  # the disk (full, read-only, gone): sweep.json is as last written, whole
+            where_exactly = f" ({error.filename})" if error.filename else ""
+            raise ValueError(f"cannot write in `out` {where}: {error.strerror or error}{where_exactly}; kept "
+                             f"{collector.kept(written=True)} of {len(configurations)} configurations there; make room "
+                             "and run the same command again to go on from there") from None
         return Sweep(where, collector.payload(), collector.trained, resumed, time.perf_counter() - start)
     finally:
         runfolder.unlock(where)
@@ -147,6 +155,7 @@ class _Collector:
         self.results: dict[str, list] = {}
         self.cluster = {"address": None, "nodes": 0, "cpus": 0, "task_cpus": cluster.TASK_CPUS}
         self.trained = 0
+        self.written = dict(records)  # the records sweep.json holds: those read back (and refused) so far
         self.seeds_done = sum(seeds for c in configurations if c.name in records)
 
     def take(self, result: task.BlockResult) -> None:
@@ -170,7 +179,13 @@ class _Collector:
             self.report_progress()
             return
         folder.write(self.where, self.payload())  # after the run folder: a record points to a whole one
+        self.written = dict(self.records)
         self.report_progress()
+
+    def kept(self, written: bool = False) -> int:
+        """The configurations finished; ``written``: those sweep.json holds as last written."""
+        records = self.written if written else self.records
+        return sum(1 for record in records.values() if record["status"] == folder.DONE)
 
     def payload(self) -> dict:
         ordered = [self.records[c.name] for c in self.configurations if c.name in self.records]
@@ -180,6 +195,7 @@ class _Collector:
         """sweep.json and the report page over every configuration decided so far."""
         sweep = self.payload()
         folder.write(self.where, sweep)
+        self.written = dict(self.records)
         page.write(self.where, sweep)
 
     def report_progress(self) -> None:

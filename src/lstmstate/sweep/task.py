@@ -56,15 +56,75 @@ def overrides(configuration: Configuration) -> dict:
     return {name: value for name, value in configuration.parameters if name != EXPERIMENT}
 
 
-def check(configuration: Configuration, seeds: int, data: Symbols | Numbers | None = None) -> None:
+def check(configuration: Configuration, seeds: int, data: Symbols | Numbers | None = None,
+          block_size: int | None = None) -> None:
     """A ``ValueError`` now, before any task, when ``configuration`` cannot be trained: a value out
     of range, an option that does not apply to its experiment or framing, a size this machine
-    cannot hold. It is that configuration's own failure; the others still run."""
-    if configuration.kind == TUTORIAL:
-        values = overrides(configuration)
-        suite.check([configuration.values[EXPERIMENT]], seeds, **values)
-    else:
+    cannot hold. It is that configuration's own failure; the others still run.
+
+    A tutorial configuration is checked as its tasks train it: blocks of ``block_size`` seeds
+    (None: all of them in one), each padded to whole vector groups (``blocks.padded_count``)."""
+    if configuration.kind != TUTORIAL:
         check_plan(data, plan(configuration, seeds))
+        return
+    block = min(seeds, block_size or seeds)
+    if _fits(configuration, block):
+        return
+    most = largest_block(configuration, block)
+    if most == 0:
+        # Not even one group: one seed alone may be too many already (the units, the streams, the
+        # epochs: suite.check's own line), else the group's padding is.
+        suite.check([configuration.values[EXPERIMENT]], 1, **overrides(configuration))
+        raise ValueError(f"a task trains seeds in groups of {blocks.SEED_LANES} (so that a seed's numbers do not "
+                         f"depend on its task, sweep/blocks.py), and {blocks.SEED_LANES} seeds of this configuration "
+                         "need more memory than this machine has: fewer `units`")
+    if block_size is None:
+        raise ValueError(f"`seeds` {seeds} trained in one task need more memory than this machine has: "
+                         f"`block_size` {most} or smaller splits them into tasks that fit")
+    raise ValueError(f"`block_size` {block_size} is too large for this machine: a task of {_seeds(block)} needs "
+                     f"more memory than it has; `block_size` {most} or smaller fits")
+
+
+def check_block_size(configurations: list[Configuration], seeds: int, block_size: int) -> None:
+    """A one-line ``ValueError`` naming the largest --block-size that fits every configuration
+    whose tasks of ``block_size`` seeds this machine cannot hold, before any work: the option is
+    the whole sweep's. A configuration that cannot train even one seed is its own failure (``check``)."""
+    block = min(seeds, block_size)
+    limits = {c.label: largest_block(c, block) for c in configurations if not _fits(c, block)}
+    smaller = {label: most for label, most in limits.items() if most > 0}
+    if smaller:
+        label = min(smaller, key=smaller.get)
+        raise ValueError(f"`block_size` {block_size} is too large for this machine: a task of {_seeds(block)} of "
+                         f"{label} needs more memory than it has; `block_size` {smaller[label]} or smaller fits "
+                         "every configuration")
+
+
+def largest_block(configuration: Configuration, seeds: int) -> int:
+    """The most of ``configuration``'s ``seeds`` one task can train on this machine (0: not one)."""
+    low, high = 0, seeds  # _fits grows false with the count: the largest that fits, by halving
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if _fits(configuration, middle) else (low, middle - 1)
+    return low
+
+
+def _check_task(configuration: Configuration, count: int) -> None:
+    """``suite.check`` of a task of ``count`` seeds as it is trained: padded (blocks.py)."""
+    suite.check([configuration.values[EXPERIMENT]], blocks.padded_count(count), **overrides(configuration))
+
+
+def _seeds(count: int) -> str:
+    trained = blocks.padded_count(count)
+    padding = "" if trained == count else f" (trained as {trained}: whole groups of {blocks.SEED_LANES})"
+    return f"{count} seeds{padding}"
+
+
+def _fits(configuration: Configuration, count: int) -> bool:
+    try:
+        _check_task(configuration, count)
+    except ValueError:
+        return False
+    return True
 
 
 def train_block(block: Block, data: Symbols | Numbers | None = None) -> BlockResult:

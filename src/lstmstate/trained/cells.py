@@ -24,7 +24,7 @@ import numpy as np
 
 from lstmstate.core import correlation, series_features, text_features
 from lstmstate.core.model import stacked_initial_weights
-from lstmstate.storage import runfolder
+from lstmstate.storage import files, runfolder
 from lstmstate.trained import prime, state_record
 from lstmstate.trained.saved import SavedExperiment, load
 
@@ -102,8 +102,10 @@ class Cells:
 
 
 def find(run_dir: Path, experiment: str | None = None, text_file: Path | None = None,
-         seed_index: int | None = None) -> Cells:
-    """``measure`` on the experiment of ``run_dir`` (``owndata.cells.find`` reads a model of numbers too)."""
+         seed_index: int | None = None, out: Path | None = None, png: Path | None = None) -> Cells:
+    """``measure`` on the experiment of ``run_dir`` (``owndata.cells.find`` reads a model of numbers too).
+    The page's ``out`` and ``png``, when given, are checked first (a link, a folder, a read-only place)."""
+    check_destinations(out, png)
     return measure(load(run_dir, experiment), text_file, seed_index)
 
 
@@ -125,6 +127,9 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
     unmarked = {"line position": "\n" not in symbols, "since space": not any(s.isspace() for s in symbols)}
     constant = tuple(name for name, feature in values.items() if np.ptp(feature) == 0 or unmarked.get(name))
     measured = {name: feature for name, feature in values.items() if name not in constant}
+    if not measured:  # as found: a text of one letter ended in numpy's "need at least one array to stack"
+        raise ValueError(f"no feature varies over the text {source}: {', '.join(constant)} are all constant there; "
+                         "give a text with lines, words or brackets")
     indices = seed_indices(saved, seed_index)
     ids = saved.vocabulary.encode(symbols)
     alone = {name: correlation.symbol_alone(ids, feature) for name, feature in measured.items()}
@@ -132,6 +137,13 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
                       lambda weights: state_record.record(saved.spec, weights, saved.encoding, ids))
     return Cells(saved.name, tuple(symbols), len(symbols), source, block, saved.spec.units, found, constant,
                  folder=saved.folder)
+
+
+def check_destinations(out: Path | None, png: Path | None) -> None:
+    """The page's ``out`` and ``png`` checked before the work: a link, a folder, a read-only place."""
+    for option, path in (("`out`", out), ("`png`", png)):
+        if path is not None:
+            files.check_destination(path, option)
 
 
 def seed_indices(saved: SavedExperiment, seed_index: int | None) -> list[int]:
