@@ -1,8 +1,11 @@
 """Shared test setup: lstmstate picks the JAX backend before anything imports Keras."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +50,24 @@ def run_cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
         code = exit_.code or 0
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def terminated_after_cpu(process: subprocess.Popen, cpu_seconds: float = 6, within: float = 10) -> tuple[str, str]:
+    """SIGTERM to ``process`` once it has used ``cpu_seconds`` of CPU (under a shared machine's load
+    the wall clock says little about how far it got); its stdout and stderr, asserting it ended
+    within ``within`` seconds of the signal."""
+    deadline = time.time() + 120
+    while _cpu_seconds(process.pid) < cpu_seconds:
+        assert process.poll() is None and time.time() < deadline, process.communicate()
+        time.sleep(0.2)
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.perf_counter() - sent < within, stderr
+    return stdout, stderr
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (proc(5): fields 14 and 15 of stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -4,8 +4,6 @@ option and the largest value that fits; a stop keeps the steps made; nothing is 
 link. Each check is shown to pass on the value it names, so it could fail."""
 
 import math
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import run_cli
+from conftest import run_cli, terminated_after_cpu
 from lstmstate.core import budget
 from lstmstate.core.model import ModelSpec
 from lstmstate.owndata import dataset, forecast, timeline
@@ -150,14 +148,7 @@ def test_sigterm_stops_a_long_forecast_in_seconds_and_keeps_the_steps_made(runs,
     # shared machine the wall clock says little: a SIGTERM before cli.main's handler is a plain kill.
     # This small model makes some 10**6 steps a second, and a stop writes those made (about 1.5 s a
     # million), so the sooner the stop, the sooner the exit.
-    deadline = time.time() + 120
-    while _cpu_seconds(process.pid) < 6:
-        assert process.poll() is None and time.time() < deadline, process.communicate()
-        time.sleep(0.2)
-    sent = time.perf_counter()
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=60)
-    assert time.perf_counter() - sent < 10, stderr
+    stdout, stderr = terminated_after_cpu(process)  # after 6 s of its CPU: loaded and into the work
     assert process.returncode == 143, stderr
     assert stderr.startswith("interrupted: kept the first ") and stderr.strip().endswith("(by SIGTERM)"), stderr
     kept = int(stderr.split("kept the first ")[1].split()[0])
@@ -166,11 +157,6 @@ def test_sigterm_stops_a_long_forecast_in_seconds_and_keeps_the_steps_made(runs,
     assert len(rows) == kept + 1 and rows[-1].startswith(f"{kept},")
     assert f"the first {forecast.SHOWN_STEPS} of {kept} steps shown" in stdout
 
-
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of process ``pid`` so far (proc(5): fields 14 and 15 of stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @pytest.mark.parametrize("option", ["--out", "--png"])
@@ -486,8 +472,6 @@ def test_generate_steps_past_its_draw_counter_is_one_line(symbols_run, monkeypat
 
 
 def test_a_prime_file_too_large_to_hold_is_refused_before_it_is_read(symbols_run, tmp_path, monkeypatch, capsys):
-    from lstmstate.trained import prime
-
     path = tmp_path / "prime.txt"
     path.write_text("ABCDEFGHIJ" * 100_000)  # a million bytes
     monkeypatch.setattr(budget, "available_memory", lambda: 10 ** 7)  # room for some 225,000 bytes

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, terminated_after_cpu
 from lstmstate.core import budget
 
 CLI = [sys.executable, "-c", "from lstmstate.cli import main; main()"]
@@ -273,21 +273,9 @@ def test_sigterm_stops_a_long_backtest_in_seconds_and_leaves_the_run_as_it_was(t
     # 300 origins of 4,500 steps: some 25 s of CPU on a 2-core machine, measured.
     process = subprocess.Popen([*CLI, "backtest", str(tmp_path / "run"), "--horizon", "4500"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while _cpu_seconds(process.pid) < 6:  # loaded and into the forecasts (the CPU time, not the shared wall clock)
-        assert process.poll() is None and time.time() < deadline, process.communicate()
-        time.sleep(0.2)
-    sent = time.perf_counter()
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
-    assert time.perf_counter() - sent < 10, stderr
+    _, stderr = terminated_after_cpu(process)  # after 6 s of its CPU: loaded and into the work
     assert process.returncode == 143, stderr
     assert stderr.strip() == "interrupted (by SIGTERM): stopped before the command finished"
     assert (tmp_path / "run" / "results.json").read_bytes() == results  # no half backtest kept
     assert not list((tmp_path / "run").rglob("*.tmp"))
 
-
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of process ``pid`` so far (proc(5): fields 14 and 15 of stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
