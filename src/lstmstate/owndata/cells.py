@@ -20,6 +20,7 @@ from lstmstate.owndata import dataset
 from lstmstate.owndata.dataset import Numbers
 from lstmstate.owndata.forecast import recorded_series
 from lstmstate.owndata.scaling import Scaling
+from lstmstate.storage import files
 from lstmstate.trained import cells, state_record
 from lstmstate.trained.cells import Cells, kept  # kept: re-exported, so `cells` finds and keeps through one module
 from lstmstate.trained.saved import SavedExperiment, load
@@ -29,7 +30,7 @@ def find(run_dir: Path, experiment: str | None = None, text_file: Path | None = 
          seed_index: int | None = None, out: Path | None = None, png: Path | None = None) -> Cells:
     """``measure`` on the experiment of ``run_dir``: ``lstmstate cells``; the page's ``out`` and
     ``png`` are checked first."""
-    cells.check_destinations(out, png)
+    files.check_destinations({"out": out, "png": png})
     return measure(load(run_dir, experiment), text_file, seed_index)
 
 

@@ -176,9 +176,7 @@ def check(saved: SavedExperiment, data: Numbers, horizon: int, origin: int | Non
     if png is not None and horizon > FIGURE_STEPS:
         raise ValueError(f"`png` draws at most {FIGURE_STEPS} forecast steps (a figure is some thousand pixels wide), "
                          f"got `horizon` {horizon}: give `horizon` {FIGURE_STEPS} or fewer with `png`, or leave it out")
-    for option, path in (("`out`", out), ("`png`", png)):
-        if path is not None:
-            files.check_destination(path, option)
+    files.check_destinations({"out": out, "png": png})
     return origin
 
 

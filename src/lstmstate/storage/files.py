@@ -47,6 +47,13 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def check_destinations(destinations: dict[str, Path | None]) -> None:
+    """``check_destination`` of each path asked for in ``{field: path}`` (None: not asked for)."""
+    for field, path in destinations.items():
+        if path is not None:
+            check_destination(path, f"`{field}`")
+
+
 def check_destination(path: Path, option: str, size: int = 0) -> None:
     """A ``ValueError`` naming ``option`` when ``path`` cannot take a file written by
     ``write_atomically``, checked before the work that makes it: ``path`` a symbolic link (the

@@ -105,7 +105,7 @@ def find(run_dir: Path, experiment: str | None = None, text_file: Path | None = 
          seed_index: int | None = None, out: Path | None = None, png: Path | None = None) -> Cells:
     """``measure`` on the experiment of ``run_dir`` (``owndata.cells.find`` reads a model of numbers too).
     The page's ``out`` and ``png``, when given, are checked first (a link, a folder, a read-only place)."""
-    check_destinations(out, png)
+    files.check_destinations({"out": out, "png": png})
     return measure(load(run_dir, experiment), text_file, seed_index)
 
 
@@ -137,13 +137,6 @@ def measure(saved: SavedExperiment, text_file: Path | None = None, seed_index: i
                       lambda weights: state_record.record(saved.spec, weights, saved.encoding, ids))
     return Cells(saved.name, tuple(symbols), len(symbols), source, block, saved.spec.units, found, constant,
                  folder=saved.folder)
-
-
-def check_destinations(out: Path | None, png: Path | None) -> None:
-    """The page's ``out`` and ``png`` checked before the work: a link, a folder, a read-only place."""
-    for option, path in (("`out`", out), ("`png`", png)):
-        if path is not None:
-            files.check_destination(path, option)
 
 
 def seed_indices(saved: SavedExperiment, seed_index: int | None) -> list[int]:
